@@ -1,0 +1,63 @@
+import { createHash } from "node:crypto";
+import { flagsFor } from "../config/flags.js";
+import type { OptionKey } from "../config/schema.js";
+import type { Io } from "../main.js";
+import { resolveOrFail } from "./resolve.js";
+
+export const REDACTED = "<redacted>";
+export const CONFIG_SCHEMA = "arv-image.config/v1";
+
+export async function runConfig(raw: Record<string, unknown>, io: Io): Promise<void> {
+  const c = await resolveOrFail(raw, io);
+  const values: Record<string, { value: unknown; source: string }> = {};
+  for (const f of flagsFor("config")) {
+    if (f.key === "json" || f.key === "cloud" || f.key === "packerVersion") continue;
+    if (f.cloud !== undefined && c.cloud !== undefined && f.cloud !== c.cloud) continue;
+    if (f.group === "ebs" && f.key !== "awsEbsAutoscale" && !c.options.awsEbsAutoscale) continue;
+    const value = c.options[f.key as OptionKey];
+    const source = c.sources[f.key as OptionKey];
+    if (value === undefined || source === undefined) continue;
+    values[f.name] = { value, source };
+  }
+  const doc = {
+    schema: CONFIG_SCHEMA,
+    cloud: c.cloud === undefined ? null : { value: c.cloud, source: raw.cloud !== undefined ? "flag" : "inferred" },
+    values,
+    publicKeys: c.publicKeys.map((k) => ({
+      type: k.type,
+      comment: k.comment,
+      fingerprint: `SHA256:${createHash("sha256").update(Buffer.from(k.blob, "base64")).digest("base64").replace(/=+$/, "")}`,
+    })),
+    hostsEntries: c.hostsEntries.map((e) => `${e.ip} ${e.names.join(" ")}`),
+    secrets: c.secretsFiles.map((s) => ({
+      flag: s.flag,
+      file: s.path,
+      source: "secrets file",
+      variables: Object.fromEntries(Object.keys(s.env).sort().map((k) => [k, REDACTED])),
+    })),
+    packer: c.packer,
+    legacyTemplate: c.legacyTemplate ?? null,
+    warnings: c.warnings,
+  };
+  if (raw.json === true) {
+    io.stdout(JSON.stringify(doc, null, 2) + "\n");
+    return;
+  }
+  const rows: [string, string, string][] = [];
+  if (doc.cloud) rows.push(["cloud", doc.cloud.value, doc.cloud.source]);
+  for (const [name, v] of Object.entries(values)) {
+    const shown = Array.isArray(v.value) ? v.value.join("; ") : String(v.value);
+    rows.push([name, shown === "" ? '""' : shown, v.source]);
+  }
+  rows.push(["packer-version", c.packer.version, c.packer.source]);
+  for (const k of doc.publicKeys) rows.push(["public key", `${k.type} ${k.fingerprint}${k.comment ? ` ${k.comment}` : ""}`, "public-key-file"]);
+  for (const s of doc.secrets) for (const name of Object.keys(s.variables)) rows.push([name, REDACTED, `secrets file ${s.file}`]);
+  const w1 = Math.max(...rows.map((r) => r[0].length));
+  const w2 = Math.min(60, Math.max(...rows.map((r) => r[1].length)));
+  let text = rows.map(([a, b, s]) => `${a.padEnd(w1)}  ${b.padEnd(w2)}  (${s})`).join("\n") + "\n";
+  if (c.legacyTemplate) {
+    text += `\nlegacy JSON template ${c.legacyTemplate.path} will be run as it is, with:\n`;
+    text += c.legacyTemplate.variables.map(([k, v]) => `  -var ${k}=${v}`).join("\n") + "\n";
+  }
+  io.stdout(text);
+}

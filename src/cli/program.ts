@@ -1,0 +1,93 @@
+/**
+ * The commander program, derived from the flag table. Commander parses syntax only
+ * (no defaults here: zod owns them, so "absent" and "given" stay apart).
+ */
+import { readFileSync } from "node:fs";
+import { Command, Option } from "commander";
+import { FLAGS, flagsFor, type CommandName, type FlagDef, type FlagGroup } from "../config/flags.js";
+import type { Io } from "../main.js";
+import { runConfig } from "./config.js";
+import { runRender } from "./render.js";
+
+const GROUP_TITLES: Record<FlagGroup, string> = {
+  general: "Image options:",
+  aws: "AWS options:",
+  ebs: "AWS EBS autoscaler options:",
+  azure: "Azure options:",
+  gcp: "GCP options:",
+  output: "Output options:",
+};
+
+export function optionsFor(f: FlagDef): Option[] {
+  const def = f.defaultText ? ` (default: ${f.defaultText})` : "";
+  const aliases = f.aliases?.length ? ` Also spelled ${f.aliases.map((a) => `--${a}`).join(", ")}.` : "";
+  const help = `${f.help}${def}${aliases}`;
+  const group = GROUP_TITLES[f.group];
+  switch (f.kind) {
+    case "value":
+      return [new Option(`--${f.name} ${f.arg ?? "<value>"}`, help).helpGroup(group)];
+    case "list":
+      return [
+        new Option(`--${f.name} ${f.arg ?? "<value>"}`, help)
+          .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+          .helpGroup(group),
+      ];
+    case "switch":
+      return [new Option(`--${f.name}`, help).helpGroup(group)];
+    case "negatable":
+      return [
+        new Option(`--${f.name}`, help).helpGroup(group),
+        new Option(`--no-${f.name}`, `Turn off --${f.name}.`).helpGroup(group),
+      ];
+  }
+}
+
+/** build.sh's spellings that commander cannot declare (e.g. --ssh_user) become the canonical ones. */
+export function normalizeArgv(argv: readonly string[]): string[] {
+  const aliases = new Map<string, string>();
+  for (const f of FLAGS) for (const a of f.aliases ?? []) aliases.set(`--${a}`, `--${f.name}`);
+  const out: string[] = [];
+  for (const [i, arg] of argv.entries()) {
+    if (arg === "--") return [...out, ...argv.slice(i)];
+    const eq = arg.indexOf("=");
+    const head = eq > 0 ? arg.slice(0, eq) : arg;
+    const canonical = aliases.get(head);
+    out.push(canonical ? canonical + (eq > 0 ? arg.slice(eq) : "") : arg);
+  }
+  return out;
+}
+
+const COMMANDS: { name: CommandName; summary: string; run: (raw: Record<string, unknown>, io: Io) => Promise<void> }[] = [
+  {
+    name: "render",
+    summary: "Write the Packer build directory (HCL2, var file, provisioning scripts) for these flags into --out DIR.",
+    run: runRender,
+  },
+  {
+    name: "config",
+    summary: "Print the resolved configuration, each value with where it came from (secrets redacted).",
+    run: runConfig,
+  },
+];
+
+export function buildProgram(io: Io): Command {
+  const program = new Command("arv-image")
+    .description("Bake Arvados cloud compute-node images with Packer.\nTakes every flag of Arvados' build.sh; see https://doc.arvados.org for the dispatcher setup.")
+    .version(packageVersion(), "--version", "Print arv-image's version.")
+    .helpOption("-h, --help", "Show help.")
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} })
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(false);
+  for (const c of COMMANDS) {
+    const cmd = program.command(c.name).description(c.summary).allowExcessArguments(false);
+    for (const f of flagsFor(c.name)) for (const opt of optionsFor(f)) cmd.addOption(opt);
+    cmd.action(async (raw: Record<string, unknown>) => c.run(raw, io));
+  }
+  return program;
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}

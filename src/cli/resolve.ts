@@ -1,0 +1,13 @@
+/** Shared by the image commands: flags → resolved configuration, or a UsageError. */
+import { resolveConfig, type ResolvedConfig } from "../config/resolve.js";
+import { UsageError } from "../errors.js";
+import type { Io } from "../main.js";
+import { detectPackerVersion } from "../packer/version.js";
+
+export async function resolveOrFail(raw: Record<string, unknown>, io: Io): Promise<ResolvedConfig> {
+  const detected = raw.packerVersion === undefined ? await detectPackerVersion() : undefined;
+  const r = await resolveConfig({ raw, detectedPackerVersion: detected });
+  if (!r.ok) throw new UsageError(r.problems);
+  for (const w of r.config.warnings) io.stderr(`arv-image: warning: ${w}\n`);
+  return r.config;
+}

@@ -1,0 +1,322 @@
+/**
+ * THE flag table. Every option of every command is declared here once; commander
+ * options (cli/program.ts), the zod shape (config/schema.ts), --help and the README
+ * flag table (scripts/flag-table.ts) all derive from it.
+ */
+
+export type Cloud = "aws" | "azure" | "gcp";
+export const CLOUDS: readonly Cloud[] = ["aws", "azure", "gcp"];
+
+export type FlagKind =
+  /** takes one value */
+  | "value"
+  /** takes a value and may be repeated; collected into a list */
+  | "list"
+  /** no value; true when given */
+  | "switch"
+  /** no value; --name sets true, --no-name sets false */
+  | "negatable";
+
+export type FlagGroup = "general" | "aws" | "azure" | "gcp" | "ebs" | "output";
+
+export interface FlagDef {
+  /** Long name without dashes, e.g. "aws-region". */
+  readonly name: string;
+  /** Config key (camelCase). */
+  readonly key: string;
+  readonly kind: FlagKind;
+  /** Placeholder shown in help, e.g. "<region>". */
+  readonly arg?: string;
+  /** Other spellings accepted on the command line, e.g. "ssh_user". */
+  readonly aliases?: readonly string[];
+  /** The cloud this flag belongs to; giving it selects (or conflicts with) that cloud. */
+  readonly cloud?: Cloud;
+  readonly group: FlagGroup;
+  /** Default as the user sees it (documentation; zod applies the real one). */
+  readonly defaultText?: string;
+  readonly help: string;
+  /** What a valid value looks like, and an example, for usage errors. */
+  readonly expect?: string;
+  readonly example?: string;
+  /** Where the flag comes from: build.sh's surface, or arv-image's additions. */
+  readonly origin: "build.sh" | "arv-image";
+  /** Commands that accept it (default: the image commands). */
+  readonly commands?: readonly CommandName[];
+}
+
+export type CommandName = "render" | "config";
+/** Commands that take the full set of image flags. */
+export const IMAGE_COMMANDS: readonly CommandName[] = ["render", "config"];
+
+export const FLAGS: readonly FlagDef[] = [
+  // --- cloud selection and general -------------------------------------------------
+  {
+    name: "cloud", key: "cloud", kind: "value", arg: "<aws|azure|gcp>", group: "general", origin: "arv-image",
+    help: "Cloud to build for. Inferred from --json-file or from cloud-specific flags when absent.",
+    expect: "one of aws, azure, gcp", example: "aws",
+  },
+  {
+    name: "json-file", key: "jsonFile", kind: "value", arg: "<path>", group: "general", origin: "build.sh",
+    help: "build.sh's template choice. The stock arvados-images-aws.json / arvados-images-azure.json only select the cloud; any other JSON template is kept for the legacy pass-through of `arv-image build`.",
+    expect: "a path to an existing Packer JSON template", example: "arvados-images-aws.json",
+  },
+  {
+    name: "arvados-cluster-id", key: "arvadosClusterId", kind: "value", arg: "<id>", group: "general", origin: "build.sh",
+    help: "Arvados cluster id (required); used in the image name and tags.",
+    expect: "exactly 5 characters from [a-z0-9]", example: "zzzzz",
+  },
+  {
+    name: "public-key-file", key: "publicKeyFile", kind: "value", arg: "<path>", group: "general", origin: "build.sh",
+    help: "SSH public key(s) of arvados-dispatch-cloud, installed in the login user's authorized_keys (required).",
+    expect: "a readable file holding one or more SSH public keys (never a private key)", example: "/etc/arvados/dispatch.pub",
+  },
+  {
+    name: "ssh-user", key: "sshUser", kind: "value", arg: "<user>", aliases: ["ssh_user"], group: "general", origin: "build.sh",
+    defaultText: "admin (AWS, Debian), packer (Azure, GCP)",
+    help: "User Packer logs in as on the builder VM.",
+    expect: "a Unix user name: a lower-case letter or _ followed by up to 31 of [a-z0-9_-]", example: "admin",
+  },
+  {
+    name: "login-user", key: "loginUser", kind: "value", arg: "<user>", group: "general", origin: "arv-image", defaultText: "crunch",
+    help: "User arvados-dispatch-cloud logs in as (Containers.CloudVMs.DriverParameters.AdminUsername); gets passwordless sudo.",
+    expect: "a Unix user name: a lower-case letter or _ followed by up to 31 of [a-z0-9_-]", example: "crunch",
+  },
+  {
+    name: "workdir", key: "workdir", kind: "value", arg: "<path>", group: "general", origin: "build.sh", defaultText: "/tmp",
+    help: "Directory on the builder VM where files are staged.",
+    expect: "an absolute path made of [A-Za-z0-9._+@=:,/-], without '..'", example: "/var/tmp",
+  },
+  {
+    name: "resolver", key: "resolver", kind: "value", arg: "<ip>", group: "general", origin: "build.sh",
+    help: "DNS resolver for compute nodes (dhclient and Docker).",
+    expect: "an IPv4 or IPv6 address", example: "10.0.0.2",
+  },
+  {
+    name: "hosts-entry", key: "hostsEntry", kind: "list", arg: "<\"IP NAME…\">", group: "general", origin: "arv-image",
+    help: "Line for the image's /etc/hosts (repeatable).",
+    expect: "an IP address followed by one or more host names", example: "\"10.0.0.5 zzzzz.example.com keep0.zzzzz.example.com\"",
+  },
+  {
+    name: "hosts-file", key: "hostsFile", kind: "value", arg: "<path>", group: "general", origin: "arv-image",
+    help: "File of /etc/hosts lines for the image (blank lines and # comments allowed).",
+    expect: "a readable file of lines \"IP NAME…\"", example: "./compute-hosts",
+  },
+  {
+    name: "reposuffix", key: "reposuffix", kind: "value", arg: "<suffix>", group: "general", origin: "build.sh",
+    help: "Arvados apt suite suffix, e.g. -dev or -testing.",
+    expect: "empty, or '-' followed by [a-z0-9.~+-]", example: "-dev",
+  },
+  {
+    name: "pin-packages", key: "pinPackages", kind: "negatable", group: "general", origin: "build.sh",
+    defaultText: "pinned unless --reposuffix -dev",
+    help: "Apt pins: Arvados packages never upgraded in place, third-party packages held at tested major versions.",
+  },
+  {
+    name: "runtime-engine", key: "runtimeEngine", kind: "value", arg: "<engine>", group: "general", origin: "arv-image", defaultText: "both",
+    help: "Container engine(s) to install: docker, singularity or both (build.sh always installed both).",
+    expect: "one of docker, singularity, both", example: "docker",
+  },
+  {
+    name: "mksquashfs-mem", key: "mksquashfsMem", kind: "value", arg: "<size>", group: "general", origin: "build.sh", defaultText: "256M",
+    help: "Singularity `mksquashfs mem` setting.",
+    expect: "a positive whole number followed by K, M or G", example: "512M",
+  },
+  {
+    name: "nvidia-gpu-support", key: "nvidiaGpuSupport", kind: "switch", group: "general", origin: "build.sh",
+    help: "Install CUDA, the NVIDIA driver and the container toolkit (modules load only on GPU hardware).",
+  },
+  {
+    name: "debug", key: "debug", kind: "switch", group: "general", origin: "build.sh",
+    help: "Run Packer in its interactive step-by-step -debug mode.",
+  },
+  // --- AWS ---------------------------------------------------------------------------
+  {
+    name: "aws-profile", key: "awsProfile", kind: "value", arg: "<name>", cloud: "aws", group: "aws", origin: "build.sh",
+    help: "Profile from the AWS shared config/credentials files.",
+    expect: "a profile name", example: "arvados-build",
+  },
+  {
+    name: "aws-secrets-file", key: "awsSecretsFile", kind: "value", arg: "<path>", cloud: "aws", group: "aws", origin: "build.sh",
+    help: "Shell file exporting AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (…); run in a separate bash, exports reach Packer's environment only.",
+    expect: "a readable bash file with export lines", example: "~/.aws-arvados.sh",
+  },
+  {
+    name: "aws-source-ami", key: "awsSourceAmi", kind: "value", arg: "<ami>", cloud: "aws", group: "aws", origin: "build.sh",
+    defaultText: "newest official Debian 12 amd64 AMI (owner 136693071363)",
+    help: "Base AMI for the builder.",
+    expect: "\"ami-\" followed by 8 or 17 hex digits", example: "ami-0123456789abcdef0",
+  },
+  {
+    name: "aws-region", key: "awsRegion", kind: "value", arg: "<region>", cloud: "aws", group: "aws", origin: "build.sh", defaultText: "us-east-1",
+    help: "Build region.",
+    expect: "an AWS region name", example: "us-west-2",
+  },
+  {
+    name: "aws-vpc-id", key: "awsVpcId", kind: "value", arg: "<vpc>", cloud: "aws", group: "aws", origin: "build.sh",
+    help: "VPC for the builder instance.",
+    expect: "\"vpc-\" followed by 8 or 17 hex digits", example: "vpc-0123456789abcdef0",
+  },
+  {
+    name: "aws-subnet-id", key: "awsSubnetId", kind: "value", arg: "<subnet>", cloud: "aws", group: "aws", origin: "build.sh",
+    help: "Subnet for the builder instance.",
+    expect: "\"subnet-\" followed by 8 or 17 hex digits", example: "subnet-0123456789abcdef0",
+  },
+  {
+    name: "aws-associate-public-ip", key: "awsAssociatePublicIp", kind: "value", arg: "<true|false>", cloud: "aws", group: "aws", origin: "build.sh", defaultText: "true",
+    help: "Give the builder instance a public IP.",
+    expect: "true or false", example: "false",
+  },
+  {
+    name: "aws-ena-support", key: "awsEnaSupport", kind: "value", arg: "<true|false>", cloud: "aws", group: "aws", origin: "build.sh", defaultText: "true",
+    help: "Enable enhanced networking (ENA) on the AMI.",
+    expect: "true or false", example: "true",
+  },
+  {
+    name: "aws-instance-type", key: "awsInstanceType", kind: "value", arg: "<type>", cloud: "aws", group: "aws", origin: "arv-image", defaultText: "m5.large",
+    help: "Instance type of the builder.",
+    expect: "an EC2 instance type", example: "m5.xlarge",
+  },
+  {
+    name: "aws-volume-size", key: "awsVolumeSize", kind: "value", arg: "<GB>", cloud: "aws", group: "aws", origin: "arv-image", defaultText: "20",
+    help: "Root volume size of the image in GB.",
+    expect: "a whole number of GB from 8 to 16384", example: "30",
+  },
+  {
+    name: "aws-ebs-autoscale", key: "awsEbsAutoscale", kind: "negatable", cloud: "aws", group: "ebs", origin: "build.sh", defaultText: "off",
+    help: "Install the EBS autoscaler: /tmp grows on demand with encrypted EBS volumes.",
+  },
+  {
+    name: "ebs-volume-type", key: "ebsVolumeType", kind: "value", arg: "<type>", cloud: "aws", group: "ebs", origin: "arv-image", defaultText: "gp3",
+    help: "EBS autoscaler: volume type.",
+    expect: "one of gp3, gp2, io1, io2, st1, sc1", example: "gp3",
+  },
+  {
+    name: "ebs-volume-iops", key: "ebsVolumeIops", kind: "value", arg: "<iops>", cloud: "aws", group: "ebs", origin: "arv-image", defaultText: "3000",
+    help: "EBS autoscaler: provisioned IOPS (gp3: 3000–16000; io1/io2: 100–64000).",
+    expect: "a whole number in the volume type's IOPS range", example: "6000",
+  },
+  {
+    name: "ebs-volume-throughput", key: "ebsVolumeThroughput", kind: "value", arg: "<MiB/s>", cloud: "aws", group: "ebs", origin: "arv-image", defaultText: "125",
+    help: "EBS autoscaler: gp3 throughput in MiB/s (125–1000).",
+    expect: "a whole number from 125 to 1000", example: "250",
+  },
+  {
+    name: "ebs-max-volume-size", key: "ebsMaxVolumeSize", kind: "value", arg: "<GB>", cloud: "aws", group: "ebs", origin: "arv-image", defaultText: "1500",
+    help: "EBS autoscaler: largest single volume in GB.",
+    expect: "a whole number of GB from 150 to 16384", example: "1500",
+  },
+  {
+    name: "ebs-max-logical-size", key: "ebsMaxLogicalSize", kind: "value", arg: "<GB>", cloud: "aws", group: "ebs", origin: "arv-image", defaultText: "8000",
+    help: "EBS autoscaler: largest total /tmp size in GB.",
+    expect: "a whole number of GB, at least --ebs-max-volume-size", example: "8000",
+  },
+  {
+    name: "ebs-max-volume-count", key: "ebsMaxVolumeCount", kind: "value", arg: "<n>", cloud: "aws", group: "ebs", origin: "arv-image", defaultText: "16",
+    help: "EBS autoscaler: most volumes attached at once.",
+    expect: "a whole number from 1 to 16", example: "16",
+  },
+  {
+    name: "ebs-detection-interval", key: "ebsDetectionInterval", kind: "value", arg: "<seconds>", cloud: "aws", group: "ebs", origin: "arv-image", defaultText: "2",
+    help: "EBS autoscaler: seconds between disk-usage checks.",
+    expect: "a whole number of seconds from 1 to 3600", example: "5",
+  },
+  // --- Azure -------------------------------------------------------------------------
+  {
+    name: "azure-secrets-file", key: "azureSecretsFile", kind: "value", arg: "<path>", cloud: "azure", group: "azure", origin: "build.sh",
+    help: "Shell file exporting ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_SUBSCRIPTION_ID, ARM_TENANT_ID; exports reach Packer's environment only.",
+    expect: "a readable bash file with export lines", example: "~/.azure-arvados.sh",
+  },
+  {
+    name: "azure-resource-group", key: "azureResourceGroup", kind: "value", arg: "<name>", cloud: "azure", group: "azure", origin: "build.sh",
+    help: "Resource group of the managed image (required for Azure).",
+    expect: "1–90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.'", example: "arvados-images",
+  },
+  {
+    name: "azure-location", key: "azureLocation", kind: "value", arg: "<location>", cloud: "azure", group: "azure", origin: "build.sh", defaultText: "centralus",
+    help: "Azure location of the build.",
+    expect: "an Azure location name (lower-case letters and digits)", example: "eastus2",
+  },
+  {
+    name: "azure-sku", key: "azureSku", kind: "value", arg: "<sku>", cloud: "azure", group: "azure", origin: "build.sh",
+    help: "Base image SKU (required for Azure), e.g. 12-gen2 for Debian's debian-12 offer.",
+    expect: "an image SKU of [A-Za-z0-9._-]", example: "12-gen2",
+  },
+  {
+    name: "azure-image-publisher", key: "azureImagePublisher", kind: "value", arg: "<publisher>", cloud: "azure", group: "azure", origin: "arv-image", defaultText: "Debian",
+    help: "Base image publisher.",
+    expect: "an image publisher of [A-Za-z0-9._-]", example: "Canonical",
+  },
+  {
+    name: "azure-image-offer", key: "azureImageOffer", kind: "value", arg: "<offer>", cloud: "azure", group: "azure", origin: "arv-image", defaultText: "debian-12",
+    help: "Base image offer.",
+    expect: "an image offer of [A-Za-z0-9._-]", example: "ubuntu-24_04-lts",
+  },
+  {
+    name: "azure-vm-size", key: "azureVmSize", kind: "value", arg: "<size>", cloud: "azure", group: "azure", origin: "arv-image", defaultText: "Standard_D2s_v5",
+    help: "VM size of the builder.",
+    expect: "an Azure VM size of [A-Za-z0-9_]", example: "Standard_D4s_v5",
+  },
+  {
+    name: "azure-cloud-environment", key: "azureCloudEnvironment", kind: "value", arg: "<env>", cloud: "azure", group: "azure", origin: "build.sh", defaultText: "Public",
+    help: "Azure cloud: Public, USGovernment, China or Germany.",
+    expect: "one of Public, USGovernment, China, Germany", example: "USGovernment",
+  },
+  // --- GCP ---------------------------------------------------------------------------
+  {
+    name: "gcp-project-id", key: "gcpProjectId", kind: "value", arg: "<project>", cloud: "gcp", group: "gcp", origin: "build.sh",
+    help: "GCP project (required for GCP).",
+    expect: "6–30 characters: a lower-case letter, then [a-z0-9-], not ending in '-'", example: "arvados-images",
+  },
+  {
+    name: "gcp-account-file", key: "gcpAccountFile", kind: "value", arg: "<path>", cloud: "gcp", group: "gcp", origin: "build.sh",
+    defaultText: "application default credentials",
+    help: "Service-account JSON key file.",
+    expect: "a readable service-account JSON file", example: "./sa.json",
+  },
+  {
+    name: "gcp-zone", key: "gcpZone", kind: "value", arg: "<zone>", cloud: "gcp", group: "gcp", origin: "build.sh", defaultText: "us-central1-f",
+    help: "Build zone.",
+    expect: "a GCP zone name", example: "europe-west1-b",
+  },
+  {
+    name: "gcp-source-image-family", key: "gcpSourceImageFamily", kind: "value", arg: "<family>", cloud: "gcp", group: "gcp", origin: "arv-image", defaultText: "debian-12",
+    help: "Base image family.",
+    expect: "an image family name of [a-z0-9-]", example: "ubuntu-2404-lts-amd64",
+  },
+  {
+    name: "gcp-source-image-project", key: "gcpSourceImageProject", kind: "value", arg: "<project>", cloud: "gcp", group: "gcp", origin: "arv-image", defaultText: "debian-cloud",
+    help: "Project that publishes the base image family.",
+    expect: "a GCP project id", example: "ubuntu-os-cloud",
+  },
+  {
+    name: "gcp-machine-type", key: "gcpMachineType", kind: "value", arg: "<type>", cloud: "gcp", group: "gcp", origin: "arv-image", defaultText: "e2-standard-2",
+    help: "Machine type of the builder.",
+    expect: "a GCP machine type of [a-z0-9-]", example: "n2-standard-4",
+  },
+  // --- output and rendering ----------------------------------------------------------
+  {
+    name: "out", key: "out", kind: "value", arg: "<dir>", group: "output", origin: "arv-image", commands: ["render"],
+    help: "Directory to write the build directory into (must not exist, or be an empty directory).",
+    expect: "a path whose parent directory exists", example: "./build-zzzzz",
+  },
+  {
+    name: "packer-version", key: "packerVersion", kind: "value", arg: "<x.y.z>", group: "output", origin: "arv-image",
+    defaultText: "`packer version` when packer is on PATH, else 1.11.2",
+    help: "Packer version to render for (versions.pkr.hcl and plugin-only settings need ≥ 1.7).",
+    expect: "a version number x.y.z of at least 1.6.6", example: "1.6.6",
+  },
+  {
+    name: "json", key: "json", kind: "switch", group: "output", origin: "arv-image", commands: ["config"],
+    help: "Print one JSON document on stdout.",
+  },
+];
+
+export function flagsFor(command: CommandName): FlagDef[] {
+  return FLAGS.filter((f) => (f.commands ?? IMAGE_COMMANDS).includes(command));
+}
+
+export function flagByKey(key: string): FlagDef {
+  const f = FLAGS.find((x) => x.key === key);
+  if (!f) throw new Error(`no flag with key ${key}`);
+  return f;
+}

@@ -1,0 +1,316 @@
+/**
+ * Flags → resolved configuration. Collects every problem and returns them all;
+ * never throws for bad input. Reads files, never writes.
+ */
+import { constants, accessSync, readFileSync, statSync } from "node:fs";
+import { basename } from "node:path";
+import { CLOUDS, FLAGS, type Cloud, type FlagDef, flagByKey } from "./flags.js";
+import { optionsSchema, parseHostsEntry, type OptionKey, type Options } from "./schema.js";
+import { parsePublicKeys, type PublicKey } from "./ssh-key.js";
+import { runSecretsFile } from "./secrets-file.js";
+import { legacyVariables } from "./legacy.js";
+
+export type Source = "default" | "flag" | "inferred" | "detected" | "secrets file";
+
+export const STOCK_TEMPLATES: Readonly<Record<string, Cloud>> = {
+  "arvados-images-aws.json": "aws",
+  "arvados-images-azure.json": "azure",
+};
+
+/** Oldest Packer whose HCL2 handles what arv-image renders (Debian 12/13 ship 1.6.6). */
+export const MIN_PACKER = "1.6.6";
+/** Rendered for when no packer is found and no --packer-version is given. */
+export const DEFAULT_PACKER = "1.11.2";
+
+export interface HostsEntry {
+  ip: string;
+  names: string[];
+}
+
+export interface SecretsFile {
+  flag: string;
+  path: string;
+  env: Record<string, string>;
+}
+
+export interface ResolvedConfig {
+  /** undefined only for a legacy JSON template with no cloud flags. */
+  cloud: Cloud | undefined;
+  options: Options & { sshUser: string; pinPackages: boolean };
+  sources: Partial<Record<OptionKey, Source>>;
+  publicKeys: PublicKey[];
+  hostsEntries: HostsEntry[];
+  secretsFiles: SecretsFile[];
+  /** A non-stock --json-file: run as is by `build`, with build.sh's variables. */
+  legacyTemplate?: { path: string; variables: [string, string][] };
+  packer: { version: string; source: Source };
+  warnings: string[];
+}
+
+export interface ResolveInput {
+  /** What commander parsed: only the flags that were given. */
+  raw: Record<string, unknown>;
+  /** `packer version` output parsed by the caller, if packer is on PATH. */
+  detectedPackerVersion?: string | undefined;
+}
+
+export type ResolveResult = { ok: true; config: ResolvedConfig } | { ok: false; problems: string[] };
+
+const flagText = (f: FlagDef) => `--${f.name}`;
+const quote = (v: unknown) => JSON.stringify(String(v));
+
+/** The one-paragraph message for a value that does not fit its flag. */
+export function badValue(f: FlagDef, value: unknown, detail?: string): string {
+  const why = detail ? `${detail}; expected` : "expected";
+  return `${flagText(f)} ${quote(value)}: ${why} ${f.expect ?? "a valid value"}, e.g. ${flagText(f)} ${f.example ?? ""}.`.replace(/ \.$/, ".");
+}
+
+function missing(f: FlagDef, context: string): string {
+  return `${flagText(f)} is required ${context}: ${f.expect ?? "a value"}, e.g. ${flagText(f)} ${f.example ?? ""}.`;
+}
+
+export async function resolveConfig(input: ResolveInput): Promise<ResolveResult> {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const raw = input.raw;
+  const given = new Set(Object.keys(raw).filter((k) => raw[k] !== undefined));
+
+  // 1. Formats and defaults (zod), one paragraph per bad flag.
+  const parsed = optionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const seen = new Set<string>();
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0]);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const f = flagByKey(key);
+      const value = raw[key];
+      problems.push(badValue(f, Array.isArray(value) ? value[Number(issue.path[1] ?? 0)] : value));
+    }
+    return { ok: false, problems };
+  }
+  const o = parsed.data;
+  const sources: Partial<Record<OptionKey, Source>> = {};
+  for (const key of Object.keys(o) as OptionKey[]) {
+    if (given.has(key)) sources[key] = "flag";
+    else if (o[key] !== undefined && !(Array.isArray(o[key]) && o[key].length === 0)) sources[key] = "default";
+  }
+
+  // 2. Which cloud.
+  const cloud = chooseCloud(o, given, problems);
+
+  // 3. The legacy JSON pass-through.
+  let legacyTemplate: ResolvedConfig["legacyTemplate"];
+  if (o.jsonFile !== undefined && !(basename(o.jsonFile) in STOCK_TEMPLATES)) {
+    const p = checkFile(flagByKey("jsonFile"), o.jsonFile);
+    if (p) problems.push(p);
+    else legacyTemplate = { path: o.jsonFile, variables: [] };
+  }
+
+  // 4. Required flags.
+  if (o.arvadosClusterId === undefined) problems.push(missing(flagByKey("arvadosClusterId"), "for every build"));
+  if (o.publicKeyFile === undefined) problems.push(missing(flagByKey("publicKeyFile"), "for every build"));
+  if (cloud === "azure") {
+    if (o.azureResourceGroup === undefined) problems.push(missing(flagByKey("azureResourceGroup"), "for Azure"));
+    if (o.azureSku === undefined) problems.push(missing(flagByKey("azureSku"), "for Azure"));
+  }
+  if (cloud === "gcp" && o.gcpProjectId === undefined) problems.push(missing(flagByKey("gcpProjectId"), "for GCP"));
+
+  // 5. Files that must exist, and what is in them.
+  let publicKeys: PublicKey[] = [];
+  if (o.publicKeyFile !== undefined) publicKeys = readPublicKeys(o.publicKeyFile, problems);
+  for (const key of ["gcpAccountFile", "awsSecretsFile", "azureSecretsFile"] as const) {
+    const v = o[key];
+    if (v !== undefined) {
+      const p = checkFile(flagByKey(key), v);
+      if (p) problems.push(p);
+    }
+  }
+  const hostsEntries = readHostsEntries(o, problems);
+
+  // 6. Cross-flag rules.
+  ebsRules(o, given, problems);
+  if (given.has("mksquashfsMem") && o.runtimeEngine === "docker") {
+    warnings.push(`--mksquashfs-mem ${o.mksquashfsMem} has no effect with --runtime-engine docker (Singularity is not installed).`);
+  }
+  const packer = choosePacker(o.packerVersion, input.detectedPackerVersion, problems);
+
+  // 7. Secrets files: run only when everything else is right (they may be slow or prompt).
+  const secretsFiles: SecretsFile[] = [];
+  if (problems.length === 0) {
+    for (const key of ["awsSecretsFile", "azureSecretsFile"] as const) {
+      const path = o[key];
+      if (path === undefined) continue;
+      const f = flagByKey(key);
+      const r = await runSecretsFile(path);
+      if (!r.ok) problems.push(`${flagText(f)} ${quote(path)}: ${r.problem}.`);
+      else secretsFiles.push({ flag: flagText(f), path, env: r.env });
+    }
+    for (const s of secretsFiles) {
+      if ("AWS_DEFAULT_REGION" in s.env || "AWS_REGION" in s.env) {
+        warnings.push(`${s.flag} exports a region; it is ignored: --aws-region (${o.awsRegion}) decides where the build runs.`);
+      }
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems };
+
+  // 8. Inferred values.
+  let sshUser = o.sshUser;
+  if (sshUser === undefined) {
+    sshUser = cloud === "aws" || cloud === undefined ? "admin" : "packer";
+    sources.sshUser = "inferred";
+  }
+  let pinPackages = o.pinPackages;
+  if (pinPackages === undefined) {
+    pinPackages = o.reposuffix !== "-dev";
+    sources.pinPackages = "inferred";
+  }
+  if (o.awsEbsAutoscale) {
+    if (o.ebsVolumeIops === undefined && ["gp3", "io1", "io2"].includes(o.ebsVolumeType)) {
+      o.ebsVolumeIops = 3000;
+      sources.ebsVolumeIops = "inferred";
+    }
+    if (o.ebsVolumeThroughput === undefined && o.ebsVolumeType === "gp3") {
+      o.ebsVolumeThroughput = 125;
+      sources.ebsVolumeThroughput = "inferred";
+    }
+  }
+  const options = { ...o, sshUser, pinPackages };
+  if (legacyTemplate) legacyTemplate.variables = legacyVariables(options, given);
+  return {
+    ok: true,
+    config: { cloud, options, sources, publicKeys, hostsEntries, secretsFiles, legacyTemplate, packer, warnings },
+  };
+}
+
+function chooseCloud(o: Options, given: Set<string>, problems: string[]): Cloud | undefined {
+  const byCloud = new Map<Cloud, string[]>();
+  for (const f of FLAGS) {
+    if (!f.cloud || !given.has(f.key)) continue;
+    // The transitional --no-aws-ebs-autoscale asks for nothing AWS-specific.
+    if (f.kind === "negatable" && o[f.key as OptionKey] === false) continue;
+    byCloud.set(f.cloud, [...(byCloud.get(f.cloud) ?? []), flagText(f)]);
+  }
+  const jsonCloud = o.jsonFile !== undefined ? STOCK_TEMPLATES[basename(o.jsonFile)] : undefined;
+  const named = o.cloud ?? jsonCloud;
+  const why = o.cloud !== undefined ? `--cloud ${o.cloud}` : `--json-file ${basename(o.jsonFile ?? "")}`;
+  if (o.cloud !== undefined && jsonCloud !== undefined && o.cloud !== jsonCloud) {
+    problems.push(`--cloud ${o.cloud} and --json-file ${quote(o.jsonFile)} disagree: that stock template builds for ${jsonCloud}. Drop --json-file (with --cloud it is not needed) or give --cloud ${jsonCloud}.`);
+    return undefined;
+  }
+  if (named !== undefined) {
+    const foreign = [...byCloud].filter(([c]) => c !== named);
+    if (foreign.length > 0) {
+      const list = foreign.map(([c, fl]) => `${fl.join(", ")} (${c})`).join("; ");
+      problems.push(`${why} builds for ${named}, but ${list} belong to another cloud. One build targets one cloud: drop those flags, or choose the cloud they belong to.`);
+    }
+    return named;
+  }
+  if (byCloud.size > 1) {
+    const list = [...byCloud].map(([c, fl]) => `${c}: ${fl.join(", ")}`).join("; ");
+    problems.push(`Flags of more than one cloud were given (${list}). One build targets one cloud: keep one cloud's flags, and name it with --cloud aws|azure|gcp.`);
+    return undefined;
+  }
+  const [only] = byCloud.keys();
+  if (only !== undefined) return only;
+  if (o.jsonFile !== undefined) return undefined; // legacy template, no cloud flags
+  problems.push(`No cloud was chosen: give --cloud ${CLOUDS.join("|")} (or build.sh's --json-file arvados-images-aws.json), e.g. --cloud aws.`);
+  return undefined;
+}
+
+function checkFile(f: FlagDef, path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) return badValue(f, path, "not a regular file");
+    accessSync(path, constants.R_OK);
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return badValue(f, path, code === "ENOENT" ? "no such file" : code === "EACCES" ? "not readable" : `cannot read it (${code})`);
+  }
+}
+
+function readPublicKeys(path: string, problems: string[]): PublicKey[] {
+  const f = flagByKey("publicKeyFile");
+  const p = checkFile(f, path);
+  if (p) {
+    problems.push(p);
+    return [];
+  }
+  const r = parsePublicKeys(readFileSync(path, "utf8"));
+  if (r.ok) return r.keys;
+  if (r.privateKey) {
+    problems.push(`--public-key-file ${quote(path)}: this is a PRIVATE key, and arv-image never uploads one. Give the dispatcher's PUBLIC key instead, e.g. --public-key-file ${quote(path.endsWith(".pub") ? path : path + ".pub")} (make it with: ssh-keygen -y -f ${path} > ${path}.pub).`);
+  } else {
+    problems.push(badValue(f, path, r.problem));
+  }
+  return [];
+}
+
+function readHostsEntries(o: Options, problems: string[]): HostsEntry[] {
+  const entries: HostsEntry[] = [];
+  const f = flagByKey("hostsEntry");
+  for (const line of o.hostsEntry) {
+    const r = parseHostsEntry(line);
+    if ("error" in r) problems.push(badValue(f, line, r.error));
+    else entries.push(r);
+  }
+  if (o.hostsFile !== undefined) {
+    const ff = flagByKey("hostsFile");
+    const p = checkFile(ff, o.hostsFile);
+    if (p) problems.push(p);
+    else {
+      for (const [i, raw] of readFileSync(o.hostsFile, "utf8").split(/\r?\n/).entries()) {
+        const line = raw.replace(/#.*/, "").trim();
+        if (line === "") continue;
+        const r = parseHostsEntry(line);
+        if ("error" in r) problems.push(badValue(ff, o.hostsFile, `line ${i + 1}: ${r.error}`));
+        else entries.push(r);
+      }
+    }
+  }
+  return entries;
+}
+
+function ebsRules(o: Options, given: Set<string>, problems: string[]): void {
+  const ebsFlags = FLAGS.filter((f) => f.group === "ebs" && f.key !== "awsEbsAutoscale" && given.has(f.key));
+  if (!o.awsEbsAutoscale) {
+    if (ebsFlags.length > 0) {
+      problems.push(`${ebsFlags.map(flagText).join(", ")} ${ebsFlags.length > 1 ? "configure" : "configures"} the EBS autoscaler, which is only installed with --aws-ebs-autoscale. Add --aws-ebs-autoscale, or drop ${ebsFlags.length > 1 ? "them" : "it"}.`);
+    }
+    return;
+  }
+  const type = o.ebsVolumeType;
+  if (o.ebsVolumeIops !== undefined) {
+    const f = flagByKey("ebsVolumeIops");
+    if (type === "gp3" && (o.ebsVolumeIops < 3000 || o.ebsVolumeIops > 16000)) problems.push(badValue(f, o.ebsVolumeIops, "gp3 volumes take 3000–16000 IOPS"));
+    if (!["gp3", "io1", "io2"].includes(type)) problems.push(badValue(f, o.ebsVolumeIops, `${type} volumes have no provisioned IOPS (only gp3, io1, io2 do)`));
+  }
+  if (o.ebsVolumeThroughput !== undefined && type !== "gp3") {
+    problems.push(badValue(flagByKey("ebsVolumeThroughput"), o.ebsVolumeThroughput, `throughput is only set on gp3 volumes, not ${type}`));
+  }
+  if (o.ebsMaxLogicalSize < o.ebsMaxVolumeSize) {
+    problems.push(badValue(flagByKey("ebsMaxLogicalSize"), o.ebsMaxLogicalSize, `smaller than --ebs-max-volume-size ${o.ebsMaxVolumeSize}`));
+  }
+}
+
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < 3; i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function choosePacker(flag: string | undefined, detected: string | undefined, problems: string[]): ResolvedConfig["packer"] {
+  if (flag !== undefined) {
+    if (compareVersions(flag, MIN_PACKER) < 0) {
+      problems.push(badValue(flagByKey("packerVersion"), flag, `arv-image's HCL2 needs Packer ${MIN_PACKER} or newer`));
+    }
+    return { version: flag, source: "flag" };
+  }
+  if (detected !== undefined) return { version: detected, source: "detected" };
+  return { version: DEFAULT_PACKER, source: "default" };
+}

@@ -1,0 +1,36 @@
+/**
+ * Typed errors. Only main.ts turns them into exit codes and text on stderr.
+ * 2 = usage, 1 = preflight / I/O / internal, Packer's own code when Packer fails.
+ */
+export class ArvImageError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+  }
+}
+
+/** One or more problems with the command line; each entry is a self-contained paragraph. */
+export class UsageError extends ArvImageError {
+  readonly problems: readonly string[];
+  constructor(problems: string | readonly string[]) {
+    const list = typeof problems === "string" ? [problems] : problems;
+    super(list.join("\n\n"), 2);
+    this.problems = list;
+  }
+}
+
+/** Something outside the command line went wrong: a file, a directory, a subprocess. */
+export class EnvironmentError extends ArvImageError {
+  constructor(message: string) {
+    super(message, 1);
+  }
+}
+
+/** A bug in arv-image itself. */
+export class InternalError extends ArvImageError {
+  constructor(message: string) {
+    super(`internal error: ${message}`, 1);
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Resolved configuration → everything the templates need. Templates only select and
+ * place; names, lists and feature decisions are made here.
+ */
+import type { Cloud } from "../config/flags.js";
+import { compareVersions, type ResolvedConfig } from "../config/resolve.js";
+import type { HclValue } from "./escape.js";
+import type { ScriptContext } from "./script-context.js";
+import {
+  AUTOSCALER_COMMIT,
+  CUDA_KEYRING_VERSION,
+  GO_VERSION,
+  PACKER_PLUGINS,
+  SINGULARITY_VERSION,
+  URLS,
+} from "./versions.js";
+
+/** What the detected or chosen Packer can express. */
+export interface PackerFeatures {
+  version: string;
+  /** packer { required_plugins } and `packer init` (Packer >= 1.7). */
+  requiredPlugins: boolean;
+  /** amazon plugin's metadata_options and imds_support (not in Packer 1.6's built-in builder). */
+  imds: boolean;
+}
+
+export function packerFeatures(version: string): PackerFeatures {
+  const modern = compareVersions(version, "1.7.0") >= 0;
+  return { version, requiredPlugins: modern, imds: modern };
+}
+
+/** Settings arv-image leaves out for an old Packer, named in render's output. */
+export function omittedFor(cloud: Cloud, f: PackerFeatures): string[] {
+  const out: string[] = [];
+  if (!f.requiredPlugins) out.push("versions.pkr.hcl (required_plugins needs Packer >= 1.7; the built-in builders are used)");
+  if (cloud === "aws" && !f.imds) {
+    out.push("IMDSv2 on the builder and the AMI (metadata_options, imds_support need the amazon plugin, Packer >= 1.7)");
+  }
+  return out;
+}
+
+export interface ScriptPlan {
+  /** Scripts run before a reboot (GPU images) or all scripts. */
+  first: string[];
+  /** Scripts run after the reboot into an upgraded kernel (GPU images only). */
+  second: string[];
+}
+
+export function scriptPlan(on: ScriptContext["on"]): ScriptPlan {
+  const all = [
+    "10-base.sh",
+    "20-arvados.sh",
+    on.nvidia && "30-nvidia.sh",
+    on.docker && "40-docker.sh",
+    on.singularity && "50-singularity.sh",
+    on.encryptedTmp && "60-encrypted-tmp.sh",
+    on.ebsAutoscale && "61-ebs-autoscale.sh",
+    "70-network.sh",
+    "80-login-user.sh",
+    "90-check-contract.sh",
+    "99-hygiene.sh",
+  ].filter((s): s is string => typeof s === "string");
+  if (!on.nvidia) return { first: all, second: [] };
+  const i = all.indexOf("30-nvidia.sh");
+  return { first: all.slice(0, i), second: all.slice(i) };
+}
+
+export function scriptContext(c: ResolvedConfig, cloud: Cloud | "none"): ScriptContext {
+  const o = c.options;
+  const docker = o.runtimeEngine !== "singularity";
+  const singularity = o.runtimeEngine !== "docker";
+  const ebs = cloud === "aws" && o.awsEbsAutoscale;
+  return {
+    v: {
+      staging: `${o.workdir.replace(/\/+$/, "")}/arv-image`,
+      cloud,
+      loginUser: o.loginUser,
+      aptLockTimeout: "600",
+      cloudInitTimeout: "900",
+      arvadosAptUrl: URLS.arvadosApt,
+      arvadosKeyUrl: URLS.arvadosKey,
+      reposuffix: o.reposuffix,
+      dockerAptUrl: URLS.dockerApt,
+      dockerKeyUrl: "",
+      cudaRepoUrl: URLS.cudaRepo,
+      cudaKeyringVersion: CUDA_KEYRING_VERSION,
+      nvidiaToolkitUrl: URLS.nvidiaToolkit,
+      nvidiaToolkitKeyUrl: URLS.nvidiaToolkitKey,
+      goVersion: GO_VERSION,
+      goUrl: URLS.go,
+      singularityVersion: SINGULARITY_VERSION,
+      singularityUrl: URLS.singularity,
+      singularityPrefix: "/opt/singularity",
+      mksquashfsMem: o.mksquashfsMem,
+      autoscalerUrl: URLS.autoscaler,
+      autoscalerCommit: AUTOSCALER_COMMIT,
+      resolver: o.resolver ?? "",
+    },
+    on: {
+      docker,
+      singularity,
+      nvidia: o.nvidiaGpuSupport,
+      ebsAutoscale: ebs,
+      encryptedTmp: !ebs,
+      pinPackages: o.pinPackages,
+      resolver: o.resolver !== undefined,
+      hosts: c.hostsEntries.length > 0,
+      captureHygiene: cloud !== "none",
+    },
+  };
+}
+
+/** Context of the HCL templates. */
+export function hclContext(c: ResolvedConfig, cloud: Cloud, f: PackerFeatures, plan: ScriptPlan) {
+  const plugin = PACKER_PLUGINS[cloud];
+  return {
+    is: { aws: cloud === "aws", azure: cloud === "azure", gcp: cloud === "gcp" },
+    packer: { requiredVersion: ">= 1.7.0", pluginSource: plugin.source, pluginVersion: plugin.version },
+    aws: { sourceAmi: c.options.awsSourceAmi !== undefined, imds: f.imds },
+    scripts: { first: plan.first, second: plan.second, afterReboot: plan.second.length > 0 },
+  };
+}
+
+/** Values for arv-image.auto.pkrvars.hcl, in file order. */
+export function packerVariables(c: ResolvedConfig, cloud: Cloud): [string, HclValue][] {
+  const o = c.options;
+  const common: [string, HclValue][] = [
+    ["arvados_cluster", o.arvadosClusterId ?? ""],
+    ["workdir", o.workdir],
+    ["ssh_username", o.sshUser],
+  ];
+  switch (cloud) {
+    case "aws":
+      return [
+        ...common,
+        ["aws_profile", o.awsProfile ?? ""],
+        ["aws_region", o.awsRegion],
+        ["aws_source_ami", o.awsSourceAmi ?? ""],
+        ["aws_instance_type", o.awsInstanceType],
+        ["aws_vpc_id", o.awsVpcId ?? ""],
+        ["aws_subnet_id", o.awsSubnetId ?? ""],
+        ["aws_associate_public_ip_address", o.awsAssociatePublicIp],
+        ["aws_ena_support", o.awsEnaSupport],
+        ["aws_volume_size", o.awsVolumeSize],
+      ];
+    case "azure":
+      return [
+        ...common,
+        ["resource_group", o.azureResourceGroup ?? ""],
+        ["location", o.azureLocation],
+        ["cloud_environment_name", o.azureCloudEnvironment],
+        ["image_publisher", o.azureImagePublisher],
+        ["image_offer", o.azureImageOffer],
+        ["image_sku", o.azureSku ?? ""],
+        ["vm_size", o.azureVmSize],
+      ];
+    case "gcp":
+      return [
+        ...common,
+        ["project_id", o.gcpProjectId ?? ""],
+        ["account_file", o.gcpAccountFile ?? ""],
+        ["zone", o.gcpZone],
+        ["source_image_family", o.gcpSourceImageFamily],
+        ["source_image_project", o.gcpSourceImageProject],
+        ["machine_type", o.gcpMachineType],
+      ];
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Versions and download locations, as data: bump them here (and the golden files
+ * follow with `npm run golden:update`).
+ */
+
+/** Go toolchain used only to compile Singularity, then removed from the image. */
+export const GO_VERSION = "1.21.13";
+export const SINGULARITY_VERSION = "3.10.5";
+/** The Arvados fork of amazon-ebs-autoscale, at the commit Arvados' own images use. */
+export const AUTOSCALER_COMMIT = "ee323f0751c2b6f733692e805b51b9bf3c251bac";
+export const CUDA_KEYRING_VERSION = "1.1-1";
+
+export const URLS = {
+  arvadosApt: "https://apt.arvados.org",
+  arvadosKey: "https://apt.arvados.org/pubkey.gpg",
+  dockerApt: "https://download.docker.com/linux",
+  cudaRepo: "https://developer.download.nvidia.com/compute/cuda/repos",
+  nvidiaToolkit: "https://nvidia.github.io/libnvidia-container/stable/deb",
+  nvidiaToolkitKey: "https://nvidia.github.io/libnvidia-container/gpgkey",
+  go: "https://go.dev/dl",
+  singularity: "https://github.com/sylabs/singularity/releases/download",
+  autoscaler: "https://github.com/arvados/amazon-ebs-autoscale/archive",
+} as const;
+
+/**
+ * Third-party packages held at tested major versions (apt pin priority 995), and the
+ * Arvados origin kept at priority 50: installable, never upgraded in place.
+ */
+export const APT_PINS: readonly { packages: string; version: string }[] = [
+  { packages: "src:docker-ce", version: "5:27.*" },
+  { packages: "containerd.io", version: "1.7.*" },
+  { packages: "cuda", version: "12.*" },
+  { packages: "cuda-drivers src:nvidia-graphics-drivers", version: "560.*" },
+  { packages: "src:libnvidia-container src:nvidia-container-toolkit", version: "1.16.*" },
+];
+
+/** Packer plugins for Packer ≥ 1.7 (versions.pkr.hcl). */
+export const PACKER_PLUGINS = {
+  aws: { name: "amazon", source: "github.com/hashicorp/amazon", version: ">= 1.3.0" },
+  azure: { name: "azure", source: "github.com/hashicorp/azure", version: ">= 2.1.0" },
+  gcp: { name: "googlecompute", source: "github.com/hashicorp/googlecompute", version: ">= 1.1.0" },
+} as const;
+/** required_version written into versions.pkr.hcl. */
+export const MODERN_PACKER_CONSTRAINT = ">= 1.9.0";

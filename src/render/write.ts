@@ -1,0 +1,57 @@
+/**
+ * All-or-nothing: files go into a fresh directory beside the target, which is renamed
+ * into place only when every file is written. On any failure the temporary directory
+ * is removed and the target is as it was.
+ */
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { EnvironmentError, UsageError } from "../errors.js";
+import type { RenderedFile } from "./build-dir.js";
+
+/** Reasons `--out DIR` cannot be written, checked before rendering anything. */
+export async function checkOutDir(out: string): Promise<string | undefined> {
+  const target = resolve(out);
+  try {
+    const st = await stat(target);
+    if (!st.isDirectory()) return `--out ${JSON.stringify(out)}: exists and is not a directory; expected a new or empty directory, e.g. --out ./build-zzzzz.`;
+    if ((await readdir(target)).length > 0) return `--out ${JSON.stringify(out)}: directory is not empty; expected a new or empty directory (arv-image never overwrites a build directory), e.g. --out ./build-zzzzz-2.`;
+    return undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") return `--out ${JSON.stringify(out)}: cannot use it (${(e as NodeJS.ErrnoException).code}).`;
+  }
+  try {
+    if (!(await stat(dirname(target))).isDirectory()) throw new Error();
+  } catch {
+    return `--out ${JSON.stringify(out)}: its parent directory ${JSON.stringify(dirname(target))} does not exist; expected a path whose parent exists, e.g. --out ./build-zzzzz.`;
+  }
+  return undefined;
+}
+
+export async function writeBuildDir(out: string, files: readonly RenderedFile[]): Promise<string> {
+  const target = resolve(out);
+  const problem = await checkOutDir(out);
+  if (problem) throw new UsageError(problem);
+  const tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.arv-image-`));
+  try {
+    for (const f of files) {
+      const p = join(tmp, f.path);
+      await mkdir(dirname(p), { recursive: true, mode: 0o755 });
+      await writeFile(p, f.content, { mode: f.mode });
+      await chmod(p, f.mode); // the umask must not loosen or tighten what was asked
+    }
+    await chmod(tmp, 0o755);
+    try {
+      await rename(tmp, target);
+    } catch (e) {
+      // An empty target directory: replace it.
+      if ((e as NodeJS.ErrnoException).code !== "ENOTEMPTY" && (e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      await rmdir(target);
+      await rename(tmp, target);
+    }
+    return target;
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    if (e instanceof UsageError) throw e;
+    throw new EnvironmentError(`could not write the build directory ${target}: ${(e as Error).message}`);
+  }
+}
