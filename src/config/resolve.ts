@@ -75,19 +75,20 @@ export async function resolveConfig(input: ResolveInput): Promise<ResolveResult>
   const raw = input.raw;
   const given = new Set(Object.keys(raw).filter((k) => raw[k] !== undefined));
 
-  // 1. Formats and defaults (zod), one paragraph per bad flag.
-  const parsed = optionsSchema.safeParse(raw);
+  // 1. Formats and defaults (zod), one paragraph per bad flag. The bad values are then
+  // set aside so the other rules still run and every problem is reported at once.
+  let parsed = optionsSchema.safeParse(raw);
   if (!parsed.success) {
-    const seen = new Set<string>();
+    const bad = new Set<string>();
     for (const issue of parsed.error.issues) {
       const key = String(issue.path[0]);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const f = flagByKey(key);
+      if (bad.has(key)) continue;
+      bad.add(key);
       const value = raw[key];
-      problems.push(badValue(f, Array.isArray(value) ? value[Number(issue.path[1] ?? 0)] : value));
+      problems.push(badValue(flagByKey(key), Array.isArray(value) ? value[Number(issue.path[1] ?? 0)] : value));
     }
-    return { ok: false, problems };
+    parsed = optionsSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([k]) => !bad.has(k))));
+    if (!parsed.success) return { ok: false, problems };
   }
   const o = parsed.data;
   const sources: Partial<Record<OptionKey, Source>> = {};
@@ -108,13 +109,13 @@ export async function resolveConfig(input: ResolveInput): Promise<ResolveResult>
   }
 
   // 4. Required flags.
-  if (o.arvadosClusterId === undefined) problems.push(missing(flagByKey("arvadosClusterId"), "for every build"));
-  if (o.publicKeyFile === undefined) problems.push(missing(flagByKey("publicKeyFile"), "for every build"));
+  if (!given.has("arvadosClusterId")) problems.push(missing(flagByKey("arvadosClusterId"), "for every build"));
+  if (!given.has("publicKeyFile")) problems.push(missing(flagByKey("publicKeyFile"), "for every build"));
   if (cloud === "azure") {
-    if (o.azureResourceGroup === undefined) problems.push(missing(flagByKey("azureResourceGroup"), "for Azure"));
-    if (o.azureSku === undefined) problems.push(missing(flagByKey("azureSku"), "for Azure"));
+    if (!given.has("azureResourceGroup")) problems.push(missing(flagByKey("azureResourceGroup"), "for Azure"));
+    if (!given.has("azureSku")) problems.push(missing(flagByKey("azureSku"), "for Azure"));
   }
-  if (cloud === "gcp" && o.gcpProjectId === undefined) problems.push(missing(flagByKey("gcpProjectId"), "for GCP"));
+  if (cloud === "gcp" && !given.has("gcpProjectId")) problems.push(missing(flagByKey("gcpProjectId"), "for GCP"));
 
   // 5. Files that must exist, and what is in them.
   let publicKeys: PublicKey[] = [];
@@ -202,7 +203,8 @@ function chooseCloud(o: Options, given: Set<string>, problems: string[]): Cloud 
     const foreign = [...byCloud].filter(([c]) => c !== named);
     if (foreign.length > 0) {
       const list = foreign.map(([c, fl]) => `${fl.join(", ")} (${c})`).join("; ");
-      problems.push(`${why} builds for ${named}, but ${list} belong to another cloud. One build targets one cloud: drop those flags, or choose the cloud they belong to.`);
+      const n = foreign.reduce((sum, [, fl]) => sum + fl.length, 0);
+      problems.push(`${why} builds for ${named}, but ${list} ${n === 1 ? "belongs" : "belong"} to another cloud. One build targets one cloud: drop those flags, or choose the cloud they belong to.`);
     }
     return named;
   }

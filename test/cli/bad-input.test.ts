@@ -1,0 +1,162 @@
+/**
+ * Bad command lines: each must exit 2, name the offending flag on stderr, print nothing
+ * on stdout, and leave --out uncreated.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EXAMPLE_KEY, runCli } from "../support/cli.js";
+
+let dir: string;
+const f = (name: string) => join(dir, name);
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "arv-image-bad-"));
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", f("id_ed25519")]);
+  writeFileSync(f("garbage.pub"), "this is not a key\n");
+  writeFileSync(f("wrongblob.pub"), "ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQABAAABAQ== wrong type inside\n");
+  writeFileSync(f("empty.pub"), "# only a comment\n\n");
+  writeFileSync(f("hosts-bad"), "10.0.0.1 api.example.com\n# fine\n10.0.0.300 keep.example.com\n");
+  writeFileSync(f("fails.sh"), "export AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nexit 3\n");
+  writeFileSync(f("custom.json"), "{}\n");
+  mkdirSync(f("full"));
+  writeFileSync(f("full/keep-me"), "x");
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const aws = () => ["--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY];
+const azure = () => ["--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-resource-group", "rg", "--azure-sku", "12-gen2"];
+
+/** [description, args (after `render`), text stderr must contain (the flag)] */
+const CASES: [string, () => string[], string | RegExp][] = [
+  ["no cloud at all", () => ["--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY], "--cloud"],
+  ["unknown cloud", () => ["--cloud", "mars", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY], "--cloud"],
+  ["cluster id with upper case and dash", () => [...aws(), "--arvados-cluster-id", "Zz-1"], "--arvados-cluster-id"],
+  ["cluster id of 6 characters", () => [...aws(), "--arvados-cluster-id", "zzzzzz"], "--arvados-cluster-id"],
+  ["missing cluster id", () => ["--cloud", "aws", "--public-key-file", EXAMPLE_KEY], "--arvados-cluster-id"],
+  ["missing public key", () => ["--cloud", "aws", "--arvados-cluster-id", "zzzzz"], "--public-key-file"],
+  ["public key file that does not exist", () => [...aws(), "--public-key-file", f("nope.pub")], "--public-key-file"],
+  ["a private key as public key", () => [...aws(), "--public-key-file", f("id_ed25519")], /--public-key-file.*PRIVATE key/],
+  ["a public key file holding text", () => [...aws(), "--public-key-file", f("garbage.pub")], "--public-key-file"],
+  ["a key whose blob is of another type", () => [...aws(), "--public-key-file", f("wrongblob.pub")], "--public-key-file"],
+  ["a key file with no key", () => [...aws(), "--public-key-file", f("empty.pub")], "--public-key-file"],
+  ["a directory as public key", () => [...aws(), "--public-key-file", dir], "--public-key-file"],
+  ["AMI id with non-hex digits", () => [...aws(), "--aws-source-ami", "ami-xyz12345"], "--aws-source-ami"],
+  ["AMI id too short", () => [...aws(), "--aws-source-ami", "ami-123"], "--aws-source-ami"],
+  ["VPC id malformed", () => [...aws(), "--aws-vpc-id", "vpc-zz"], "--aws-vpc-id"],
+  ["subnet id malformed", () => [...aws(), "--aws-subnet-id", "sub-12345678"], "--aws-subnet-id"],
+  ["region in upper case", () => [...aws(), "--aws-region", "US-EAST-1"], "--aws-region"],
+  ["boolean as yes", () => [...aws(), "--aws-associate-public-ip", "yes"], "--aws-associate-public-ip"],
+  ["boolean as 1", () => [...aws(), "--aws-ena-support", "1"], "--aws-ena-support"],
+  ["boolean in capitals", () => [...aws(), "--aws-associate-public-ip", "TRUE"], "--aws-associate-public-ip"],
+  ["resolver out of range", () => [...aws(), "--resolver", "999.1.1.1"], "--resolver"],
+  ["resolver as a host name", () => [...aws(), "--resolver", "dns.example.com"], "--resolver"],
+  ["mksquashfs mem with a B", () => [...aws(), "--mksquashfs-mem", "256MB"], "--mksquashfs-mem"],
+  ["mksquashfs mem zero", () => [...aws(), "--mksquashfs-mem", "0M"], "--mksquashfs-mem"],
+  ["relative workdir", () => [...aws(), "--workdir", "tmp/build"], "--workdir"],
+  ["workdir with a space", () => [...aws(), "--workdir", "/tmp/a b"], "--workdir"],
+  ["workdir with ..", () => [...aws(), "--workdir", "/tmp/../etc"], "--workdir"],
+  ["hosts entry without a name", () => [...aws(), "--hosts-entry", "10.0.0.1"], "--hosts-entry"],
+  ["hosts entry with a bad address", () => [...aws(), "--hosts-entry", "300.0.0.1 api.example.com"], "--hosts-entry"],
+  ["hosts entry with a bad name", () => [...aws(), "--hosts-entry", "10.0.0.1 bad_name!"], "--hosts-entry"],
+  ["hosts file that does not exist", () => [...aws(), "--hosts-file", f("no-hosts")], "--hosts-file"],
+  ["hosts file with a bad line", () => [...aws(), "--hosts-file", f("hosts-bad")], /--hosts-file.*line 3/],
+  ["AWS flag with --cloud azure", () => [...azure(), "--aws-region", "us-west-2"], "--aws-region"],
+  ["flags of two clouds without --cloud", () => ["--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-region", "us-west-2", "--azure-location", "eastus"], /--aws-region[\s\S]*--azure-location|--azure-location[\s\S]*--aws-region/],
+  ["EBS autoscaler for Azure", () => [...azure(), "--aws-ebs-autoscale"], "--aws-ebs-autoscale"],
+  ["GCP without project", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY], "--gcp-project-id"],
+  ["Azure without resource group", () => ["--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-sku", "12-gen2"], "--azure-resource-group"],
+  ["Azure without SKU", () => ["--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-resource-group", "rg"], "--azure-sku"],
+  ["Azure resource group with a slash", () => [...azure(), "--azure-resource-group", "bad/name"], "--azure-resource-group"],
+  ["Azure resource group ending in a dot", () => [...azure(), "--azure-resource-group", "images."], "--azure-resource-group"],
+  ["Azure cloud that does not exist", () => [...azure(), "--azure-cloud-environment", "Mars"], "--azure-cloud-environment"],
+  ["Azure location with a space", () => [...azure(), "--azure-location", "East US"], "--azure-location"],
+  ["GCP project with capitals", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "Bad_Project"], "--gcp-project-id"],
+  ["GCP zone without the letter", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--gcp-zone", "us-central1"], "--gcp-zone"],
+  ["GCP account file missing", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--gcp-account-file", f("sa.json")], "--gcp-account-file"],
+  ["stock Azure template with --cloud aws", () => [...aws(), "--json-file", "arvados-images-azure.json"], "--json-file"],
+  ["custom JSON template that does not exist", () => ["--json-file", f("missing.json"), "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY], "--json-file"],
+  ["custom JSON template cannot be rendered", () => ["--json-file", f("custom.json"), "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY], "--json-file"],
+  ["runtime engine podman", () => [...aws(), "--runtime-engine", "podman"], "--runtime-engine"],
+  ["EBS parameter without --aws-ebs-autoscale", () => [...aws(), "--ebs-volume-iops", "5000"], "--ebs-volume-iops"],
+  ["gp2 with throughput", () => [...aws(), "--aws-ebs-autoscale", "--ebs-volume-type", "gp2", "--ebs-volume-throughput", "200"], "--ebs-volume-throughput"],
+  ["gp3 with too few IOPS", () => [...aws(), "--aws-ebs-autoscale", "--ebs-volume-iops", "1000"], "--ebs-volume-iops"],
+  ["st1 with IOPS", () => [...aws(), "--aws-ebs-autoscale", "--ebs-volume-type", "st1", "--ebs-volume-iops", "3000"], "--ebs-volume-iops"],
+  ["logical size below volume size", () => [...aws(), "--aws-ebs-autoscale", "--ebs-max-logical-size", "1000"], "--ebs-max-logical-size"],
+  ["too many EBS volumes", () => [...aws(), "--aws-ebs-autoscale", "--ebs-max-volume-count", "40"], "--ebs-max-volume-count"],
+  ["root volume too small", () => [...aws(), "--aws-volume-size", "4"], "--aws-volume-size"],
+  ["instance type with a space", () => [...aws(), "--aws-instance-type", "m5 large"], "--aws-instance-type"],
+  ["ssh_user (build.sh spelling) invalid", () => [...aws(), "--ssh_user", "Root!"], "--ssh-user"],
+  ["login user starting with a digit", () => [...aws(), "--login-user", "9crunch"], "--login-user"],
+  ["reposuffix without a dash", () => [...aws(), "--reposuffix", "dev"], "--reposuffix"],
+  ["Packer too old", () => [...aws(), "--packer-version", "1.5.0"], "--packer-version"],
+  ["Packer version not a number", () => [...aws(), "--packer-version", "latest"], "--packer-version"],
+  ["misspelt flag", () => [...aws(), "--aws-regoin", "us-east-1"], "--aws-regoin"],
+  ["positional argument", () => [...aws(), "extra"], /unexpected argument/],
+  ["flag without its value", () => [...aws(), "--aws-region"], "--aws-region"],
+  ["switch given a value", () => [...aws(), "--nvidia-gpu-support=true"], "--nvidia-gpu-support"],
+  ["AWS secrets file missing", () => [...aws(), "--aws-secrets-file", f("none.sh")], "--aws-secrets-file"],
+  ["AWS secrets file that fails", () => [...aws(), "--aws-secrets-file", f("fails.sh")], /--aws-secrets-file.*status 3/],
+];
+
+describe("arv-image render rejects bad input", () => {
+  it.each(CASES)("%s", async (_name, args, needle) => {
+    const out = join(dir, `out-${Math.random().toString(36).slice(2)}`);
+    const r = await runCli(["render", "--out", out, "--packer-version", "1.6.6", ...args()]);
+    expect(r.code).toBe(2);
+    if (typeof needle === "string") expect(r.stderr).toContain(needle);
+    else expect(r.stderr).toMatch(needle);
+    expect(r.stdout).toBe("");
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.includes(".arv-image-"))).toEqual([]);
+  });
+
+  it("has at least 40 distinct cases", () => {
+    expect(new Set(CASES.map((c) => JSON.stringify(c[1]()))).size).toBeGreaterThanOrEqual(40);
+  });
+
+  it("reports every problem at once, each naming its flag", async () => {
+    const r = await runCli(["render", "--cloud", "aws", "--arvados-cluster-id", "BAD", "--aws-source-ami", "ami-x", "--resolver", "nope", "--public-key-file", f("nope.pub"), "--out", f("o")]);
+    expect(r.code).toBe(2);
+    for (const flag of ["--arvados-cluster-id", "--aws-source-ami", "--resolver", "--public-key-file"]) expect(r.stderr).toContain(flag);
+    expect(r.stderr).toMatch(/4 problems/);
+  });
+
+  it("refuses a non-empty --out and leaves it untouched", async () => {
+    const r = await runCli(["render", ...aws(), "--out", f("full")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--out");
+    expect(readdirSync(f("full"))).toEqual(["keep-me"]);
+  });
+
+  it("requires --out for render", async () => {
+    const r = await runCli(["render", ...aws()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--out is required");
+  });
+
+  it("refuses --out whose parent does not exist", async () => {
+    const r = await runCli(["render", ...aws(), "--out", f("no/such/parent")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--out");
+    expect(existsSync(f("no"))).toBe(false);
+  });
+
+  it("writes a usage error as one paragraph with the value and an example", async () => {
+    const r = await runCli(["config", ...aws(), "--mksquashfs-mem", "lots"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--mksquashfs-mem "lots": expected a positive whole number followed by K, M or G, e.g. --mksquashfs-mem 512M.');
+  });
+});
+
+describe("help", () => {
+  it("prints help on stdout and exits 0", async () => {
+    const r = await runCli(["render", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("--aws-ebs-autoscale");
+    expect(r.stdout).toContain("--ssh-user");
+    expect(r.stderr).toBe("");
+  });
+});
