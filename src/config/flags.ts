@@ -133,7 +133,7 @@ export const FLAGS: readonly FlagDef[] = [
   {
     name: "aws-profile", key: "awsProfile", kind: "value", arg: "<name>", cloud: "aws", group: "aws", origin: "build.sh",
     help: "Profile from the AWS shared config/credentials files.",
-    expect: "a profile name", example: "arvados-build",
+    expect: "a profile name (any text in Unicode NFC form)", example: "arvados-build",
   },
   {
     name: "aws-secrets-file", key: "awsSecretsFile", kind: "value", arg: "<path>", cloud: "aws", group: "aws", origin: "build.sh",

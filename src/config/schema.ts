@@ -14,11 +14,14 @@ export const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 export const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 export const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
-/** Text that every file format arv-image writes can carry: no NUL, no lone surrogates. */
+/**
+ * Text that every file format arv-image writes can carry: no NUL, no lone surrogates,
+ * and in Unicode NFC (HCL2 normalizes strings to NFC, so other text would not survive).
+ */
 const text = z
   .string()
   .min(1)
-  .refine((s) => !s.includes("\0") && s.isWellFormed());
+  .refine((s) => !s.includes("\0") && s.isWellFormed() && s.normalize("NFC") === s);
 const match = (re: RegExp) => z.string().regex(re);
 const bool = z.stringbool({ truthy: ["true"], falsy: ["false"], case: "sensitive" });
 const intIn = (min: number, max: number) =>
@@ -77,7 +80,7 @@ export const optionsSchema = z.object({
   azureResourceGroup: z
     .string()
     .regex(/^[\p{L}\p{N}_().-]{1,90}$/u)
-    .refine((s) => !s.endsWith("."))
+    .refine((s) => !s.endsWith(".") && s.normalize("NFC") === s)
     .optional(),
   azureLocation: match(/^[a-z][a-z0-9]{2,40}$/).default("centralus"),
   azureSku: name64.optional(),

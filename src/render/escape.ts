@@ -6,9 +6,14 @@
 
 export type HclValue = string | number | boolean | readonly HclValue[] | { readonly [k: string]: HclValue };
 
-/** A quoted HCL2 string literal whose value is exactly `s`. */
+/**
+ * A quoted HCL2 string literal whose value is exactly `s`. HCL2 normalizes every
+ * string to Unicode NFC (escapes included), so only NFC text can round-trip; config
+ * validation refuses anything else before it gets here.
+ */
 export function hclString(s: string): string {
   assertText(s);
+  if (s.normalize("NFC") !== s) throw new TypeError("value is not in Unicode NFC form, which HCL2 would silently change");
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const ch = s[i] as string;

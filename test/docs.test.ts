@@ -1,0 +1,37 @@
+/** The README and the schema must follow the flag table. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { FLAGS } from "../dist/config/flags.js";
+import { optionsSchema } from "../dist/config/schema.js";
+import { REPO } from "./support/cli.js";
+
+describe("flag table", () => {
+  it("the README's flag table is the generated one (run `npm run docs`)", async () => {
+    const { readmeWithTable } = (await import(join(REPO, "scripts/flag-table.mjs"))) as { readmeWithTable: (s: string) => string };
+    const readme = readFileSync(join(REPO, "README.md"), "utf8");
+    expect(readme).toBe(readmeWithTable(readme));
+    for (const f of FLAGS) expect(readme).toContain(`\`--${f.name}\``);
+  });
+
+  it("declares each flag once, and the zod schema has exactly the flag table's keys", () => {
+    const names = FLAGS.flatMap((f) => [f.name, ...(f.aliases ?? [])]);
+    expect(new Set(names).size).toBe(names.length);
+    expect(Object.keys(optionsSchema.shape).sort()).toEqual(FLAGS.map((f) => f.key).sort());
+  });
+
+  it("every flag key is the camelCase of its name (what commander produces)", () => {
+    for (const f of FLAGS) expect(f.key).toBe(f.name.replace(/-([a-z])/g, (_m: string, c: string) => c.toUpperCase()));
+  });
+
+  it("covers every build.sh flag", () => {
+    const buildSh = [
+      "json-file", "arvados-cluster-id", "aws-profile", "aws-secrets-file", "aws-source-ami", "aws-region", "aws-vpc-id",
+      "aws-subnet-id", "aws-ebs-autoscale", "aws-associate-public-ip", "aws-ena-support", "gcp-project-id", "gcp-account-file",
+      "gcp-zone", "azure-secrets-file", "azure-resource-group", "azure-location", "azure-sku", "azure-cloud-environment",
+      "ssh_user", "workdir", "resolver", "reposuffix", "pin-packages", "public-key-file", "mksquashfs-mem", "nvidia-gpu-support", "debug",
+    ];
+    const known = new Set(FLAGS.flatMap((f) => [f.name, ...(f.aliases ?? [])]));
+    expect(buildSh.filter((n) => !known.has(n))).toEqual([]);
+  });
+});
