@@ -41,6 +41,8 @@ const STATIC_FILES: { file: string; when: (on: ScriptContext["on"]) => boolean; 
   { file: "ensure-encrypted-partitions.sh", when: (on) => on.encryptedTmp, mode: 0o755 },
   { file: "arvados-ensure-encrypted-partitions.service", when: (on) => on.encryptedTmp, mode: 0o644 },
   { file: "arvados-ebs-autoscale.service", when: (on) => on.ebsAutoscale, mode: 0o644 },
+  { file: "arvados-ebs-autoscale-setup.sh", when: (on) => on.ebsAutoscale, mode: 0o755 },
+  { file: "arvados-ssh-host-keys.service", when: (on) => on.captureHygiene, mode: 0o644 },
   { file: "detect-gpu.sh", when: (on) => on.nvidia, mode: 0o755 },
   { file: "detect-gpu.conf", when: (on) => on.nvidia, mode: 0o644 },
 ];
