@@ -1,0 +1,93 @@
+/**
+ * What the rendered templates tell Packer, read back with HashiCorp's HCL2 parser and
+ * real Packer (`packer inspect` keeps provisioner order, which the parser loses).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { REPO } from "../support/cli.js";
+import { packer, parseHcl } from "../support/tools.js";
+
+const golden = (c: string, v: string) => join(REPO, "test/golden", c, `packer-${v}`);
+type Block = Record<string, unknown>;
+async function source(c: string, v: string, cloud: string, type: string): Promise<Block> {
+  const doc = (await parseHcl(`${cloud}.pkr.hcl`, readFileSync(join(golden(c, v), `${cloud}.pkr.hcl`), "utf8"))) as {
+    source: Record<string, { compute: Block[] }>;
+  };
+  return doc.source[type]?.compute[0] ?? {};
+}
+
+describe("amazon-ebs settings", () => {
+  it("keeps the reference's builder settings and adds terminate-on-shutdown and build-id tags", async () => {
+    const s = await source("aws-minimal", "1.6.6", "aws", "amazon-ebs");
+    expect(s.shutdown_behavior).toBe("terminate");
+    expect(s.temporary_key_pair_type).toBe("ed25519");
+    expect(s.launch_block_device_mappings).toEqual([
+      { device_name: "/dev/xvda", volume_size: "${var.aws_volume_size}", volume_type: "gp3", iops: 3000, throughput: 125, delete_on_termination: true },
+    ]);
+    expect(s.ami_block_device_mappings).toEqual([
+      { device_name: "/dev/xvdb", virtual_name: "ephemeral0" },
+      { device_name: "/dev/xvdc", virtual_name: "ephemeral1" },
+    ]);
+    for (const tags of ["tags", "run_tags", "run_volume_tags", "snapshot_tags"]) {
+      expect(s[tags]).toMatchObject({ "arv-image-build-id": "${var.build_id}" });
+    }
+    expect(s.custom_endpoint_ec2).toBe("${var.custom_endpoint_ec2}");
+    expect(s.ssh_host).toBe("${var.ssh_host}");
+  });
+
+  it("looks up Debian 12 without --aws-source-ami, and uses the AMI given otherwise", async () => {
+    const lookup = await source("aws-minimal", "1.6.6", "aws", "amazon-ebs");
+    expect(lookup.source_ami).toBeUndefined();
+    expect(JSON.stringify(lookup.source_ami_filter)).toContain("136693071363");
+    const given = await source("aws-gpu-ebs-network-dev", "1.6.6", "aws", "amazon-ebs");
+    expect(given.source_ami).toBe("${var.aws_source_ami}");
+    expect(given.source_ami_filter).toBeUndefined();
+  });
+
+  it("requires IMDSv2 only where the amazon plugin exists (Packer >= 1.7)", async () => {
+    const old = await source("aws-minimal", "1.6.6", "aws", "amazon-ebs");
+    expect(old.metadata_options).toBeUndefined();
+    expect(old.imds_support).toBeUndefined();
+    const current = await source("aws-minimal", "1.11.2", "aws", "amazon-ebs");
+    expect(current.metadata_options).toEqual([{ http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 }]);
+    expect(current.imds_support).toBe("v2.0");
+  });
+});
+
+describe("azure-arm and googlecompute settings", () => {
+  it("Azure: managed image in the resource group, credentials only from the environment", async () => {
+    const s = await source("azure-minimal", "1.6.6", "azure", "azure-arm");
+    expect(s.managed_image_resource_group_name).toBe("${var.resource_group}");
+    expect(s.managed_image_name).toBe("${var.arvados_cluster}-compute-v${local.image_version}");
+    const vars = readFileSync(join(golden("azure-minimal", "1.6.6"), "variables.pkr.hcl"), "utf8");
+    expect(vars).toMatch(/variable "client_secret" \{\n\s+type\s+= string\n\s+default\s+= env\("ARM_CLIENT_SECRET"\)\n\s+sensitive = true/);
+    const values = readFileSync(join(golden("azure-minimal", "1.6.6"), "arv-image.auto.pkrvars.hcl"), "utf8");
+    expect(values).toContain('image_publisher        = "Debian"');
+    expect(values).not.toMatch(/aws_/);
+  });
+
+  it("GCP: image family and build-id labels", async () => {
+    const s = await source("gcp", "1.6.6", "gcp", "googlecompute");
+    expect(s.image_family).toBe("arvados-${var.arvados_cluster}-compute");
+    expect(s.labels).toMatchObject({ "arv-image-build-id": "${var.build_id}" });
+  });
+});
+
+describe("provisioner order (packer inspect)", () => {
+  it("GPU images reboot into the new kernel before the NVIDIA script", async () => {
+    const r = await packer(["inspect", "."], golden("aws-gpu-ebs-network-dev", "1.6.6"));
+    expect(r.code).toBe(0);
+    const provisioners = r.stdout.slice(r.stdout.indexOf("provisioners:")).split("\n").map((l) => l.trim()).filter((l) => /^(shell|file)$/.test(l));
+    expect(provisioners).toEqual(["shell", "file", "shell", "shell", "shell"]);
+    const hcl = readFileSync(join(golden("aws-gpu-ebs-network-dev", "1.6.6"), "aws.pkr.hcl"), "utf8");
+    expect(hcl.indexOf('"20-arvados.sh"]')).toBeLessThan(hcl.indexOf("expect_disconnect"));
+    expect(hcl.indexOf("expect_disconnect")).toBeLessThan(hcl.indexOf('"30-nvidia.sh"'));
+  });
+
+  it("a CPU image runs every script in one pass, in order", async () => {
+    const hcl = readFileSync(join(golden("aws-minimal", "1.6.6"), "aws.pkr.hcl"), "utf8");
+    expect(hcl).toContain('["10-base.sh", "20-arvados.sh", "40-docker.sh", "50-singularity.sh", "60-encrypted-tmp.sh", "70-network.sh", "80-login-user.sh", "90-check-contract.sh", "99-hygiene.sh"]');
+    expect(hcl).not.toContain("expect_disconnect");
+  });
+});
