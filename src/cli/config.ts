@@ -53,7 +53,7 @@ export async function runConfig(raw: Record<string, unknown>, io: Io): Promise<v
   for (const k of doc.publicKeys) rows.push(["public key", `${k.type} ${k.fingerprint}${k.comment ? ` ${k.comment}` : ""}`, "public-key-file"]);
   for (const s of doc.secrets) for (const name of Object.keys(s.variables)) rows.push([name, REDACTED, `secrets file ${s.file}`]);
   const w1 = Math.max(...rows.map((r) => r[0].length));
-  const w2 = Math.min(60, Math.max(...rows.map((r) => r[1].length)));
+  const w2 = Math.max(...rows.map((r) => r[1].length).filter((n) => n <= 40));
   let text = rows.map(([a, b, s]) => `${a.padEnd(w1)}  ${b.padEnd(w2)}  (${s})`).join("\n") + "\n";
   if (c.legacyTemplate) {
     text += `\nlegacy JSON template ${c.legacyTemplate.path} will be run as it is, with:\n`;
