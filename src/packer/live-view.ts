@@ -1,0 +1,78 @@
+/**
+ * The readable live view of a `packer build -machine-readable` run, for stderr. Packer's own
+ * text is shown as Packer would print it without -machine-readable: its ui lines already
+ * carry the build name ("==> arvados-compute.amazon-ebs.compute: …" for steps, four spaces
+ * and the name for script output), so nothing is added to them.
+ */
+import type { PackerLine } from "./machine-readable.js";
+
+/** say: a Packer step; output: what a provisioning script printed; error: stderr and errors; other: anything else. */
+export type ViewKind = "say" | "output" | "error" | "other";
+
+export interface ViewLine {
+  kind: ViewKind;
+  text: string;
+}
+
+/**
+ * What the live view shows for a line, before any colour, or undefined for nothing.
+ * Hidden lines are those whose content Packer repeats in a ui line anyway.
+ */
+export function viewOf(line: PackerLine): ViewLine | undefined {
+  const { type, data } = line;
+  switch (type) {
+    case "ui": {
+      const kind = data[0] ?? "";
+      // Packer writes one text item; join in case a producer did not escape its commas.
+      const text = data.slice(1).join(",");
+      if (kind === "say") return { kind: "say", text };
+      if (kind === "message") return { kind: "output", text };
+      if (kind === "error") return { kind: "error", text };
+      return { kind: "other", text: `[ui ${kind}] ${text}` };
+    }
+    // Results are printed at the end; Packer also says "--> <build>: <artifact text>".
+    case "artifact":
+    case "artifact-count":
+      return undefined;
+    // Packer 1.6.6+ follows each with a ui,error line ("--> <build>: <error>", "Some builds didn't complete…").
+    case "error":
+    case "error-count":
+      return undefined;
+    // `packer -machine-readable version` also says "Packer v1.6.6"; these add only non-empty details.
+    case "version":
+      return undefined;
+    case "version-prelease":
+    case "version-commit": {
+      const value = data.join(",");
+      return value === "" ? undefined : { kind: "other", text: `Packer ${type === "version-commit" ? "commit" : "prerelease"}: ${value}` };
+    }
+    default:
+      // Not silently lost: a type this code does not know (a newer Packer, a plugin) is shown short.
+      return { kind: "other", text: `${line.target === "" ? "" : `${line.target}: `}[${type}] ${data.join(",")}` };
+  }
+}
+
+const STYLE: Record<ViewKind, readonly [string, string]> = {
+  say: ["\x1b[1m", "\x1b[22m"], // bold, as Packer's ColoredUi prints Say
+  output: ["", ""],
+  error: ["\x1b[31m", "\x1b[39m"], // red
+  other: ["\x1b[2m", "\x1b[22m"], // dim
+};
+
+/**
+ * The readable live view on stderr: one human line (or several joined by \n) for a
+ * PackerLine, or undefined to show nothing. Text is Packer's, unchanged. `opts.color` adds
+ * ANSI colour (only when the caller says stderr is a TTY and NO_COLOR is unset), per line so
+ * that no colour spans a newline.
+ */
+export function humanize(line: PackerLine, opts: { color?: boolean } = {}): string | undefined {
+  const view = viewOf(line);
+  if (view === undefined) return undefined;
+  if (opts.color !== true) return view.text;
+  const [on, off] = STYLE[view.kind];
+  if (on === "") return view.text;
+  return view.text
+    .split("\n")
+    .map((l) => (l === "" ? l : on + l + off))
+    .join("\n");
+}

@@ -1,0 +1,151 @@
+/**
+ * Packer's `-machine-readable` output: one record per line, `timestamp,target,type,data...`.
+ * Packer (packer/ui.go `MachineReadableUi.Machine`, 1.6.6 through 1.1x) escapes each data
+ * item so that a record never spans lines: "," → "%!(PACKER_COMMA)", CR → "\r", LF → "\n"
+ * (backslash + letter). A literal backslash-n already in the text is written unchanged, so
+ * it reads back as a newline: that ambiguity is Packer's and cannot be undone here.
+ */
+
+/** One line of `packer -machine-readable`: "timestamp,target,type,data..." */
+export interface PackerLine {
+  /** Unix seconds (UTC) when Packer printed the line. */
+  timestamp: number;
+  /** Build name ("arvados-compute.amazon-ebs.compute") for artifact and error lines; "" for ui lines. */
+  target: string;
+  type: string;
+  /** The data items, unescaped. */
+  data: string[];
+  /** The line exactly as given to parseLine. */
+  raw: string;
+}
+
+export const PACKER_COMMA = "%!(PACKER_COMMA)";
+
+// Packer 1.6.6 and later print whole seconds; a type is a word such as "ui", "artifact-count".
+const RECORD = /^(\d{1,15}),([^,]*),([A-Za-z0-9_-]+)(?:,(.*))?$/s;
+const ESCAPE = /%!\(PACKER_COMMA\)|\\n|\\r/g;
+
+/** Packer's escaping: "%!(PACKER_COMMA)" -> ",", a literal backslash-n "\\n" -> newline, "\\r" -> CR. */
+export function unescapeField(field: string): string {
+  // One left-to-right pass, so text produced by one replacement is never rescanned.
+  return field.replace(ESCAPE, (m) => (m === "\\n" ? "\n" : m === "\\r" ? "\r" : ","));
+}
+
+/** The inverse of unescapeField, as Packer writes a data item (used by tests and fixtures). */
+export function escapeField(text: string): string {
+  return text.replaceAll(",", PACKER_COMMA).replaceAll("\r", "\\r").replaceAll("\n", "\\n");
+}
+
+/**
+ * Parse one whole line (without its newline). Returns undefined for a line that is not
+ * machine-readable (it must be kept, not dropped, by the caller). Data fields are unescaped.
+ */
+export function parseLine(raw: string): PackerLine | undefined {
+  // Packer escapes CR inside data, so a raw trailing CR can only come from a CRLF transport.
+  const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+  const m = RECORD.exec(line);
+  if (!m) return undefined;
+  const [, ts, target, type, rest] = m;
+  if (ts === undefined || target === undefined || type === undefined) return undefined;
+  // Raw newlines never occur inside a record; a line holding one was split wrongly upstream.
+  if (line.includes("\n")) return undefined;
+  return {
+    timestamp: Number(ts),
+    target,
+    type,
+    // Packer always writes the comma after the type, so "ts,,version-prelease," has one empty item.
+    data: rest === undefined ? [] : rest.split(",").map(unescapeField),
+    raw,
+  };
+}
+
+/** Called for each line; `whole` is false for the pieces of a line longer than maxLineBytes. */
+export type OnLine = (line: string, whole: boolean) => void;
+
+export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
+
+/**
+ * A line splitter for a byte stream: feed chunks (Buffer|string), get whole lines (without
+ * "\n"; a CR before it is kept, parseLine ignores it); flush() returns the last partial line.
+ * Bytes are split on "\n" before decoding, so a UTF-8 character split across chunks is never
+ * corrupted. Never buffers more than one line plus one chunk; a single line over
+ * maxLineBytes (default 1 MiB) is emitted in pieces, each cut on a character boundary,
+ * rather than growing memory without bound.
+ */
+export class LineSplitter {
+  readonly #onLine: OnLine;
+  readonly #max: number;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #highWater = 0;
+  /** The line being buffered has already been emitted in part. */
+  #oversized = false;
+
+  constructor(onLine: OnLine, maxLineBytes: number = DEFAULT_MAX_LINE_BYTES) {
+    // 4 bytes is the longest UTF-8 character; a smaller piece could not always hold one.
+    if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 4) throw new RangeError(`maxLineBytes must be an integer >= 4, got ${maxLineBytes}`);
+    this.#onLine = onLine;
+    this.#max = maxLineBytes;
+  }
+
+  /** Bytes held now, waiting for the end of their line. */
+  get bufferedBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /** The most bytes ever held at once (for tests and diagnostics: memory is bounded by this). */
+  get maxBufferedBytes(): number {
+    return this.#highWater;
+  }
+
+  push(chunk: Buffer | string): void {
+    const buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+    let start = 0;
+    for (let nl = buf.indexOf(0x0a, start); nl !== -1; nl = buf.indexOf(0x0a, start)) {
+      this.#append(buf.subarray(start, nl));
+      this.#endLine();
+      start = nl + 1;
+    }
+    if (start < buf.length) {
+      // Copy the tail: keeping a view would pin the caller's whole chunk (often a pooled slab).
+      this.#append(Buffer.from(buf.subarray(start)));
+    }
+  }
+
+  flush(): void {
+    if (this.#pendingBytes > 0) this.#endLine();
+    this.#oversized = false;
+  }
+
+  #append(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.#pending.push(bytes);
+    this.#pendingBytes += bytes.length;
+    this.#highWater = Math.max(this.#highWater, this.#pendingBytes);
+    if (this.#pendingBytes <= this.#max) return;
+    let all = Buffer.concat(this.#pending, this.#pendingBytes);
+    // Strictly more than max: the byte after the cut must be known to tell whether the cut
+    // would split a character; with exactly max bytes, wait for the next one.
+    while (all.length > this.#max) {
+      let cut = this.#max;
+      // Back up to the first byte of a character (continuation bytes are 10xxxxxx).
+      while (cut > 0 && ((all[cut] as number) & 0xc0) === 0x80) cut--;
+      if (cut === 0) cut = this.#max; // not UTF-8 at all: cut anywhere
+      this.#oversized = true;
+      this.#onLine(all.subarray(0, cut).toString("utf8"), false);
+      all = all.subarray(cut);
+    }
+    this.#pending = all.length > 0 ? [Buffer.from(all)] : [];
+    this.#pendingBytes = all.length;
+  }
+
+  #endLine(): void {
+    const line = Buffer.concat(this.#pending, this.#pendingBytes).toString("utf8");
+    const whole = !this.#oversized;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#oversized = false;
+    // An oversized line that ended exactly where a piece was cut has no last piece to emit.
+    if (whole || line.length > 0) this.#onLine(line, whole);
+  }
+}
