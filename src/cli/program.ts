@@ -68,6 +68,16 @@ const COMMANDS: { name: CommandName; summary: string; run: (raw: Record<string, 
     summary: "Print the resolved configuration, each value with where it came from (secrets redacted).",
     run: runConfig,
   },
+  {
+    name: "validate",
+    summary: "Render into a temporary directory, run packer init (Packer >= 1.7) and packer validate, clean up.",
+    run: async (raw, io) => (await import("./build.js")).runValidate(raw, io),
+  },
+  {
+    name: "build",
+    summary: "Render, validate and run packer build: live progress on stderr, the image id on stdout (or --json), the log in the build directory.",
+    run: async (raw, io) => (await import("./build.js")).runBuild(raw, io),
+  },
 ];
 
 export function buildProgram(io: Io): Command {

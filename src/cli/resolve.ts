@@ -4,8 +4,9 @@ import { UsageError } from "../errors.js";
 import type { Io } from "../main.js";
 import { detectPackerVersion } from "../packer/version.js";
 
-export async function resolveOrFail(raw: Record<string, unknown>, io: Io): Promise<ResolvedConfig> {
-  const detected = raw.packerVersion === undefined ? await detectPackerVersion() : undefined;
+/** `packerVersion`: the version of the Packer that will run (build, validate); else `packer version` on the PATH. */
+export async function resolveOrFail(raw: Record<string, unknown>, io: Io, packerVersion?: string): Promise<ResolvedConfig> {
+  const detected = raw.packerVersion === undefined ? (packerVersion ?? (await detectPackerVersion())) : undefined;
   const r = await resolveConfig({ raw, detectedPackerVersion: detected });
   if (!r.ok) throw new UsageError(r.problems);
   for (const w of r.config.warnings) io.stderr(`arv-image: warning: ${w}\n`);

@@ -44,9 +44,9 @@ export interface FlagDef {
   readonly commands?: readonly CommandName[];
 }
 
-export type CommandName = "render" | "config";
+export type CommandName = "render" | "config" | "validate" | "build";
 /** Commands that take the full set of image flags. */
-export const IMAGE_COMMANDS: readonly CommandName[] = ["render", "config"];
+export const IMAGE_COMMANDS: readonly CommandName[] = ["render", "config", "validate", "build"];
 
 export const FLAGS: readonly FlagDef[] = [
   // --- cloud selection and general -------------------------------------------------
@@ -295,8 +295,8 @@ export const FLAGS: readonly FlagDef[] = [
   },
   // --- output and rendering ----------------------------------------------------------
   {
-    name: "out", key: "out", kind: "value", arg: "<dir>", group: "output", origin: "arv-image", commands: ["render"],
-    help: "Directory to write the build directory into (must not exist, or be an empty directory).",
+    name: "out", key: "out", kind: "value", arg: "<dir>", group: "output", origin: "arv-image", commands: ["render", "build"],
+    help: "Directory to write the build directory into (must not exist, or be an empty directory). build: default ./arv-image-<cluster>-<time>.",
     expect: "a path whose parent directory exists", example: "./build-zzzzz",
   },
   {
@@ -306,8 +306,22 @@ export const FLAGS: readonly FlagDef[] = [
     expect: "a version number x.y.z of at least 1.6.6", example: "1.6.6",
   },
   {
-    name: "json", key: "json", kind: "switch", group: "output", origin: "arv-image", commands: ["config"],
-    help: "Print one JSON document on stdout.",
+    name: "json", key: "json", kind: "switch", group: "output", origin: "arv-image", commands: ["config", "build"],
+    help: "Print one JSON document on stdout (and nothing else there).",
+  },
+  {
+    name: "packer", key: "packer", kind: "value", arg: "<path>", group: "output", origin: "arv-image", commands: ["validate", "build"],
+    defaultText: "packer on the PATH",
+    help: "Packer binary to run.",
+    expect: "the path of a Packer binary", example: "/usr/bin/packer",
+  },
+  {
+    name: "dry-run", key: "dryRun", kind: "switch", group: "output", origin: "arv-image", commands: ["build"],
+    help: "Render, packer validate, print the plan, and stop before anything is created in the cloud.",
+  },
+  {
+    name: "verbose", key: "verbose", kind: "switch", group: "output", origin: "arv-image", commands: ["validate", "build"],
+    help: "Packer's own debug log (PACKER_LOG) into packer-debug-<time>.log in the build directory.",
   },
 ];
 

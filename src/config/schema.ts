@@ -99,6 +99,9 @@ export const optionsSchema = z.object({
   out: text.optional(),
   packerVersion: match(/^[0-9]+\.[0-9]+\.[0-9]+$/).optional(),
   json: z.boolean().default(false),
+  packer: text.optional(),
+  dryRun: z.boolean().default(false),
+  verbose: z.boolean().default(false),
 });
 
 export type Options = z.infer<typeof optionsSchema>;

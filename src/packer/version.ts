@@ -1,5 +1,6 @@
 /** Finds packer and reads its version. */
 import { execFile } from "node:child_process";
+import { packerEnvironment } from "./environment.js";
 
 export function parsePackerVersion(output: string): string | undefined {
   return /Packer v?(\d+\.\d+\.\d+)/.exec(output)?.[1];
@@ -11,7 +12,8 @@ export function detectPackerVersion(bin = "packer"): Promise<string | undefined>
     execFile(
       bin,
       ["version"],
-      { env: { ...process.env, CHECKPOINT_DISABLE: "1" }, timeout: 15_000, encoding: "utf8" },
+      // The same allow-listed environment as every other Packer run.
+      { env: packerEnvironment(process.env, []), timeout: 15_000, encoding: "utf8" },
       (err, stdout) => resolve(err ? undefined : parsePackerVersion(stdout)),
     );
   });

@@ -1,0 +1,335 @@
+/**
+ * `arv-image validate` and `arv-image build`: render, `packer init` (Packer >= 1.7),
+ * `packer validate`, then `packer build -machine-readable` streamed line by line.
+ */
+import { randomBytes } from "node:crypto";
+import { createWriteStream, existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Cloud } from "../config/flags.js";
+import { compareVersions, MIN_PACKER, type ResolvedConfig } from "../config/resolve.js";
+import { ArvImageError, EnvironmentError, UsageError } from "../errors.js";
+import type { Io } from "../main.js";
+import { renderBuildDir, type RenderResult } from "../render/build-dir.js";
+import { packerFeatures } from "../render/context.js";
+import { writeBuildDir } from "../render/write.js";
+import { humanize } from "../packer/live-view.js";
+import { LineSplitter, parseLine } from "../packer/machine-readable.js";
+import { ArtifactCollector, ErrorCollector, type ImageRef } from "../packer/results.js";
+import { makeScrubber, packerEnvironment } from "../packer/environment.js";
+import { forwardSignals, startPacker } from "../packer/run.js";
+import { detectPackerVersion } from "../packer/version.js";
+import { resolveOrFail } from "./resolve.js";
+
+export const RESULT_SCHEMA = "arv-image.build-result/v1";
+
+/** Packer failed (its own exit code) or was interrupted (130/143). */
+export class PackerError extends ArvImageError {}
+
+interface Packer {
+  bin: string;
+  version: string;
+}
+
+async function findPacker(raw: Record<string, unknown>): Promise<Packer> {
+  const bin = (raw.packer as string | undefined) ?? "packer";
+  const version = await detectPackerVersion(bin);
+  if (version === undefined) {
+    throw new EnvironmentError(
+      raw.packer !== undefined
+        ? `--packer ${JSON.stringify(bin)}: could not run it and read \`packer version\`; expected the path of a Packer binary, e.g. --packer /usr/bin/packer.`
+        : `packer was not found on the PATH. Install Packer ${MIN_PACKER} or newer (Debian: apt-get install packer; HashiCorp's releases for 1.9+), or give its path with --packer PATH.`,
+    );
+  }
+  if (compareVersions(version, MIN_PACKER) < 0) {
+    throw new EnvironmentError(`${bin} is Packer ${version}; arv-image's HCL2 templates need Packer ${MIN_PACKER} or newer (HCL2 variables, sensitive values, formatdate).`);
+  }
+  return { bin, version };
+}
+
+/** Resolve for the Packer that will run: a --packer-version that asks for what it cannot do is refused. */
+async function resolveForPacker(raw: Record<string, unknown>, io: Io, packer: Packer): Promise<ResolvedConfig & { cloud: Cloud }> {
+  const c = await resolveOrFail(raw, io, packer.version);
+  if (raw.packerVersion !== undefined) {
+    const wanted = packerFeatures(c.packer.version);
+    const actual = packerFeatures(packer.version);
+    if (wanted.requiredPlugins !== actual.requiredPlugins) {
+      throw new UsageError(
+        `--packer-version ${c.packer.version}: the Packer that would run it is ${packer.version} (${packer.bin}), which ${actual.requiredPlugins ? "needs" : "cannot read"} required_plugins (versions.pkr.hcl, Packer >= 1.7). Drop --packer-version to render for the Packer found, e.g. arv-image build … without --packer-version.`,
+      );
+    }
+  }
+  return c as ResolvedConfig & { cloud: Cloud }; // cloud is undefined only with a legacy template, handled first
+
+}
+
+/** Runs a short Packer command to completion, collecting its output. */
+async function packerStep(packer: Packer, args: string[], cwd: string, env: Record<string, string>, scrub: (s: string) => string): Promise<{ code: number; output: string }> {
+  let output = "";
+  const p = startPacker({ bin: packer.bin, args, cwd, env, onStdout: (c) => (output += c.toString("utf8")), onStderr: (c) => (output += c.toString("utf8")) });
+  const sig = forwardSignals(p, { onFirst: () => {}, onRepeat: () => {} });
+  try {
+    const code = await p.exited;
+    const first = sig.first();
+    return { code: first ? signalExit(first) : code, output: scrub(output) };
+  } finally {
+    sig.stop();
+  }
+}
+
+const signalExit = (s: NodeJS.Signals) => (s === "SIGTERM" ? 143 : 130);
+
+function secretsOf(c: ResolvedConfig): string[] {
+  return c.secretsFiles.flatMap((s) => Object.values(s.env));
+}
+
+export async function runValidate(raw: Record<string, unknown>, io: Io): Promise<void> {
+  const packer = await findPacker(raw);
+  const c = await resolveForPacker(raw, io, packer);
+  if (c.legacyTemplate) {
+    throw new UsageError(`--json-file ${JSON.stringify(c.legacyTemplate.path)}: validate checks arv-image's own HCL2; for a site's JSON template run packer validate on it directly, or replace --json-file with --cloud aws|azure|gcp.`);
+  }
+  const scrub = makeScrubber(secretsOf(c));
+  const env = packerEnvironment(process.env, c.secretsFiles.map((s) => s.env));
+  const parent = await mkdtemp(join(tmpdir(), "arv-image-validate-"));
+  try {
+    const result = renderBuildDir(c, c.cloud);
+    const dir = await writeBuildDir(join(parent, "build"), result.files);
+    await initAndValidate(packer, dir, result, env, scrub, io);
+    io.stderr(`arv-image: packer validate passed for ${c.cloud} (Packer ${packer.version}).\n`);
+  } finally {
+    await rm(parent, { recursive: true, force: true });
+  }
+}
+
+async function initAndValidate(packer: Packer, dir: string, result: RenderResult, env: Record<string, string>, scrub: (s: string) => string, io: Io): Promise<void> {
+  if (result.files.some((f) => f.path === "versions.pkr.hcl")) {
+    io.stderr(`arv-image: packer init (installs the ${result.cloud} plugin named in versions.pkr.hcl)\n`);
+    const init = await packerStep(packer, ["init", "."], dir, env, scrub);
+    if (init.code !== 0) throw new PackerError(`packer init failed (exit ${init.code}):\n${init.output.trimEnd()}`, init.code);
+  }
+  const v = await packerStep(packer, ["validate", "."], dir, env, scrub);
+  if (v.code !== 0) throw new PackerError(`packer validate failed (exit ${v.code}):\n${v.output.trimEnd()}`, v.code);
+}
+
+function utcStamp(d: Date, sep = ""): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${sep}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+}
+
+function plan(c: ResolvedConfig & { cloud: Cloud }, result: RenderResult, imageName: string): string {
+  const o = c.options;
+  const base =
+    c.cloud === "aws"
+      ? (o.awsSourceAmi ?? "newest official Debian 12 amd64 AMI (owner 136693071363)")
+      : c.cloud === "azure"
+        ? `${o.azureImagePublisher}/${o.azureImageOffer}/${o.azureSku ?? ""}`
+        : `family ${o.gcpSourceImageFamily} (project ${o.gcpSourceImageProject})`;
+  const where = c.cloud === "aws" ? `region ${o.awsRegion}` : c.cloud === "azure" ? `location ${o.azureLocation}` : `zone ${o.gcpZone}`;
+  const size = c.cloud === "aws" ? o.awsInstanceType : c.cloud === "azure" ? o.azureVmSize : o.gcpMachineType;
+  const installs = result.files.filter((f) => f.path.startsWith("scripts/")).map((f) => f.path.slice("scripts/".length));
+  return [
+    `cloud:          ${c.cloud} (${where})`,
+    `base image:     ${base}`,
+    `builder:        ${size}`,
+    `image name:     ${imageName}`,
+    `runtime engine: ${o.runtimeEngine}${o.nvidiaGpuSupport ? ", NVIDIA GPU support" : ""}${c.cloud === "aws" && o.awsEbsAutoscale ? ", EBS autoscaler for /tmp" : ", encrypted /tmp on local disks"}`,
+    `scripts:        ${installs.join(" ")}`,
+    ...result.omitted.map((x) => `left out:       ${x}`),
+  ].join("\n");
+}
+
+function arvadosSnippet(cluster: string, cloud: Cloud, images: ImageRef[], resourceGroup?: string): string {
+  const first = images[0];
+  if (!first) return "";
+  const lines = [`Clusters:`, `  ${cluster}:`, `    Containers:`, `      CloudVMs:`, `        ImageID: ${JSON.stringify(cloud === "azure" ? (first.name ?? first.id) : first.id)}`];
+  if (cloud === "azure") lines.push(`        DriverParameters:`, `          ImageResourceGroup: ${JSON.stringify(first.resourceGroup ?? resourceGroup ?? "")}`);
+  let text = lines.join("\n") + "\n";
+  if (images.length > 1) {
+    text += `# The image exists in ${images.length} regions; a cluster in another region uses that region's id:\n`;
+    text += images.map((i) => `#   ${i.region ?? "?"}: ${i.id}`).join("\n") + "\n";
+  }
+  return text;
+}
+
+export async function runBuild(raw: Record<string, unknown>, io: Io): Promise<void> {
+  const started = new Date();
+  const packer = await findPacker(raw);
+  const c = await resolveForPacker(raw, io, packer);
+  const json = raw.json === true;
+  const scrub = makeScrubber(secretsOf(c));
+  const verboseEnv: Record<string, string> = {};
+
+  if (c.legacyTemplate) {
+    await runLegacy(c, packer, io, scrub);
+    return;
+  }
+  const cloud = c.cloud;
+  const o = c.options;
+  const result = renderBuildDir(c, cloud);
+  const out = (raw.out as string | undefined) ?? freshDir(o.arvadosClusterId ?? "build", started);
+  const dir = await writeBuildDir(out, result.files);
+  io.stderr(`arv-image: build directory ${dir}\n`);
+  if (raw.verbose === true) {
+    verboseEnv.PACKER_LOG = "1";
+    verboseEnv.PACKER_LOG_PATH = join(dir, `packer-debug-${utcStamp(started, "-")}.log`);
+  }
+  const env = packerEnvironment(process.env, c.secretsFiles.map((s) => s.env), verboseEnv);
+  for (const w of result.omitted) io.stderr(`arv-image: left out for Packer ${packer.version}: ${w}\n`);
+  await initAndValidate(packer, dir, result, env, scrub, io);
+
+  const stamp = utcStamp(started);
+  const epoch = String(Math.floor(started.getTime() / 1000));
+  const buildId = `arvimg-${stamp}-${randomBytes(4).toString("hex")}`;
+  const imageName =
+    cloud === "aws" ? `arvados-${o.arvadosClusterId}-compute-${stamp}` : cloud === "azure" ? `${o.arvadosClusterId}-compute-v${epoch}` : `arvados-${o.arvadosClusterId}-compute-${stamp}`;
+  if (raw.dryRun === true) {
+    io.stderr(`arv-image: packer validate passed; --dry-run stops here. The build would be:\n${plan(c, result, imageName)}\n`);
+    if (json) io.stdout(JSON.stringify({ schema: RESULT_SCHEMA, ok: true, dryRun: true, cloud, buildDirectory: dir, imageName, plan: plan(c, result, imageName).split("\n") }, null, 2) + "\n");
+    return;
+  }
+
+  const vars = ["-var", `build_id=${buildId}`, "-var", `image_timestamp=${stamp}`, ...(cloud === "azure" ? ["-var", `image_epoch=${epoch}`] : [])];
+  const debug = o.debug;
+  const args = debug ? ["build", "-debug", ...vars, "."] : ["build", "-machine-readable", "-color=false", ...vars, "."];
+  const logPath = join(dir, `packer-${utcStamp(started, "-")}.log`);
+  const log = createWriteStream(logPath, { mode: 0o600 });
+  const artifacts = new ArtifactCollector();
+  const errors = new ErrorCollector();
+  const color = process.stderr.isTTY === true && process.env.NO_COLOR === undefined;
+  // Lines are handled one by one but written once per chunk of Packer output: per-line
+  // writes were most of the cost of a long build's stream.
+  let logBuf = "";
+  let viewBuf = "";
+  const onLine = (rawLine: string) => {
+    const line = scrub(rawLine);
+    logBuf += line + "\n";
+    const parsed = parseLine(line);
+    if (!parsed) {
+      viewBuf += line + "\n";
+      return;
+    }
+    artifacts.add(parsed);
+    errors.add(parsed);
+    const text = humanize(parsed, { color });
+    if (text !== undefined) viewBuf += text + "\n";
+  };
+  const flushBuffers = () => {
+    if (logBuf) log.write(logBuf);
+    if (viewBuf) io.stderr(viewBuf);
+    logBuf = "";
+    viewBuf = "";
+  };
+  const outSplit = new LineSplitter(onLine);
+  const errSplit = new LineSplitter(onLine);
+  io.stderr(`arv-image: packer build (Packer ${packer.version}${debug ? ", -debug: interactive" : ""}); log ${logPath}\n`);
+  // Memory stays flat: when the log file lags, stop reading Packer until it drains.
+  let paused = false;
+  const backPressure = () => {
+    if (!paused && log.writableNeedDrain) {
+      paused = true;
+      p.pauseOutput();
+      log.once("drain", () => {
+        paused = false;
+        p.resumeOutput();
+      });
+    }
+  };
+  const p = startPacker({
+    bin: packer.bin,
+    args,
+    cwd: dir,
+    env,
+    interactive: debug,
+    onStdout: (c) => {
+      outSplit.push(c);
+      flushBuffers();
+      backPressure();
+    },
+    onStderr: (c) => {
+      errSplit.push(c);
+      flushBuffers();
+      backPressure();
+    },
+  });
+  const sig = forwardSignals(p, {
+    onFirst: (s) => io.stderr(`\narv-image: ${s} received and passed to Packer once; Packer is cleaning up (terminating the builder instance, deleting its temporary key pair and security group). Waiting for it to finish — press Ctrl-C again only if you accept leaving resources behind.\n`),
+    onRepeat: (s) => io.stderr(`\narv-image: ${s} passed to Packer again. WARNING: if Packer stops before its cleanup finishes, the builder instance, its temporary security group and key pair may be left in ${cloud === "aws" ? `region ${o.awsRegion}` : cloud === "azure" ? "the temporary pkr-Resource-Group-*" : `zone ${o.gcpZone}`} (tagged arv-image-build-id=${buildId}) and keep costing money. arv-image still waits for Packer to exit.\n`),
+  });
+  let code: number;
+  try {
+    code = await p.exited;
+  } finally {
+    sig.stop();
+  }
+  outSplit.flush();
+  errSplit.flush();
+  flushBuffers();
+  await new Promise<void>((r) => log.end(r));
+  const elapsed = (Date.now() - started.getTime()) / 1000;
+  const interrupted = sig.first();
+  const images = artifacts.images();
+  const base = { schema: RESULT_SCHEMA, cloud, buildId, buildDirectory: dir, log: logPath, elapsedSeconds: Math.round(elapsed * 10) / 10, packerExitCode: code };
+
+  if (interrupted || code !== 0 || images.length === 0) {
+    const exit = interrupted ? signalExit(interrupted) : code !== 0 ? code : 1;
+    const why = interrupted
+      ? `interrupted (${interrupted}); Packer exited with ${code} after its cleanup`
+      : code !== 0
+        ? `packer build failed with exit code ${code}${lastError(errors) ? `: ${lastError(errors)}` : ""}`
+        : "packer build exited 0 but reported no image (no artifact line): nothing to put in the cluster config";
+    if (json) io.stdout(JSON.stringify({ ...base, ok: false, images: [], error: why }, null, 2) + "\n");
+    throw new PackerError(`${why}\nlog: ${logPath}`, exit);
+  }
+  const snippet = arvadosSnippet(o.arvadosClusterId ?? "zzzzz", cloud, images, o.azureResourceGroup);
+  if (json) {
+    io.stdout(JSON.stringify({ ...base, ok: true, imageId: cloud === "azure" ? (images[0]?.name ?? images[0]?.id) : images[0]?.id, images, arvadosConfig: snippet, error: null }, null, 2) + "\n");
+  } else {
+    io.stdout(images.map((i) => (i.region ? `${i.region} ${i.id}` : i.id)).join("\n") + "\n");
+  }
+  io.stderr(`\narv-image: built ${images.length === 1 ? "image" : "images"} ${images.map((i) => i.id).join(", ")} in ${formatElapsed(elapsed)}\nlog: ${logPath}\nPaste into the cluster config (config.yml):\n\n${snippet}`);
+}
+
+/** Packer's own one-line reason for a failed build, else the last error it printed. */
+function lastError(errors: ErrorCollector): string | undefined {
+  return errors.buildErrors().at(-1)?.message ?? errors.errors().at(-1);
+}
+
+function formatElapsed(s: number): string {
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m} min ${Math.round(s - m * 60)} s` : `${s.toFixed(1)} s`;
+}
+
+function freshDir(cluster: string, d: Date): string {
+  const base = resolve(`arv-image-${cluster}-${utcStamp(d, "-")}`);
+  let dir = base;
+  for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
+  return dir;
+}
+
+/** A site's own JSON template, run as it is with build.sh's variables (argument vector, no shell). */
+async function runLegacy(c: ResolvedConfig, packer: Packer, io: Io, scrub: (s: string) => string): Promise<void> {
+  const t = c.legacyTemplate;
+  if (!t) return;
+  io.stderr(
+    `arv-image: notice: running your own JSON template ${t.path} the way build.sh did (legacy pass-through). arv-image's native path renders HCL2 with checked values: replace --json-file with --cloud aws|azure|gcp (see arv-image render).\n`,
+  );
+  const args = ["build", ...(c.options.debug ? ["-debug"] : []), ...t.variables.flatMap(([k, v]) => ["-var", `${k}=${v}`]), resolve(t.path)];
+  const env = packerEnvironment(process.env, c.secretsFiles.map((s) => s.env));
+  const onChunk = (b: Buffer) => io.stderr(scrub(b.toString("utf8")));
+  const p = startPacker({ bin: packer.bin, args, cwd: process.cwd(), env, interactive: c.options.debug, onStdout: onChunk, onStderr: onChunk });
+  const sig = forwardSignals(p, {
+    onFirst: (s) => io.stderr(`\narv-image: ${s} passed to Packer; waiting for its cleanup.\n`),
+    onRepeat: (s) => io.stderr(`\narv-image: ${s} passed again. WARNING: cloud resources of this build may be left behind.\n`),
+  });
+  let code: number;
+  try {
+    code = await p.exited;
+  } finally {
+    sig.stop();
+  }
+  const first = sig.first();
+  if (first) throw new PackerError(`interrupted (${first}); Packer exited with ${code}`, signalExit(first));
+  if (code !== 0) throw new PackerError(`packer build ${t.path} failed with exit code ${code}`, code);
+}

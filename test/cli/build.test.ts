@@ -1,0 +1,235 @@
+/**
+ * `arv-image validate` with Debian's real Packer 1.6.6, and `arv-image build` driving a
+ * STAND-IN packer (test/support/stand-in-packer/packer) for the three things real Packer
+ * cannot do offline here: replay a successful cloud build's machine-readable output,
+ * fail with a chosen exit code, and be interrupted mid-build while it "cleans up".
+ */
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BIN, EXAMPLE_KEY, REPO, run, runCli, type RunResult } from "../support/cli.js";
+import { requireTool } from "../support/tools.js";
+
+const CASES = JSON.parse(readFileSync(join(REPO, "test/golden/cases.json"), "utf8")) as Record<string, string[]>;
+const CANARY = "CANARY-build-3e9a1f-secret";
+let tmp: string;
+
+beforeAll(async () => {
+  await requireTool("packer", ["version"]);
+  tmp = mkdtempSync(join(tmpdir(), "arv-image-build-"));
+  writeFileSync(join(tmp, "aws-secrets.sh"), `export AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nexport AWS_SECRET_ACCESS_KEY=${CANARY}\n`);
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A directory holding a copy of the stand-in packer and its scenario. */
+function standIn(scenario: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmp, "stand-in-"));
+  copyFileSync(join(REPO, "test/support/stand-in-packer/packer"), join(dir, "packer"));
+  writeFileSync(join(dir, "scenario"), Object.entries(scenario).map(([k, v]) => `${k}=${JSON.stringify(v)}\n`).join(""));
+  return dir;
+}
+
+function recording(name: string, lines: string[]): string {
+  const p = join(tmp, name);
+  writeFileSync(p, lines.join("\n") + "\n");
+  return p;
+}
+
+const T = "1700000000";
+const AWS_OK = [
+  `${T},,ui,say,==> amazon-ebs.compute: Prevalidating AMI Name: arvados-zzzzz-compute-20261123093000`,
+  `${T},,ui,message,    amazon-ebs.compute: Reading package lists...`,
+  `${T},amazon-ebs.compute,artifact-count,1`,
+  `${T},amazon-ebs.compute,artifact,0,builder-id,mitchellh.amazonebs`,
+  `${T},amazon-ebs.compute,artifact,0,id,us-east-1:ami-0123456789abcdef0%!(PACKER_COMMA)eu-west-1:ami-0fedcba9876543210`,
+  `${T},amazon-ebs.compute,artifact,0,string,AMIs were created:\\nus-east-1: ami-0123456789abcdef0\\neu-west-1: ami-0fedcba9876543210\\n`,
+  `${T},amazon-ebs.compute,artifact,0,files-count,0`,
+  `${T},amazon-ebs.compute,artifact,0,end`,
+  // a post-processor repeating the same artifact
+  `${T},amazon-ebs.compute,artifact,1,builder-id,mitchellh.amazonebs`,
+  `${T},amazon-ebs.compute,artifact,1,id,us-east-1:ami-0123456789abcdef0%!(PACKER_COMMA)eu-west-1:ami-0fedcba9876543210`,
+  `${T},amazon-ebs.compute,artifact,1,end`,
+  `${T},,ui,say,Build 'amazon-ebs.compute' finished after 21 minutes 3 seconds.`,
+];
+const AZURE_OK = [
+  `${T},,ui,say,==> azure-arm.compute: Capturing image ...`,
+  `${T},azure-arm.compute,artifact,0,builder-id,Azure.ResourceManagement.VMImage`,
+  `${T},azure-arm.compute,artifact,0,id,/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/arvados-images/providers/Microsoft.Compute/images/zzzzz-compute-v1795000000`,
+  `${T},azure-arm.compute,artifact,0,end`,
+];
+const GCP_OK = [
+  `${T},googlecompute.compute,artifact,0,builder-id,packer.googlecompute`,
+  `${T},googlecompute.compute,artifact,0,id,arvados-zzzzz-compute-20261123093000`,
+  `${T},googlecompute.compute,artifact,0,end`,
+];
+const NO_ARTIFACT = [`${T},,ui,say,Build 'amazon-ebs.compute' finished after 1 second.`];
+
+const awsArgs = () => ["--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-secrets-file", join(tmp, "aws-secrets.sh")];
+
+async function build(dir: string, args: string[]): Promise<RunResult & { out: string }> {
+  const out = join(mkdtempSync(join(tmp, "out-")), "b");
+  const r = await runCli(["build", ...args, "--out", out], { env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}` } });
+  return { ...r, out };
+}
+
+function recorded(dir: string, name: "argv" | "env"): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.startsWith(`${name}.`))
+    .map((f) => readFileSync(join(dir, f), "utf8"));
+}
+
+describe("arv-image validate (real Packer 1.6.6)", () => {
+  it.each(Object.keys(CASES))("passes for golden case %s", async (name) => {
+    const r = await runCli(["validate", ...(CASES[name] ?? [])]);
+    expect(r.stderr).toContain("packer validate passed");
+    expect(r.code).toBe(0);
+    expect(readdirSync(tmpdir()).filter((d) => d.startsWith("arv-image-validate-"))).toEqual([]);
+  });
+
+  it("fails with Packer's own message when Packer rejects the configuration", async () => {
+    const sa = join(tmp, "not-a-service-account.json");
+    writeFileSync(sa, '{"type": "authorized_user"}\n');
+    const r = await runCli(["validate", "--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--gcp-project-id", "my-project", "--public-key-file", EXAMPLE_KEY, "--gcp-account-file", sa]);
+    expect(r.code).not.toBe(0);
+    expect(r.code).not.toBe(2);
+    expect(r.stderr).toMatch(/packer validate failed \(exit 1\)/);
+    expect(r.stderr).toMatch(/service_account/);
+  });
+});
+
+describe("arv-image build (stand-in packer)", () => {
+  it("prints the AMI ids per region, de-duplicated, and the Arvados snippet", async () => {
+    const dir = standIn({ REPLAY: recording("aws-ok.log", AWS_OK) });
+    const r = await build(dir, awsArgs());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe("us-east-1 ami-0123456789abcdef0\neu-west-1 ami-0fedcba9876543210\n");
+    expect(r.stderr).toContain('ImageID: "ami-0123456789abcdef0"');
+    expect(r.stderr).toMatch(/log: .*packer-\d{8}-\d{6}\.log/);
+    expect(r.stderr).toContain("Reading package lists...");
+  });
+
+  it("--json prints exactly one JSON document on stdout", async () => {
+    const dir = standIn({ REPLAY: recording("aws-ok2.log", AWS_OK) });
+    const r = await build(dir, [...awsArgs(), "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ schema: "arv-image.build-result/v1", ok: true, cloud: "aws", imageId: "ami-0123456789abcdef0", packerExitCode: 0 });
+    expect(doc.images).toEqual([
+      { cloud: "aws", region: "us-east-1", id: "ami-0123456789abcdef0" },
+      { cloud: "aws", region: "eu-west-1", id: "ami-0fedcba9876543210" },
+    ].map((i) => expect.objectContaining(i)));
+    expect(existsSync(doc.log)).toBe(true);
+  });
+
+  it("Azure: the managed image name and its resource group in the snippet", async () => {
+    const dir = standIn({ REPLAY: recording("azure-ok.log", AZURE_OK) });
+    const r = await build(dir, ["--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-resource-group", "arvados-images", "--azure-sku", "12-gen2", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.imageId).toBe("zzzzz-compute-v1795000000");
+    expect(doc.arvadosConfig).toContain('ImageResourceGroup: "arvados-images"');
+  });
+
+  it("GCP: the image name", async () => {
+    const dir = standIn({ REPLAY: recording("gcp-ok.log", GCP_OK) });
+    const r = await build(dir, ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe("arvados-zzzzz-compute-20261123093000\n");
+  });
+
+  it("a build that exits 0 without an artifact is an error of its own", async () => {
+    const dir = standIn({ REPLAY: recording("none.log", NO_ARTIFACT) });
+    const r = await build(dir, [...awsArgs(), "--json"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("exited 0 but reported no image");
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, packerExitCode: 0 });
+  });
+
+  it("passes Packer's exit code through", async () => {
+    const dir = standIn({ REPLAY: recording("fail.log", [`${T},amazon-ebs.compute,error,Script exited with non-zero exit status: 3.Allowed exit codes are: [0]`]), EXIT: "3" });
+    const r = await build(dir, awsArgs());
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("packer build failed with exit code 3: Script exited with non-zero exit status: 3");
+    expect(r.stdout).toBe("");
+  });
+
+  it("--dry-run validates, prints the plan and builds nothing", async () => {
+    const dir = standIn({});
+    const r = await build(dir, [...awsArgs(), "--dry-run"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/image name: +arvados-zzzzz-compute-\d{14}/);
+    expect(r.stderr).toContain("newest official Debian 12 amd64 AMI");
+    expect(recorded(dir, "argv").map((a) => a.split("\0")[0])).toEqual(expect.arrayContaining(["version", "validate"]));
+    expect(recorded(dir, "argv").some((a) => a.startsWith("build\0"))).toBe(false);
+  });
+
+  it("secrets reach Packer's environment, never its argv, the log, stdout or stderr", async () => {
+    const dir = standIn({ REPLAY: recording("aws-ok3.log", AWS_OK) });
+    const r = await build(dir, awsArgs());
+    expect(r.code, r.stderr).toBe(0);
+    const buildEnv = recorded(dir, "env").find((e) => e.includes("AWS_SECRET_ACCESS_KEY="));
+    expect(buildEnv).toContain(`AWS_SECRET_ACCESS_KEY=${CANARY}`);
+    expect(buildEnv).toContain("CHECKPOINT_DISABLE=1");
+    for (const a of recorded(dir, "argv")) expect(a).not.toContain(CANARY);
+    expect(r.stdout + r.stderr).not.toContain(CANARY);
+    const logs = readdirSync(r.out).filter((f) => f.startsWith("packer-"));
+    expect(logs.length).toBe(1);
+    expect(readFileSync(join(r.out, logs[0] ?? ""), "utf8")).not.toContain(CANARY);
+  });
+
+  it("keeps the caller's stray build.sh variables out of Packer's environment", async () => {
+    const dir = standIn({ REPLAY: recording("aws-ok4.log", AWS_OK) });
+    const r = await runCli(["build", ...awsArgs(), "--out", join(mkdtempSync(join(tmp, "o-")), "b")], {
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}`, RESOLVER: "9.9.9.9", EXTRA: " -on-error=abort", REPOSUFFIX: "-dev" },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    for (const e of recorded(dir, "env")) expect(e).not.toMatch(/(^|\0)(RESOLVER|EXTRA|REPOSUFFIX)=/);
+  });
+});
+
+describe("interrupts (stand-in packer)", () => {
+  async function interrupted(signals: NodeJS.Signals[]): Promise<{ code: number | null; stderr: string; dir: string; cleanedBeforeExit: boolean }> {
+    const dir = standIn({ INTERRUPT: "1", CLEANUP_SECONDS: "2" });
+    const out = join(mkdtempSync(join(tmp, "int-")), "b");
+    const child = spawn(process.execPath, [BIN, "build", ...awsArgs(), "--out", out], {
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}` },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.stdout.resume();
+    for (let i = 0; i < 200 && !existsSync(join(dir, "ready")); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(join(dir, "ready"))).toBe(true);
+    for (const s of signals) {
+      child.kill(s);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const code = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+    return { code, stderr, dir, cleanedBeforeExit: existsSync(join(dir, "cleanup-done")) };
+  }
+
+  it("Ctrl-C: forwarded once, arv-image waits for Packer's cleanup, then exits 130", async () => {
+    const r = await interrupted(["SIGINT"]);
+    expect(r.cleanedBeforeExit).toBe(true);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain("Packer is cleaning up");
+    expect(r.stderr).toContain("Deleting temporary keypair");
+    const left = await run("pgrep", ["-f", r.dir]);
+    expect(left.stdout).toBe("");
+  });
+
+  it("SIGTERM exits 143 after the cleanup", async () => {
+    const r = await interrupted(["SIGTERM"]);
+    expect(r.cleanedBeforeExit).toBe(true);
+    expect(r.code).toBe(143);
+  });
+
+  it("a second Ctrl-C warns what may be left behind, and still waits", async () => {
+    const r = await interrupted(["SIGINT", "SIGINT"]);
+    expect(r.stderr).toMatch(/WARNING: .*builder instance, its temporary security group and key pair may be left/);
+    expect(r.cleanedBeforeExit).toBe(true);
+    expect(r.code).toBe(130);
+  });
+});
