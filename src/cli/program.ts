@@ -3,6 +3,8 @@
  * (no defaults here: zod owns them, so "absent" and "given" stay apart).
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { PACKAGE_ROOT } from "../paths.js";
 import { Command, Option } from "commander";
 import { FLAGS, flagsFor, type CommandName, type FlagDef, type FlagGroup } from "../config/flags.js";
 import type { Io } from "../main.js";
@@ -98,6 +100,6 @@ export function buildProgram(io: Io): Command {
 }
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string };
   return pkg.version;
 }

@@ -1,11 +1,11 @@
 import { readFileSync, readdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import { hcl, sh, type HclValue } from "./escape.js";
 import { InternalError } from "../errors.js";
 
-/** templates/ beside dist/ (installed package) or beside src/ (tests run against either). */
-export const TEMPLATES_DIR = fileURLToPath(new URL("../../templates/", import.meta.url));
+import { TEMPLATES_DIR } from "../paths.js";
+
+export { TEMPLATES_DIR };
 
 /**
  * An isolated Handlebars: strict (a missing context value is an error, never ""),

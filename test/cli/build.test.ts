@@ -189,6 +189,36 @@ describe("arv-image build (stand-in packer)", () => {
   });
 });
 
+describe("legacy pass-through (stand-in packer)", () => {
+  it("runs a site's own JSON template with build.sh's variables, as an argument vector", async () => {
+    const tpl = join(tmp, "my site template.json");
+    writeFileSync(tpl, "{}\n");
+    const dir = standIn({});
+    const r = await build(dir, ["--json-file", tpl, "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-source-ami", "ami-12345678", "--resolver", "10.0.0.2; touch /tmp/pwned"]);
+    // a resolver like that is refused before anything runs
+    expect(r.code).toBe(2);
+    const ok = await build(dir, ["--json-file", tpl, "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-source-ami", "ami-12345678", "--resolver", "10.0.0.2"]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toContain("legacy pass-through");
+    expect(ok.stderr).toContain("--cloud aws|azure|gcp");
+    const argv = recorded(dir, "argv").map((a) => a.split("\0").slice(0, -1)).find((a) => a[0] === "build");
+    expect(argv).toEqual([
+      "build",
+      "-var", "arvados_cluster=zzzzz",
+      "-var", "aws_source_ami=ami-12345678",
+      "-var", "aws_default_region=us-east-1",
+      "-var", "aws_associate_public_ip_address=true",
+      "-var", "aws_ena_support=true",
+      "-var", "resolver=10.0.0.2",
+      "-var", "pin_packages=true",
+      "-var", `public_key_file=${EXAMPLE_KEY}`,
+      "-var", "mksquashfs_mem=256M",
+      "-var", "goversion=1.21.13",
+      tpl,
+    ]);
+  });
+});
+
 describe("interrupts (stand-in packer)", () => {
   async function interrupted(signals: NodeJS.Signals[]): Promise<{ code: number | null; stderr: string; dir: string; cleanedBeforeExit: boolean }> {
     const dir = standIn({ INTERRUPT: "1", CLEANUP_SECONDS: "2" });
