@@ -189,6 +189,35 @@ describe("arv-image build (stand-in packer)", () => {
   });
 });
 
+describe("Packer discovery and gating (stand-in packer)", () => {
+  it("refuses a Packer older than 1.6.6 with the reason", async () => {
+    const dir = standIn({ VERSION: "1.5.6" });
+    const r = await runCli(["build", ...awsArgs(), "--packer", join(dir, "packer"), "--dry-run"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is Packer 1\.5\.6; arv-image's HCL2 templates need Packer 1\.6\.6 or newer/);
+  });
+
+  it("refuses --packer-version that the Packer found cannot run", async () => {
+    const dir = standIn({});
+    const r = await runCli(["build", ...awsArgs(), "--packer", join(dir, "packer"), "--packer-version", "1.11.2", "--dry-run"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--packer-version 1\.11\.2: the Packer that would run it is 1\.6\.6/);
+  });
+
+  it("says clearly when --packer is not a Packer", async () => {
+    const r = await runCli(["validate", ...awsArgs(), "--packer", "/bin/false"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--packer "/bin/false": could not run it');
+  });
+
+  it("renders for the Packer found: a current one gets versions.pkr.hcl and packer init", async () => {
+    const dir = standIn({ VERSION: "1.11.2" });
+    const r = await runCli(["build", ...awsArgs(), "--packer", join(dir, "packer"), "--dry-run", "--out", join(mkdtempSync(join(tmp, "g-")), "b")]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(recorded(dir, "argv").map((a) => a.split("\0")[0])).toEqual(expect.arrayContaining(["version", "init", "validate"]));
+  });
+});
+
 describe("legacy pass-through (stand-in packer)", () => {
   it("runs a site's own JSON template with build.sh's variables, as an argument vector", async () => {
     const tpl = join(tmp, "my site template.json");
