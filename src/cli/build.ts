@@ -153,7 +153,21 @@ function arvadosSnippet(cluster: string, cloud: Cloud, images: ImageRef[], resou
   return text;
 }
 
+/** With --json, every failure still leaves exactly one JSON document on stdout. */
 export async function runBuild(raw: Record<string, unknown>, io: Io): Promise<void> {
+  let printed = false;
+  const guarded: Io = { ...io, stdout: (s) => ((printed = true), io.stdout(s)) };
+  try {
+    await build(raw, guarded);
+  } catch (e) {
+    if (raw.json === true && !printed && e instanceof ArvImageError) {
+      io.stdout(JSON.stringify({ schema: RESULT_SCHEMA, ok: false, images: [], error: e.message, exitCode: e.exitCode }, null, 2) + "\n");
+    }
+    throw e;
+  }
+}
+
+async function build(raw: Record<string, unknown>, io: Io): Promise<void> {
   const started = new Date();
   const packer = await findPacker(raw);
   const c = await resolveForPacker(raw, io, packer);
@@ -269,6 +283,11 @@ export async function runBuild(raw: Record<string, unknown>, io: Io): Promise<vo
   await new Promise<void>((r) => log.end(r));
   const elapsed = (Date.now() - started.getTime()) / 1000;
   const interrupted = sig.first();
+  if (debug && !interrupted && code === 0) {
+    // -debug talks to the terminal directly: its output (and the image id) is above, unparsed.
+    io.stderr(`\narv-image: packer build -debug finished in ${formatElapsed(elapsed)}; the image id is in Packer's output above.\n`);
+    return;
+  }
   const images = artifacts.images();
   const base = { schema: RESULT_SCHEMA, cloud, buildId, buildDirectory: dir, log: logPath, elapsedSeconds: Math.round(elapsed * 10) / 10, packerExitCode: code };
 

@@ -147,6 +147,25 @@ describe("arv-image build (stand-in packer)", () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, packerExitCode: 0 });
   });
 
+  it("--json still prints one JSON document when the build stops before Packer runs", async () => {
+    const dir = standIn({ VERSION: "1.5.6" });
+    const r = await build(dir, [...awsArgs(), "--json"]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ schema: "arv-image.build-result/v1", ok: false, exitCode: 1 });
+    expect(JSON.parse(r.stdout).error).toContain("1.5.6");
+  });
+
+  it("--debug passes Packer's terminal through and does not demand a parsed artifact", async () => {
+    const dir = standIn({ REPLAY: recording("debug.log", ["==> amazon-ebs.compute: Pausing after run of step 'StepRunSourceInstance'. Press enter to continue."]) });
+    const r = await build(dir, [...awsArgs(), "--debug"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("Press enter to continue"); // Packer wrote to the terminal itself
+    expect(r.stderr).toContain("packer build -debug finished");
+    const argv = recorded(dir, "argv").map((a) => a.split("\0")).find((a) => a[0] === "build");
+    expect(argv?.[1]).toBe("-debug");
+    expect(argv).not.toContain("-machine-readable");
+  });
+
   it("passes Packer's exit code through", async () => {
     const dir = standIn({ REPLAY: recording("fail.log", [`${T},amazon-ebs.compute,error,Script exited with non-zero exit status: 3.Allowed exit codes are: [0]`]), EXIT: "3" });
     const r = await build(dir, awsArgs());
