@@ -8,8 +8,6 @@ import { PACKAGE_ROOT } from "../paths.js";
 import { Command, Option } from "commander";
 import { FLAGS, flagsFor, type CommandName, type FlagDef, type FlagGroup } from "../config/flags.js";
 import type { Io } from "../main.js";
-import { runConfig } from "./config.js";
-import { runRender } from "./render.js";
 
 const GROUP_TITLES: Record<FlagGroup, string> = {
   general: "Image options:",
@@ -59,16 +57,18 @@ export function normalizeArgv(argv: readonly string[]): string[] {
   return out;
 }
 
+// Each command's module (and so zod, handlebars, execa) loads only when it runs:
+// `--help` needs none of them.
 const COMMANDS: { name: CommandName; summary: string; run: (raw: Record<string, unknown>, io: Io) => Promise<void> }[] = [
   {
     name: "render",
     summary: "Write the Packer build directory (HCL2, var file, provisioning scripts) for these flags into --out DIR.",
-    run: runRender,
+    run: async (raw, io) => (await import("./render.js")).runRender(raw, io),
   },
   {
     name: "config",
     summary: "Print the resolved configuration, each value with where it came from (secrets redacted).",
-    run: runConfig,
+    run: async (raw, io) => (await import("./config.js")).runConfig(raw, io),
   },
   {
     name: "validate",
