@@ -78,7 +78,7 @@ async function packerStep(packer: Packer, args: string[], cwd: string, env: Reco
   }
 }
 
-const signalExit = (s: NodeJS.Signals) => (s === "SIGTERM" ? 143 : 130);
+const signalExit = (s: NodeJS.Signals) => (s === "SIGTERM" ? 143 : s === "SIGHUP" ? 129 : 130);
 
 function secretsOf(c: ResolvedConfig): string[] {
   return c.secretsFiles.flatMap((s) => Object.values(s.env));
@@ -209,6 +209,14 @@ async function build(raw: Record<string, unknown>, io: Io): Promise<void> {
   const args = debug ? ["build", "-debug", ...vars, "."] : ["build", "-machine-readable", "-color=false", ...vars, "."];
   const logPath = join(dir, `packer-${utcStamp(started, "-")}.log`);
   const log = createWriteStream(logPath, { mode: 0o600 });
+  // A failing log file or a closed terminal must never end arv-image before Packer:
+  // report it and keep waiting (Packer may be deleting cloud resources).
+  let logFailed = false;
+  log.on("error", (e) => {
+    if (!logFailed) io.stderr(`arv-image: warning: cannot write ${logPath}: ${e.message}; still waiting for Packer\n`);
+    logFailed = true;
+  });
+  for (const s of [process.stdout, process.stderr]) s.on("error", () => {});
   const artifacts = new ArtifactCollector();
   const errors = new ErrorCollector();
   const color = process.stderr.isTTY === true && process.env.NO_COLOR === undefined;
@@ -230,7 +238,7 @@ async function build(raw: Record<string, unknown>, io: Io): Promise<void> {
     if (text !== undefined) viewBuf += text + "\n";
   };
   const flushBuffers = () => {
-    if (logBuf) log.write(logBuf);
+    if (logBuf && !logFailed) log.write(logBuf);
     if (viewBuf) io.stderr(viewBuf);
     logBuf = "";
     viewBuf = "";
@@ -241,7 +249,7 @@ async function build(raw: Record<string, unknown>, io: Io): Promise<void> {
   // Memory stays flat: when the log file lags, stop reading Packer until it drains.
   let paused = false;
   const backPressure = () => {
-    if (!paused && log.writableNeedDrain) {
+    if (!paused && !logFailed && log.writableNeedDrain) {
       paused = true;
       p.pauseOutput();
       log.once("drain", () => {
@@ -280,7 +288,7 @@ async function build(raw: Record<string, unknown>, io: Io): Promise<void> {
   outSplit.flush();
   errSplit.flush();
   flushBuffers();
-  await new Promise<void>((r) => log.end(r));
+  await new Promise<void>((r) => (logFailed ? r() : log.end(r)));
   const elapsed = (Date.now() - started.getTime()) / 1000;
   const interrupted = sig.first();
   if (debug && !interrupted && code === 0) {

@@ -104,13 +104,16 @@ export function forwardSignals(p: PackerProcess, policy: SignalPolicy): { first:
       policy.onFirst(sig);
     } else policy.onRepeat(sig, count);
   };
+  // SIGHUP too: a closed terminal or dropped ssh session must not orphan Packer mid-build.
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
+  process.on("SIGHUP", handler);
   return {
     first: () => first,
     stop: () => {
       process.off("SIGINT", handler);
       process.off("SIGTERM", handler);
+      process.off("SIGHUP", handler);
     },
   };
 }

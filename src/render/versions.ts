@@ -29,7 +29,8 @@ export const URLS = {
 export const APT_PINS: readonly { packages: string; version: string }[] = [
   { packages: "src:docker-ce", version: "5:27.*" },
   { packages: "containerd.io", version: "1.7.*" },
-  { packages: "cuda", version: "12.*" },
+  // CUDA 12.6 is the last 12.x that runs on the 560 driver series: keep the two together.
+  { packages: "cuda", version: "12.6.*" },
   { packages: "cuda-drivers src:nvidia-graphics-drivers", version: "560.*" },
   { packages: "src:libnvidia-container src:nvidia-container-toolkit", version: "1.16.*" },
 ];

@@ -79,7 +79,8 @@ describe("provisioner order (packer inspect)", () => {
     const r = await packer(["inspect", "."], golden("aws-gpu-ebs-network-dev", "1.6.6"));
     expect(r.code).toBe(0);
     const provisioners = r.stdout.slice(r.stdout.indexOf("provisioners:")).split("\n").map((l) => l.trim()).filter((l) => /^(shell|file)$/.test(l));
-    expect(provisioners).toEqual(["shell", "file", "shell", "shell", "shell"]);
+    // stage, upload, scripts, reboot, stage again and upload again (the reboot empties /tmp), scripts
+    expect(provisioners).toEqual(["shell", "file", "shell", "shell", "shell", "file", "shell"]);
     const hcl = readFileSync(join(golden("aws-gpu-ebs-network-dev", "1.6.6"), "aws.pkr.hcl"), "utf8");
     expect(hcl.indexOf('"20-arvados.sh"]')).toBeLessThan(hcl.indexOf("expect_disconnect"));
     expect(hcl.indexOf("expect_disconnect")).toBeLessThan(hcl.indexOf('"30-nvidia.sh"'));

@@ -108,9 +108,20 @@ build {
     inline            = ["if [ \"$(ls -1 /boot/vmlinuz-* | sort -V | tail -n 1)\" != \"/boot/vmlinuz-$(uname -r)\" ] || [ -f /var/run/reboot-required ]; then echo 'arv-image: rebooting into the upgraded kernel'; sudo systemctl reboot; fi"]
   }
 
+  # The reboot empties /tmp (the default workdir): upload the files again.
+  provisioner "shell" {
+    environment_vars = ["ARV_STAGING=${local.staging}"]
+    inline           = ["mkdir -p -m 0700 \"$ARV_STAGING\""]
+    pause_before     = "30s"
+  }
+
+  provisioner "file" {
+    source      = "${path.root}/files/"
+    destination = local.staging
+  }
+
   provisioner "shell" {
     execute_command = "sudo -S env {{ .Vars }} /bin/bash '{{ .Path }}'"
-    pause_before    = "30s"
     remote_folder   = var.workdir
     scripts         = [for s in ["30-nvidia.sh", "40-docker.sh", "50-singularity.sh", "61-ebs-autoscale.sh", "70-network.sh", "80-login-user.sh", "90-check-contract.sh", "99-hygiene.sh"] : "${path.root}/scripts/${s}"]
   }
