@@ -1,7 +1,7 @@
 /**
  * The package root (where package.json and templates/ are), found by walking up from
  * this module: the same code runs unbundled (dist/render/engine.js) and bundled
- * (dist/bin.js and its chunks).
+ * (dist/bin.js and its chunks under dist/chunks/).
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -2,7 +2,7 @@
  * The packed artifact works: `npm pack`, install the tarball into a temporary prefix
  * (offline, from the npm cache `npm ci` filled), and render with the installed command.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,5 +33,21 @@ describe("npm pack", () => {
     expect(readFileSync(join(out, "gcp.pkr.hcl"), "utf8")).toContain('source "googlecompute" "compute"');
     expect(existsSync(join(out, "scripts/10-base.sh"))).toBe(true);
     expect(existsSync(join(REPO, "package.json"))).toBe(true);
+
+    // The installed package renders from its precompiled templates: Handlebars' compiler
+    // is never loaded (NODE_DEBUG=module lists what Node's CommonJS loader loads).
+    const args = ["render", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--packer-version", "1.6.6", "--out"];
+    const traced = await run(join(prefix, "bin/arv-image"), [...args, join(tmp, "traced")], { cwd: tmp, env: { ...process.env, NODE_DEBUG: "module" } });
+    expect(traced.code, traced.stderr).toBe(0);
+    expect(traced.stderr).toMatch(/handlebars\.runtime/);
+    expect(traced.stderr).not.toMatch(/compiler\/compiler/);
+
+    // An edited template is rendered as it is on disk, not from the stale precompiled copy.
+    const installed = join(prefix, "lib/node_modules/arv-image/templates/scripts/99-hygiene.sh.hbs");
+    writeFileSync(installed, readFileSync(installed, "utf8") + "# edited-after-install {{sh v.cloud}}\n");
+    const edited = await run(join(prefix, "bin/arv-image"), [...args, join(tmp, "edited")], { cwd: tmp, env: { ...process.env, NODE_DEBUG: "module" } });
+    expect(edited.code, edited.stderr).toBe(0);
+    expect(edited.stderr).toMatch(/compiler\/compiler/);
+    expect(readFileSync(join(tmp, "edited/scripts/99-hygiene.sh"), "utf8")).toContain("# edited-after-install 'aws'");
   });
 });

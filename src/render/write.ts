@@ -3,7 +3,8 @@
  * into place only when every file is written. On any failure the temporary directory
  * is removed and the target is as it was.
  */
-import { chmod, mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmod, mkdtemp, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { EnvironmentError, UsageError } from "../errors.js";
 import type { RenderedFile } from "./build-dir.js";
@@ -33,11 +34,13 @@ export async function writeBuildDir(out: string, files: readonly RenderedFile[])
   if (problem) throw new UsageError(problem);
   const tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.arv-image-`));
   try {
+    // Synchronous on purpose: twenty small files, nothing else to do meanwhile, and each
+    // promise round trip through the thread pool costs more than the write itself.
     for (const f of files) {
       const p = join(tmp, f.path);
-      await mkdir(dirname(p), { recursive: true, mode: 0o755 });
-      await writeFile(p, f.content, { mode: f.mode });
-      await chmod(p, f.mode); // the umask must not loosen or tighten what was asked
+      mkdirSync(dirname(p), { recursive: true, mode: 0o755 });
+      writeFileSync(p, f.content, { mode: f.mode });
+      chmodSync(p, f.mode); // the umask must not loosen or tighten what was asked
     }
     await chmod(tmp, 0o755);
     try {
