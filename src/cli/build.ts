@@ -14,9 +14,8 @@ import type { Io } from "../main.js";
 import { renderBuildDir, type RenderResult } from "../render/build-dir.js";
 import { packerFeatures } from "../render/context.js";
 import { writeBuildDir } from "../render/write.js";
-import { humanize } from "../packer/live-view.js";
-import { LineSplitter, parseLine } from "../packer/machine-readable.js";
-import { ArtifactCollector, ErrorCollector, type ImageRef } from "../packer/results.js";
+import { ErrorCollector, type ImageRef } from "../packer/results.js";
+import { PackerStream } from "../packer/stream.js";
 import { makeScrubber, packerEnvironment } from "../packer/environment.js";
 import { forwardSignals, startPacker } from "../packer/run.js";
 import { detectPackerVersion } from "../packer/version.js";
@@ -217,34 +216,28 @@ async function build(raw: Record<string, unknown>, io: Io): Promise<void> {
     logFailed = true;
   });
   for (const s of [process.stdout, process.stderr]) s.on("error", () => {});
-  const artifacts = new ArtifactCollector();
-  const errors = new ErrorCollector();
   const color = process.stderr.isTTY === true && process.env.NO_COLOR === undefined;
-  // Lines are handled one by one but written once per chunk of Packer output: per-line
-  // writes were most of the cost of a long build's stream.
-  let logBuf = "";
-  let viewBuf = "";
-  const onLine = (rawLine: string) => {
-    const line = scrub(rawLine);
-    logBuf += line + "\n";
-    const parsed = parseLine(line);
-    if (!parsed) {
-      viewBuf += line + "\n";
-      return;
-    }
-    artifacts.add(parsed);
-    errors.add(parsed);
-    const text = humanize(parsed, { color });
-    if (text !== undefined) viewBuf += text + "\n";
-  };
+  const stream = new PackerStream({ scrub: secretsOf(c).length > 0 ? scrub : undefined, color });
+  const { artifacts, errors } = stream;
+  // Output is written in batches: at 64 KiB, or 20 ms after the first unwritten line (too
+  // short for a person to notice). Packer writes every line with its own write(2); passing
+  // each on as it came cost two system calls per line.
+  let pending = 0;
+  let timer: NodeJS.Timeout | undefined;
   const flushBuffers = () => {
-    if (logBuf && !logFailed) log.write(logBuf);
-    if (viewBuf) io.stderr(viewBuf);
-    logBuf = "";
-    viewBuf = "";
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    pending = 0;
+    const { log: logText, view } = stream.take();
+    if (logText.length > 0 && !logFailed) log.write(logText);
+    if (view) io.stderr(view);
   };
-  const outSplit = new LineSplitter(onLine);
-  const errSplit = new LineSplitter(onLine);
+  const received = (bytes: number) => {
+    pending += bytes;
+    if (pending >= 65536) flushBuffers();
+    else timer ??= setTimeout(flushBuffers, 20);
+    backPressure();
+  };
   io.stderr(`arv-image: packer build (Packer ${packer.version}${debug ? ", -debug: interactive" : ""}); log ${logPath}\n`);
   // Memory stays flat: when the log file lags, stop reading Packer until it drains.
   let paused = false;
@@ -265,19 +258,23 @@ async function build(raw: Record<string, unknown>, io: Io): Promise<void> {
     env,
     interactive: debug,
     onStdout: (c) => {
-      outSplit.push(c);
-      flushBuffers();
-      backPressure();
+      stream.stdout(c);
+      received(c.length);
     },
     onStderr: (c) => {
-      errSplit.push(c);
-      flushBuffers();
-      backPressure();
+      stream.stderr(c);
+      received(c.length);
     },
   });
   const sig = forwardSignals(p, {
-    onFirst: (s) => io.stderr(`\narv-image: ${s} received and passed to Packer once; Packer is cleaning up (terminating the builder instance, deleting its temporary key pair and security group). Waiting for it to finish — press Ctrl-C again only if you accept leaving resources behind.\n`),
-    onRepeat: (s) => io.stderr(`\narv-image: ${s} passed to Packer again. WARNING: if Packer stops before its cleanup finishes, the builder instance, its temporary security group and key pair may be left in ${cloud === "aws" ? `region ${o.awsRegion}` : cloud === "azure" ? "the temporary pkr-Resource-Group-*" : `zone ${o.gcpZone}`} (tagged arv-image-build-id=${buildId}) and keep costing money. arv-image still waits for Packer to exit.\n`),
+    onFirst: (s) => {
+      flushBuffers();
+      io.stderr(`\narv-image: ${s} received and passed to Packer once; Packer is cleaning up (terminating the builder instance, deleting its temporary key pair and security group). Waiting for it to finish — press Ctrl-C again only if you accept leaving resources behind.\n`);
+    },
+    onRepeat: (s) => {
+      flushBuffers();
+      io.stderr(`\narv-image: ${s} passed to Packer again. WARNING: if Packer stops before its cleanup finishes, the builder instance, its temporary security group and key pair may be left in ${cloud === "aws" ? `region ${o.awsRegion}` : cloud === "azure" ? "the temporary pkr-Resource-Group-*" : `zone ${o.gcpZone}`} (tagged arv-image-build-id=${buildId}) and keep costing money. arv-image still waits for Packer to exit.\n`);
+    },
   });
   let code: number;
   try {
@@ -285,8 +282,7 @@ async function build(raw: Record<string, unknown>, io: Io): Promise<void> {
   } finally {
     sig.stop();
   }
-  outSplit.flush();
-  errSplit.flush();
+  stream.end();
   flushBuffers();
   await new Promise<void>((r) => (logFailed ? r() : log.end(r)));
   const elapsed = (Date.now() - started.getTime()) / 1000;
