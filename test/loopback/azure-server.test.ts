@@ -1,0 +1,298 @@
+/**
+ * The loopback Azure test server (test/support/azure/) against the REAL SDKs that preflight will use:
+ * @azure/identity ClientSecretCredential and @azure/arm-compute ComputeManagementClient, trusting a
+ * throwaway CA in-process via `tlsOptions.ca` (see test/support/azure/SPEC.md).
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { rootCertificates } from "node:tls";
+import { fileURLToPath } from "node:url";
+import { ComputeManagementClient, type ResourceSku } from "@azure/arm-compute";
+import { createDefaultHttpClient, createPipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
+import { ClientSecretCredential } from "@azure/identity";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeTestCa, type TestCaPaths } from "../support/azure/ca.mjs";
+import { startAzureServer, type AzureServer, type AzureState } from "../support/azure/server.mjs";
+
+const SUPPORT = fileURLToPath(new URL("../support/azure/", import.meta.url));
+const TENANT = "7a1b2c3d-0000-4000-8000-00000000aaaa";
+const CLIENT = "0c1d2e3f-0000-4000-8000-00000000bbbb";
+const SECRET = "CANARY-azure-secret-5d1e9f";
+const SUB = "11111111-2222-4333-8444-555555555555";
+const LOC = "eastus";
+const IMG = { publisher: "Debian", offer: "debian-12", sku: "12-gen2" };
+
+const state = (): AzureState => ({
+  tenants: { [TENANT]: { clients: [{ clientId: CLIENT, clientSecret: SECRET }, { clientId: "other-app", clientSecret: "other-secret" }] } },
+  subscriptions: { [SUB]: { tenantId: TENANT, authorizedClients: [CLIENT], resourceGroups: [{ name: "arvados-images", location: "East US" }] } },
+  images: [
+    { location: LOC, ...IMG, versions: ["0.20250105.1980", "0.20241201.1950", "0.20250210.2020"] },
+    { location: LOC, publisher: "Debian", offer: "debian-12", sku: "12-arm64", versions: [] },
+  ],
+  vmSizes: {
+    [LOC]: [
+      { name: "Standard_D2s_v3", numberOfCores: 2, memoryInMB: 8192 },
+      { name: "Standard_NC6s_v3", numberOfCores: 6, memoryInMB: 114688, restricted: "NotAvailableForSubscription" },
+    ],
+    westeurope: [{ name: "Standard_D4s_v3", numberOfCores: 4, memoryInMB: 16384 }],
+  },
+});
+
+let dir: string;
+let ca: TestCaPaths;
+let caPem: string;
+let srv: AzureServer;
+const logFile = () => join(dir, "requests.jsonl");
+
+/** The recipe preflight will use: authorityHost + disableInstanceDiscovery, and the test CA added to the public roots. */
+const tlsOptions = () => ({ ca: [...rootCertificates, caPem] });
+const credential = (secret = SECRET, clientId = CLIENT) =>
+  new ClientSecretCredential(TENANT, clientId, secret, { authorityHost: srv.url, disableInstanceDiscovery: true, tlsOptions: tlsOptions() });
+const compute = (cred = credential()) =>
+  new ComputeManagementClient(cred, SUB, { endpoint: srv.url, tlsOptions: tlsOptions(), retryOptions: { maxRetries: 0 } });
+
+/** Raw ARM GET through the client's own pipeline (bearer policy, TLS settings): what preflight does for resource groups. */
+async function armGet(client: ComputeManagementClient, path: string, method: "GET" | "HEAD" = "GET"): Promise<PipelineResponse> {
+  return client.pipeline.sendRequest(createDefaultHttpClient(), createPipelineRequest({ url: `${srv.url}${path}`, method }));
+}
+
+/** Plain https request, no SDK: for what the SDK never sends (no Authorization header, foreign tokens). */
+function rawGet(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((ok, fail) => {
+    const req = httpsRequest(`${srv.url}${path}`, { ca: caPem, headers }, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (d: string) => (body += d));
+      res.on("end", () => ok({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", fail);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "arv-image-azure-"));
+  ca = await makeTestCa(join(dir, "ca"), { dnsNames: ["management.azure.com", "login.microsoftonline.com"] });
+  caPem = readFileSync(ca.caCert, "utf8");
+  writeFileSync(join(dir, "state.json"), JSON.stringify(state()));
+  srv = await startAzureServer({ state: state(), tls: { cert: ca.cert, key: ca.key }, log: logFile() });
+});
+
+afterAll(async () => {
+  await srv?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("login (ClientSecretCredential)", () => {
+  it("issues a JWT-shaped token after fetching the tenant's OpenID configuration", async () => {
+    srv.requests.length = 0;
+    const t = await credential().getToken("https://management.azure.com/.default");
+    const [, payload] = t.token.split(".");
+    expect(t.token.split(".")).toHaveLength(3);
+    const claims = JSON.parse(Buffer.from(payload!, "base64url").toString("utf8"));
+    expect(claims).toMatchObject({ tid: TENANT, appid: CLIENT, aud: "https://management.azure.com" });
+    expect(t.expiresOnTimestamp).toBeGreaterThan(Date.now() + 3000_000);
+    expect(srv.requests.map((r) => `${r.method} ${r.route} ${r.status}`)).toEqual([
+      "GET openid-configuration 200",
+      "POST token 200",
+    ]);
+    expect(srv.requests[1]).toMatchObject({ grantType: "client_credentials", scope: "https://management.azure.com/.default", clientId: CLIENT });
+  });
+
+  it("fails recognisably on a wrong secret (AADSTS7000215)", async () => {
+    const e = await credential("wrong-secret").getToken("https://management.azure.com/.default").catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(Error);
+    expect((e as Error).message).toMatch(/^invalid_client: .*AADSTS7000215: Invalid client secret provided/);
+  });
+
+  it("rejects a scope whose resource is not ARM's (e.g. one derived from an overridden endpoint)", async () => {
+    const e = await credential().getToken(`${srv.url}/.default`).catch((x: unknown) => x);
+    expect((e as Error).message).toMatch(/invalid_resource: .*AADSTS500011/);
+  });
+});
+
+describe("ARM (ComputeManagementClient)", () => {
+  it("resource group: present, absent, HEAD — via the client's pipeline", async () => {
+    const client = compute();
+    const rg = `/subscriptions/${SUB}/resourcegroups`;
+    const hit = await armGet(client, `${rg}/Arvados-Images?api-version=2021-04-01`);
+    expect(hit.status).toBe(200);
+    expect(JSON.parse(hit.bodyAsText!)).toMatchObject({ name: "arvados-images", location: "eastus", properties: { provisioningState: "Succeeded" } });
+    const miss = await armGet(client, `${rg}/nope?api-version=2021-04-01`);
+    expect(miss.status).toBe(404);
+    expect(JSON.parse(miss.bodyAsText!).error.code).toBe("ResourceGroupNotFound");
+    expect((await armGet(client, `${rg}/arvados-images?api-version=2021-04-01`, "HEAD")).status).toBe(204);
+    expect((await armGet(client, `${rg}/nope?api-version=2021-04-01`, "HEAD")).status).toBe(404);
+    const noVersion = await armGet(client, `${rg}/arvados-images`);
+    expect(JSON.parse(noVersion.bodyAsText!).error.code).toBe("MissingApiVersionParameter");
+  });
+
+  it("image SKU: versions listed, empty SKU, absent SKU is a 404 NotFound", async () => {
+    const client = compute();
+    const versions = await client.virtualMachineImages.list(LOC, IMG.publisher, IMG.offer, IMG.sku);
+    expect(versions.map((v) => v.name)).toEqual(["0.20241201.1950", "0.20250105.1980", "0.20250210.2020"]);
+    const latest = await client.virtualMachineImages.list(LOC, "debian", "DEBIAN-12", IMG.sku, { top: 1, orderby: "name desc" });
+    expect(latest.map((v) => v.name)).toEqual(["0.20250210.2020"]);
+    expect(await client.virtualMachineImages.list(LOC, IMG.publisher, IMG.offer, "12-arm64")).toEqual([]);
+    const e = await client.virtualMachineImages.list(LOC, IMG.publisher, IMG.offer, "11-gen2").catch((x: unknown) => x);
+    expect(e).toMatchObject({ name: "RestError", statusCode: 404, code: "NotFound" });
+    const wrongRegion = await client.virtualMachineImages.list("westeurope", IMG.publisher, IMG.offer, IMG.sku).catch((x: unknown) => x);
+    expect(wrongRegion).toMatchObject({ statusCode: 404, code: "NotFound" });
+  });
+
+  it("VM size: offered, not offered, restricted for the subscription", async () => {
+    const client = compute();
+    const sizes: string[] = [];
+    for await (const s of client.virtualMachineSizes.list(LOC)) sizes.push(s.name!);
+    expect(sizes).toEqual(["Standard_D2s_v3", "Standard_NC6s_v3"]);
+    const skus: ResourceSku[] = [];
+    for await (const s of client.resourceSkus.list({ filter: `location eq '${LOC}'` })) skus.push(s);
+    const vm = (name: string) => skus.find((s) => s.resourceType === "virtualMachines" && s.name === name);
+    expect(vm("Standard_D2s_v3")).toMatchObject({ locations: [LOC], restrictions: [] });
+    expect(vm("Standard_NC6s_v3")?.restrictions?.[0]).toMatchObject({ type: "Location", reasonCode: "NotAvailableForSubscription" });
+    expect(vm("Standard_D4s_v3")).toBeUndefined(); // only in westeurope
+    const e = await (async () => {
+      for await (const _ of client.virtualMachineSizes.list("atlantis")) void _;
+    })().catch((x: unknown) => x);
+    expect(e).toMatchObject({ statusCode: 400, code: "NoRegisteredProviderFound" });
+  });
+
+  it("resource SKUs follow nextLink when the server pages", async () => {
+    srv.state.resourceSkusPageSize = 2;
+    try {
+      const names: string[] = [];
+      for await (const s of compute().resourceSkus.list()) names.push(`${s.locations?.[0]}/${s.resourceType}/${s.name}`);
+      expect(names).toContain("westeurope/virtualMachines/Standard_D4s_v3");
+      expect(names).toHaveLength(7); // 2 + 1 VM sizes, plus a disks and an availabilitySets entry per region
+      expect(srv.requests.filter((r) => r.route === "resourceSkus.list").slice(-4).map((r) => r.query.$skiptoken ?? "-")).toEqual(["-", "2", "4", "6"]);
+    } finally {
+      delete srv.state.resourceSkusPageSize;
+    }
+  });
+
+  it("authentication and authorization errors look like ARM's", async () => {
+    const path = `/subscriptions/${SUB}/resourcegroups/arvados-images?api-version=2021-04-01`;
+    const none = await rawGet(path);
+    expect([none.status, JSON.parse(none.body).error.code]).toEqual([401, "AuthenticationFailed"]);
+    const forged = await rawGet(path, { authorization: "Bearer eyJhbGciOiJub25lIn0.eyJ0aWQiOiJ4In0.x" });
+    expect([forged.status, JSON.parse(forged.body).error.code]).toEqual([401, "InvalidAuthenticationToken"]);
+    const expired = srv.mintToken({ tenantId: TENANT, clientId: CLIENT, lifetimeSeconds: -10 });
+    const old = await rawGet(path, { authorization: `Bearer ${expired}` });
+    expect([old.status, JSON.parse(old.body).error.code]).toEqual([401, "ExpiredAuthenticationToken"]);
+
+    const stranger = await armGet(compute(credential("other-secret", "other-app")), path);
+    expect([stranger.status, JSON.parse(stranger.bodyAsText!).error.code]).toEqual([403, "AuthorizationFailed"]);
+    const e = await new ComputeManagementClient(credential(), "99999999-0000-4000-8000-000000000000", {
+      endpoint: srv.url, tlsOptions: tlsOptions(), retryOptions: { maxRetries: 0 },
+    }).virtualMachineImages.list(LOC, IMG.publisher, IMG.offer, IMG.sku).catch((x: unknown) => x);
+    expect(e).toMatchObject({ statusCode: 404, code: "SubscriptionNotFound" });
+  });
+
+  it("injected faults: an error status, and a delay cut short by the caller's abort signal", async () => {
+    const client = compute();
+    srv.faults["virtualMachineImages.list"] = { status: 429, code: "TooManyRequests", message: "slow down", times: 1 };
+    const e = await client.virtualMachineImages.list(LOC, IMG.publisher, IMG.offer, IMG.sku).catch((x: unknown) => x);
+    expect(e).toMatchObject({ statusCode: 429, code: "TooManyRequests" });
+    expect(await client.virtualMachineImages.list(LOC, IMG.publisher, IMG.offer, IMG.sku)).toHaveLength(3); // times: 1 used up
+
+    srv.faults["virtualMachineSizes.list"] = { delayMs: 3000 };
+    try {
+      const started = Date.now();
+      const aborted = await (async () => {
+        for await (const _ of client.virtualMachineSizes.list(LOC, { abortSignal: AbortSignal.timeout(200) })) void _;
+      })().catch((x: unknown) => x);
+      expect(aborted).toMatchObject({ name: "AbortError" });
+      expect(Date.now() - started).toBeLessThan(1500);
+      await expect.poll(() => srv.requests.findLast((r) => r.route === "virtualMachineSizes.list")?.status).toBeNull();
+    } finally {
+      delete srv.faults["virtualMachineSizes.list"];
+    }
+  });
+});
+
+describe("test server itself", () => {
+  it("never logs the client secret, tokens or Authorization headers", async () => {
+    const token = (await credential().getToken("https://management.azure.com/.default")).token;
+    await credential("wrong-" + SECRET).getToken("https://management.azure.com/.default").catch(() => undefined);
+    const log = readFileSync(logFile(), "utf8");
+    const lines = log.trim().split("\n").map((l) => JSON.parse(l) as { route: string });
+    expect(lines.length).toBeGreaterThan(10);
+    expect(lines.length).toBe(srv.requests.length);
+    for (const needle of [SECRET, token, token.split(".")[2]!, "Bearer", "client_secret", "authorization"]) {
+      expect(log).not.toContain(needle);
+      expect(JSON.stringify(srv.requests)).not.toContain(needle);
+    }
+  });
+
+  it("a hung request does not stop close()", async () => {
+    const s2 = await startAzureServer({ state: state(), tls: { cert: ca.cert, key: ca.key }, faults: { "openid-configuration": { hang: true } } });
+    // ClientSecretCredential has no working per-call timeout (getToken ignores abortSignal): bound it yourself.
+    const cred = new ClientSecretCredential(TENANT, CLIENT, SECRET, { authorityHost: s2.url, disableInstanceDiscovery: true, tlsOptions: tlsOptions() });
+    const outcome = Promise.race([
+      cred.getToken("https://management.azure.com/.default").then(() => "token", () => "error"),
+      new Promise((ok) => setTimeout(() => ok("timed out"), 300)),
+    ]);
+    await expect.poll(() => s2.pending()).toBe(1);
+    expect(await outcome).toBe("timed out");
+    const t0 = Date.now();
+    await s2.close();
+    expect(Date.now() - t0).toBeLessThan(500);
+    expect(s2.requests.map((r) => `${r.route} ${r.status}`)).toContain("openid-configuration null");
+  });
+
+  it("the other trust route: a child process with NODE_EXTRA_CA_CERTS set at start (probe.mjs)", async () => {
+    const input = {
+      tenantId: TENANT, clientId: CLIENT, subscriptionId: SUB, endpoint: srv.url, authorityHost: srv.url,
+      resourceGroup: "arvados-images", location: LOC, image: IMG, vmSize: "Standard_NC6s_v3",
+    };
+    const out = await new Promise<string>((ok, fail) => {
+      const child = spawn(process.execPath, [join(SUPPORT, "probe.mjs"), JSON.stringify(input)], {
+        env: { ...process.env, NODE_EXTRA_CA_CERTS: ca.caCert, AZURE_CLIENT_SECRET: SECRET },
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let s = "";
+      child.stdout.setEncoding("utf8").on("data", (d: string) => (s += d));
+      child.on("error", fail);
+      child.on("close", () => ok(s));
+    });
+    expect(JSON.parse(out)).toEqual({
+      token: { ok: true, jwtShaped: true },
+      resourceGroup: { status: 200, location: "eastus" },
+      image: { versions: ["0.20241201.1950", "0.20250105.1980", "0.20250210.2020"] },
+      vmSize: { offered: true, inSkus: true, restrictions: ["NotAvailableForSubscription"] },
+    });
+  });
+
+  it("standalone mode prints its port and serves the same routes", async () => {
+    const child = spawn(process.execPath, [join(SUPPORT, "server.mjs"), "--port", "0", "--state", join(dir, "state.json"), "--cert", ca.cert, "--key", ca.key], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const line = await new Promise<string>((ok, fail) => {
+        let out = "";
+        let err = "";
+        child.stdout.setEncoding("utf8").on("data", (d: string) => {
+          out += d;
+          if (out.includes("\n")) ok(out.split("\n")[0]!);
+        });
+        child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+        child.on("exit", (code) => fail(new Error(`server exited ${code}: ${err}`)));
+      });
+      const { port } = JSON.parse(line) as { port: number };
+      expect(port).toBeGreaterThan(0);
+      const res = await new Promise<number>((ok, fail) => {
+        const req = httpsRequest(`https://127.0.0.1:${port}/${TENANT}/v2.0/.well-known/openid-configuration`, { ca: caPem }, (r) => {
+          r.resume();
+          ok(r.statusCode ?? 0);
+        });
+        req.on("error", fail);
+        req.end();
+      });
+      expect(res).toBe(200);
+    } finally {
+      child.kill("SIGTERM");
+    }
+  });
+});
