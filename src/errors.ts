@@ -28,6 +28,13 @@ export class EnvironmentError extends ArvImageError {
   }
 }
 
+/** Preflight found errors: the build would fail (or did not start). */
+export class PreflightError extends ArvImageError {
+  constructor(message: string) {
+    super(message, 1);
+  }
+}
+
 /** A bug in arv-image itself. */
 export class InternalError extends ArvImageError {
   constructor(message: string) {

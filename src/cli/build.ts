@@ -9,7 +9,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Cloud } from "../config/flags.js";
 import { compareVersions, MIN_PACKER, type ResolvedConfig } from "../config/resolve.js";
-import { ArvImageError, EnvironmentError, UsageError } from "../errors.js";
+import { ArvImageError, EnvironmentError, PreflightError, UsageError } from "../errors.js";
+import type { PreflightResult } from "../preflight/run.js";
+import type { Inferred } from "../preflight/types.js";
 import type { Io } from "../main.js";
 import { renderBuildDir, type RenderResult } from "../render/build-dir.js";
 import { packerFeatures } from "../render/context.js";
@@ -26,12 +28,12 @@ export const RESULT_SCHEMA = "arv-image.build-result/v1";
 /** Packer failed (its own exit code) or was interrupted (130/143). */
 export class PackerError extends ArvImageError {}
 
-interface Packer {
+export interface Packer {
   bin: string;
   version: string;
 }
 
-async function findPacker(raw: Record<string, unknown>): Promise<Packer> {
+export async function findPacker(raw: Record<string, unknown>): Promise<Packer> {
   const bin = (raw.packer as string | undefined) ?? "packer";
   const version = await detectPackerVersion(bin);
   if (version === undefined) {
@@ -45,6 +47,21 @@ async function findPacker(raw: Record<string, unknown>): Promise<Packer> {
     throw new EnvironmentError(`${bin} is Packer ${version}; arv-image's HCL2 templates need Packer ${MIN_PACKER} or newer (HCL2 variables, sensitive values, formatdate).`);
   }
   return { bin, version };
+}
+
+/**
+ * The Packer to run and the configuration for it. A bad command line is reported as a
+ * usage error (exit 2) even when Packer is missing too: the flags are checked first.
+ */
+export async function packerAndConfig(raw: Record<string, unknown>, io: Io): Promise<{ packer: Packer; c: ResolvedConfig & { cloud: Cloud } }> {
+  let packer: Packer;
+  try {
+    packer = await findPacker(raw);
+  } catch (e) {
+    if (e instanceof EnvironmentError) await resolveOrFail(raw, { ...io, stderr: () => {} }, MIN_PACKER);
+    throw e;
+  }
+  return { packer, c: await resolveForPacker(raw, io, packer) };
 }
 
 /** Resolve for the Packer that will run: a --packer-version that asks for what it cannot do is refused. */
@@ -84,8 +101,7 @@ function secretsOf(c: ResolvedConfig): string[] {
 }
 
 export async function runValidate(raw: Record<string, unknown>, io: Io): Promise<void> {
-  const packer = await findPacker(raw);
-  const c = await resolveForPacker(raw, io, packer);
+  const { packer, c } = await packerAndConfig(raw, io);
   if (c.legacyTemplate) {
     throw new UsageError(`--json-file ${JSON.stringify(c.legacyTemplate.path)}: validate checks arv-image's own HCL2; for a site's JSON template run packer validate on it directly, or replace --json-file with --cloud aws|azure|gcp.`);
   }
@@ -155,21 +171,62 @@ function arvadosSnippet(cluster: string, cloud: Cloud, images: ImageRef[], resou
 /** With --json, every failure still leaves exactly one JSON document on stdout. */
 export async function runBuild(raw: Record<string, unknown>, io: Io): Promise<void> {
   let printed = false;
-  const guarded: Io = { ...io, stdout: (s) => ((printed = true), io.stdout(s)) };
+  let preflight: PreflightResult | undefined;
+  const guarded: Io = {
+    ...io,
+    stdout: (s) => {
+      printed = true;
+      // The build's own document carries the preflight findings too.
+      if (preflight && raw.json === true && s.startsWith("{")) s = withPreflight(s, preflight);
+      io.stdout(s);
+    },
+  };
   try {
-    await build(raw, guarded);
+    await build(raw, guarded, (r) => (preflight = r));
   } catch (e) {
     if (raw.json === true && !printed && e instanceof ArvImageError) {
-      io.stdout(JSON.stringify({ schema: RESULT_SCHEMA, ok: false, images: [], error: e.message, exitCode: e.exitCode }, null, 2) + "\n");
+      const doc = { schema: RESULT_SCHEMA, ok: false, images: [], error: e.message, exitCode: e.exitCode, ...(preflight ? { preflight: preflightJson(preflight) } : {}) };
+      io.stdout(JSON.stringify(doc, null, 2) + "\n");
     }
     throw e;
   }
 }
 
-async function build(raw: Record<string, unknown>, io: Io): Promise<void> {
+function withPreflight(doc: string, pre: PreflightResult): string {
+  const o = JSON.parse(doc) as Record<string, unknown>;
+  return JSON.stringify({ ...o, preflight: preflightJson(pre) }, null, 2) + "\n";
+}
+
+export function preflightJson(pre: PreflightResult): object {
+  return { errors: pre.errors, warnings: pre.warnings, findings: pre.findings, chosen: pre.inferred };
+}
+
+/** One paragraph: how many errors, and the ways forward. */
+export function preflightFailure(pre: PreflightResult, command: "build" | "preflight"): string {
+  const e = `${pre.errors} error${pre.errors === 1 ? "" : "s"}`;
+  const first = pre.findings.find((f) => f.severity === "error");
+  return `preflight found ${e}${command === "build" ? "; nothing was built and nothing was created in the cloud" : ""}. Fix ${pre.errors === 1 ? "it" : "them"} (the message says how), or leave a check out with --skip-check ${first?.check ?? "NAME"}${command === "build" ? " (or all of them with --skip-preflight)" : ""}.`;
+}
+
+/** What preflight chose is what gets built: the AMI it checked, the user that AMI logs in with. */
+function applyInferred(c: ResolvedConfig, inferred: Inferred): void {
+  if (inferred.awsSourceAmi && c.options.awsSourceAmi === undefined) {
+    c.options.awsSourceAmi = inferred.awsSourceAmi.id;
+    c.sources.awsSourceAmi = "detected";
+  }
+  if (inferred.awsRootDevice && c.options.awsRootDevice === undefined) {
+    c.options.awsRootDevice = inferred.awsRootDevice;
+    c.sources.awsRootDevice = "detected";
+  }
+  if (inferred.sshUser && c.sources.sshUser === "inferred") {
+    c.options.sshUser = inferred.sshUser;
+    c.sources.sshUser = "detected";
+  }
+}
+
+async function build(raw: Record<string, unknown>, io: Io, report: (r: PreflightResult) => void): Promise<void> {
   const started = new Date();
-  const packer = await findPacker(raw);
-  const c = await resolveForPacker(raw, io, packer);
+  const { packer, c } = await packerAndConfig(raw, io);
   const json = raw.json === true;
   const scrub = makeScrubber(secretsOf(c));
   const verboseEnv: Record<string, string> = {};
@@ -179,6 +236,15 @@ async function build(raw: Record<string, unknown>, io: Io): Promise<void> {
     return;
   }
   const cloud = c.cloud;
+  if (!c.options.skipPreflight) {
+    const { runPreflight, formatFindings } = await import("../preflight/run.js");
+    io.stderr(`arv-image: preflight (skip with --skip-preflight)\n`);
+    const pre = await runPreflight(c, { packer, env: process.env, skipped: c.options.skipCheck, timeoutMs: c.options.preflightTimeout * 1000 });
+    report(pre);
+    io.stderr(formatFindings(pre.findings));
+    if (pre.errors > 0) throw new PreflightError(preflightFailure(pre, "build"));
+    applyInferred(c, pre.inferred);
+  }
   const o = c.options;
   const result = renderBuildDir(c, cloud);
   const out = (raw.out as string | undefined) ?? freshDir(o.arvadosClusterId ?? "build", started);

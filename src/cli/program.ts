@@ -76,6 +76,11 @@ const COMMANDS: { name: CommandName; summary: string; run: (raw: Record<string, 
     run: async (raw, io) => (await import("./build.js")).runValidate(raw, io),
   },
   {
+    name: "preflight",
+    summary: "Check in seconds what would fail a paid build late: Packer, cloud credentials, source image, network, instance type or VM size.",
+    run: async (raw, io) => (await import("./preflight.js")).runPreflightCommand(raw, io),
+  },
+  {
     name: "build",
     summary: "Render, validate and run packer build: live progress on stderr, the image id on stdout (or --json), the log in the build directory.",
     run: async (raw, io) => (await import("./build.js")).runBuild(raw, io),

@@ -4,6 +4,8 @@
  * flag table (scripts/flag-table.ts) all derive from it.
  */
 
+import { CHECK_NAMES } from "./preflight-checks.js";
+
 export type Cloud = "aws" | "azure" | "gcp";
 export const CLOUDS: readonly Cloud[] = ["aws", "azure", "gcp"];
 
@@ -44,9 +46,9 @@ export interface FlagDef {
   readonly commands?: readonly CommandName[];
 }
 
-export type CommandName = "render" | "config" | "validate" | "build";
+export type CommandName = "render" | "config" | "validate" | "preflight" | "build";
 /** Commands that take the full set of image flags. */
-export const IMAGE_COMMANDS: readonly CommandName[] = ["render", "config", "validate", "build"];
+export const IMAGE_COMMANDS: readonly CommandName[] = ["render", "config", "validate", "preflight", "build"];
 
 export const FLAGS: readonly FlagDef[] = [
   // --- cloud selection and general -------------------------------------------------
@@ -182,6 +184,12 @@ export const FLAGS: readonly FlagDef[] = [
     expect: "a whole number of GB from 8 to 16384", example: "30",
   },
   {
+    name: "aws-root-device", key: "awsRootDevice", kind: "value", arg: "<device>", cloud: "aws", group: "aws", origin: "arv-image",
+    defaultText: "the source AMI's (preflight reads it), else /dev/xvda",
+    help: "Device of the source AMI's root volume, which --aws-volume-size resizes (Debian: /dev/xvda, Ubuntu: /dev/sda1).",
+    expect: "a device path /dev/sd[a-z][0-9]* or /dev/xvd[a-z][0-9]*", example: "/dev/sda1",
+  },
+  {
     name: "aws-ebs-autoscale", key: "awsEbsAutoscale", kind: "negatable", cloud: "aws", group: "ebs", origin: "build.sh", defaultText: "off",
     help: "Install the EBS autoscaler: /tmp grows on demand with encrypted EBS volumes.",
   },
@@ -306,11 +314,11 @@ export const FLAGS: readonly FlagDef[] = [
     expect: "a version number x.y.z of at least 1.6.6", example: "1.6.6",
   },
   {
-    name: "json", key: "json", kind: "switch", group: "output", origin: "arv-image", commands: ["config", "build"],
+    name: "json", key: "json", kind: "switch", group: "output", origin: "arv-image", commands: ["config", "preflight", "build"],
     help: "Print one JSON document on stdout (and nothing else there).",
   },
   {
-    name: "packer", key: "packer", kind: "value", arg: "<path>", group: "output", origin: "arv-image", commands: ["validate", "build"],
+    name: "packer", key: "packer", kind: "value", arg: "<path>", group: "output", origin: "arv-image", commands: ["validate", "preflight", "build"],
     defaultText: "packer on the PATH",
     help: "Packer binary to run.",
     expect: "the path of a Packer binary", example: "/usr/bin/packer",
@@ -322,6 +330,21 @@ export const FLAGS: readonly FlagDef[] = [
   {
     name: "verbose", key: "verbose", kind: "switch", group: "output", origin: "arv-image", commands: ["validate", "build"],
     help: "Packer's own debug log (PACKER_LOG) into packer-debug-<time>.log in the build directory.",
+  },
+  // --- preflight -------------------------------------------------------------------
+  {
+    name: "skip-preflight", key: "skipPreflight", kind: "switch", group: "output", origin: "arv-image", commands: ["build"],
+    help: "Start the build without the preflight checks (cloud credentials, AMI, subnet, SKU…).",
+  },
+  {
+    name: "skip-check", key: "skipCheck", kind: "list", arg: "<name>", group: "output", origin: "arv-image", commands: ["preflight", "build"],
+    help: "Leave out one preflight check (repeatable), e.g. aws.instance-type; the names are listed under Preflight in the README.",
+    expect: `a preflight check name: ${CHECK_NAMES.join(", ")}`, example: "aws.instance-type",
+  },
+  {
+    name: "preflight-timeout", key: "preflightTimeout", kind: "value", arg: "<seconds>", group: "output", origin: "arv-image", commands: ["preflight", "build"], defaultText: "20",
+    help: "Time limit for each preflight call to a cloud; one that does not answer in time is an error, never a hang.",
+    expect: "a whole number of seconds from 1 to 300", example: "60",
   },
 ];
 

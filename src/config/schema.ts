@@ -5,6 +5,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
+import { CHECK_NAMES, type CheckName } from "./preflight-checks.js";
 
 const hex8or17 = "([0-9a-f]{8}|[0-9a-f]{17})";
 export const AMI_ID = new RegExp(`^ami-${hex8or17}$`);
@@ -67,6 +68,7 @@ export const optionsSchema = z.object({
   awsEnaSupport: bool.default(true),
   awsInstanceType: match(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/).default("m5.large"),
   awsVolumeSize: intIn(8, 16384).default(20),
+  awsRootDevice: match(/^\/dev\/(sd|xvd)[a-z][0-9]{0,2}$/).optional(),
   awsEbsAutoscale: z.boolean().default(false),
   ebsVolumeType: z.enum(["gp3", "gp2", "io1", "io2", "st1", "sc1"]).default("gp3"),
   ebsVolumeIops: intIn(100, 64000).optional(),
@@ -102,6 +104,9 @@ export const optionsSchema = z.object({
   packer: text.optional(),
   dryRun: z.boolean().default(false),
   verbose: z.boolean().default(false),
+  skipPreflight: z.boolean().default(false),
+  skipCheck: z.array(z.enum(CHECK_NAMES as [CheckName, ...CheckName[]])).default([]),
+  preflightTimeout: intIn(1, 300).default(20),
 });
 
 export type Options = z.infer<typeof optionsSchema>;

@@ -142,6 +142,7 @@ export function packerVariables(c: ResolvedConfig, cloud: Cloud): [string, HclVa
         ["aws_associate_public_ip_address", o.awsAssociatePublicIp],
         ["aws_ena_support", o.awsEnaSupport],
         ["aws_volume_size", o.awsVolumeSize],
+        ["aws_root_device", o.awsRootDevice ?? "/dev/xvda"],
       ];
     case "azure":
       return [

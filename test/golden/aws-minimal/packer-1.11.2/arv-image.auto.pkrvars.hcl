@@ -11,3 +11,4 @@ aws_subnet_id                   = ""
 aws_associate_public_ip_address = true
 aws_ena_support                 = true
 aws_volume_size                 = 20
+aws_root_device                 = "/dev/xvda"

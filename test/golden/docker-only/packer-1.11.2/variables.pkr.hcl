@@ -95,6 +95,11 @@ variable "aws_volume_size" {
   description = "Root volume size in GB."
 }
 
+variable "aws_root_device" {
+  type        = string
+  description = "Device of the source AMI's root volume (the one aws_volume_size resizes)."
+}
+
 variable "custom_endpoint_ec2" {
   type        = string
   description = "EC2 API endpoint override (tests); empty means AWS's own."

@@ -38,7 +38,7 @@ source "amazon-ebs" "compute" {
   ena_support = var.aws_ena_support
 
   launch_block_device_mappings {
-    device_name           = "/dev/xvda"
+    device_name           = var.aws_root_device
     volume_size           = var.aws_volume_size
     volume_type           = "gp3"
     iops                  = 3000

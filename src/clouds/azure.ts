@@ -1,0 +1,202 @@
+/**
+ * Azure preflight, through @azure/identity (a service principal's client secret) and
+ * @azure/arm-compute. The service principal comes from the Azure secrets file's exports
+ * (ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID, ARM_SUBSCRIPTION_ID, as Packer's
+ * azure-arm reads them) or the same names in the environment (AZURE_* also accepted).
+ *
+ * Endpoints follow --azure-cloud-environment; AZURE_AUTHORITY_HOST (the standard
+ * @azure/identity variable) and ARV_IMAGE_AZURE_ARM_ENDPOINT override the login and
+ * management hosts (sovereign or private clouds, and the loopback tests). Extra trust
+ * anchors come from NODE_EXTRA_CA_CERTS, as for any Node program.
+ */
+import { Agent } from "node:https";
+import type { CheckName } from "../config/preflight-checks.js";
+import { CallTimeout, type CheckContext, type CheckOutput, type Finding, withTimeout } from "../preflight/types.js";
+
+/** Login and Resource Manager hosts of each Azure cloud (the names Packer's cloud_environment_name takes). */
+const CLOUDS = {
+  Public: { login: "https://login.microsoftonline.com", arm: "https://management.azure.com" },
+  USGovernment: { login: "https://login.microsoftonline.us", arm: "https://management.usgovcloudapi.net" },
+  China: { login: "https://login.chinacloudapi.cn", arm: "https://management.chinacloudapi.cn" },
+  Germany: { login: "https://login.microsoftonline.de", arm: "https://management.microsoftazure.de" },
+} as const;
+
+interface Principal {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  subscriptionId: string;
+}
+
+export async function azureChecks(ctx: CheckContext): Promise<CheckOutput> {
+  const findings: Finding[] = [];
+  const add = (severity: Finding["severity"], check: CheckName, message: string) => findings.push({ severity, check, message });
+  const on = (name: CheckName) => !ctx.skipped.has(name);
+  const o = ctx.config.options;
+  const cloud = CLOUDS[o.azureCloudEnvironment];
+  const loginHost = ctx.env.AZURE_AUTHORITY_HOST ?? cloud.login;
+  const armEndpoint = (ctx.env.ARV_IMAGE_AZURE_ARM_ENDPOINT ?? cloud.arm).replace(/\/+$/, "");
+  const overridden = ctx.env.AZURE_AUTHORITY_HOST !== undefined || ctx.env.ARV_IMAGE_AZURE_ARM_ENDPOINT !== undefined;
+  const ms = ctx.timeoutMs;
+
+  const found = principal(ctx);
+  if ("missing" in found) {
+    add("error", "azure.credentials", `no Azure service principal: ${found.missing.join(", ")} ${found.missing.length === 1 ? "is" : "are"} not set. Give --azure-secrets-file FILE exporting ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (as build.sh's Azure secrets file does).`);
+    return { findings, inferred: {} };
+  }
+  const p: Principal = found;
+
+  const [{ ClientSecretCredential }, { ComputeManagementClient }, { createDefaultHttpClient, createPipelineRequest }] = await Promise.all([
+    import("@azure/identity"),
+    import("@azure/arm-compute"),
+    import("@azure/core-rest-pipeline"),
+  ]);
+  // Our own agent, destroyed at the end: a call that never answered (MSAL's token request
+  // does not heed aborts) must not keep arv-image running after its report.
+  const agent = new Agent({ keepAlive: false });
+  const noRetry = { retryOptions: { maxRetries: 0 }, agent };
+  const credential = new ClientSecretCredential(p.tenantId, p.clientId, p.clientSecret, {
+    authorityHost: loginHost,
+    // Instance discovery asks the public cloud's login host about the authority; an
+    // overridden (private or loopback) authority is taken as given.
+    disableInstanceDiscovery: overridden,
+    ...noRetry,
+  });
+  const scope = `${cloud.arm}/.default`;
+  const client = new ComputeManagementClient(credential, p.subscriptionId, { endpoint: armEndpoint, credentials: { scopes: [scope] }, ...noRetry });
+  const where = `Azure (${armEndpoint})`;
+
+  try {
+    return await checks();
+  } finally {
+    agent.destroy();
+  }
+
+  async function checks(): Promise<CheckOutput> {
+    // Credentials first: without a token every other call fails the same way.
+    if (on("azure.credentials")) {
+      try {
+        await withTimeout(`the Azure login host ${loginHost}`, ms, (abortSignal) => credential.getToken(scope, { abortSignal }));
+        add("info", "azure.credentials", `service principal ${p.clientId} of tenant ${p.tenantId} got a token from ${loginHost}`);
+      } catch (e) {
+        add("error", "azure.credentials", tokenProblem(e, p, loginHost, ms));
+        return { findings, inferred: {} };
+      }
+    }
+
+    const guard = async (check: CheckName, fn: (signal: AbortSignal) => Promise<void>) => {
+      if (!on(check)) return;
+      try {
+        await withTimeout(where, ms, fn);
+      } catch (e) {
+        add("error", check, describeAzureError(e, where, ms));
+      }
+    };
+    const loc = o.azureLocation;
+    await Promise.all([
+      guard("azure.resource-group", async (abortSignal) => {
+        const rg = o.azureResourceGroup;
+        if (rg === undefined) return;
+        const url = `${armEndpoint}/subscriptions/${encodeURIComponent(p.subscriptionId)}/resourcegroups/${encodeURIComponent(rg)}?api-version=2021-04-01`;
+        const res = await client.pipeline.sendRequest(createDefaultHttpClient(), createPipelineRequest({ url, method: "GET", abortSignal }));
+        if (res.status === 200) {
+          const body = JSON.parse(res.bodyAsText ?? "{}") as { location?: string };
+          add("info", "azure.resource-group", `resource group ${rg} exists (${body.location ?? "?"}) in subscription ${p.subscriptionId}`);
+        } else if (res.status === 404) {
+          add("error", "azure.resource-group", `--azure-resource-group ${rg}: no such resource group in subscription ${p.subscriptionId}; the managed image is written there. Create it (az group create --name ${rg} --location ${loc}) or fix the name.`);
+        } else {
+          throw Object.assign(new Error(armMessage(res.bodyAsText ?? undefined)), { statusCode: res.status, code: armCode(res.bodyAsText ?? undefined) });
+        }
+      }),
+      guard("azure.image", async (abortSignal) => {
+        const { azureImagePublisher: pub, azureImageOffer: offer, azureSku: sku } = o;
+        if (sku === undefined) return;
+        const urn = `${pub}:${offer}:${sku}`;
+        let versions: { name?: string }[] = [];
+        try {
+          versions = await client.virtualMachineImages.list(loc, pub, offer, sku, { abortSignal });
+        } catch (e) {
+          if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+        }
+        if (versions.length === 0) {
+          add("error", "azure.image", `image ${urn} does not exist in ${loc}: check --azure-image-publisher, --azure-image-offer and --azure-sku (list them with: az vm image list-skus --location ${loc} --publisher ${pub} --offer ${offer}).`);
+        } else {
+          add("info", "azure.image", `image ${urn} exists in ${loc} (${versions.length} version${versions.length === 1 ? "" : "s"}, newest ${versions.map((v) => v.name ?? "").sort(compareVersionNames).at(-1)})`);
+        }
+      }),
+      guard("azure.vm-size", async (abortSignal) => {
+        const size = o.azureVmSize;
+        const sizes: string[] = [];
+        for await (const s of client.virtualMachineSizes.list(loc, { abortSignal })) if (s.name) sizes.push(s.name);
+        if (sizes.some((s) => s.toLowerCase() === size.toLowerCase())) add("info", "azure.vm-size", `${size} is offered in ${loc}`);
+        else add("error", "azure.vm-size", `--azure-vm-size ${size} is not offered in ${loc}: choose another size (az vm list-sizes --location ${loc}) or another --azure-location.`);
+      }),
+    ]);
+    return { findings, inferred: {} };
+  }
+}
+
+function principal(ctx: CheckContext): Principal | { missing: string[] } {
+  const pick = (arm: string, azure: string) => ctx.secrets[arm] ?? ctx.secrets[azure] ?? ctx.env[arm] ?? ctx.env[azure];
+  const p = {
+    tenantId: pick("ARM_TENANT_ID", "AZURE_TENANT_ID"),
+    clientId: pick("ARM_CLIENT_ID", "AZURE_CLIENT_ID"),
+    clientSecret: pick("ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET"),
+    subscriptionId: pick("ARM_SUBSCRIPTION_ID", "AZURE_SUBSCRIPTION_ID"),
+  };
+  const missing = Object.entries({ ARM_TENANT_ID: p.tenantId, ARM_CLIENT_ID: p.clientId, ARM_CLIENT_SECRET: p.clientSecret, ARM_SUBSCRIPTION_ID: p.subscriptionId })
+    .filter(([, v]) => v === undefined || v === "")
+    .map(([k]) => k);
+  return missing.length > 0 ? { missing } : (p as Principal);
+}
+
+function tokenProblem(e: unknown, p: Principal, loginHost: string, ms: number): string {
+  if (e instanceof CallTimeout) return `the Azure login host ${loginHost} did not answer within ${ms / 1000} s: check the network or proxy, or allow more time with --preflight-timeout.`;
+  const msg = (e as { message?: string }).message ?? String(e);
+  // Entra ID's own sentence ("AADSTS7000215: Invalid client secret provided.") without the timestamps and trace ids around it.
+  const aadsts = /AADSTS\d+: [^.]*\./.exec(msg)?.[0];
+  if (/AADSTS7000215|AADSTS7000222|invalid_client/.test(msg)) return `Azure refused the client secret of service principal ${p.clientId} (wrong or expired; ${aadsts ?? firstLine(msg)}). Create a new secret (az ad sp credential reset --id ${p.clientId}) and update ARM_CLIENT_SECRET in the Azure secrets file.`;
+  if (/AADSTS700016/.test(msg)) return `Azure does not know the application ${p.clientId} in tenant ${p.tenantId} (AADSTS700016): check ARM_CLIENT_ID and ARM_TENANT_ID.`;
+  if (/AADSTS90002|AADSTS900023/.test(msg)) return `Azure does not know the tenant ${p.tenantId}: check ARM_TENANT_ID.`;
+  if (/endpoints_resolution_error|ENOTFOUND|ECONNREFUSED|certificate|self.signed|UNABLE_TO_VERIFY/i.test(msg)) return `cannot use the Azure login host ${loginHost} for tenant ${p.tenantId} (${firstLine(msg)}): check the network, ARM_TENANT_ID, and the TLS trust (NODE_EXTRA_CA_CERTS for a private CA).`;
+  return `service principal ${p.clientId} could not get a token from ${loginHost}: ${firstLine(msg)}`;
+}
+
+function describeAzureError(e: unknown, where: string, ms: number): string {
+  if (e instanceof CallTimeout) return `${where} did not answer within ${ms / 1000} s: check the network or proxy, or allow more time with --preflight-timeout.`;
+  const status = (e as { statusCode?: number }).statusCode;
+  const code = (e as { code?: string }).code;
+  const msg = firstLine((e as { message?: string }).message ?? String(e));
+  if (status === 403 || code === "AuthorizationFailed") return `${where} refused the call (${code ?? "403"}): the service principal lacks a role it needs (Contributor on the subscription or resource group). ${msg}`;
+  if (code === "SubscriptionNotFound") return `${where}: subscription not found (${msg}): check ARM_SUBSCRIPTION_ID.`;
+  return `${where} answered ${code ?? "an error"}${status ? ` (HTTP ${status})` : ""}: ${msg}`;
+}
+
+function armCode(body: string | undefined): string | undefined {
+  try {
+    return (JSON.parse(body ?? "") as { error?: { code?: string } }).error?.code;
+  } catch {
+    return undefined;
+  }
+}
+
+function armMessage(body: string | undefined): string {
+  try {
+    return (JSON.parse(body ?? "") as { error?: { message?: string } }).error?.message ?? String(body);
+  } catch {
+    return String(body);
+  }
+}
+
+const firstLine = (s: string) => s.split(/\r?\n/)[0] ?? s;
+
+/** Orders image versions like 0.20240703.1797 numerically, part by part. */
+function compareVersionNames(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0 && !Number.isNaN(d)) return d;
+  }
+  return a.localeCompare(b);
+}
