@@ -66,11 +66,15 @@ const GCP_OK = [
 ];
 const NO_ARTIFACT = [`${T},,ui,say,Build 'amazon-ebs.compute' finished after 1 second.`];
 
-const awsArgs = () => ["--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-secrets-file", join(tmp, "aws-secrets.sh")];
+// These tests are about running Packer (a stand-in here), so they leave out the preflight,
+// which would ask the real clouds; test/cli/preflight.test.ts covers build's preflight
+// against loopback servers.
+const awsArgs = () => ["--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-secrets-file", join(tmp, "aws-secrets.sh"), "--skip-preflight"];
 
 async function build(dir: string, args: string[]): Promise<RunResult & { out: string }> {
   const out = join(mkdtempSync(join(tmp, "out-")), "b");
-  const r = await runCli(["build", ...args, "--out", out], { env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}` } });
+  const skip = args.includes("--skip-preflight") ? [] : ["--skip-preflight"];
+  const r = await runCli(["build", ...args, ...skip, "--out", out], { env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}` } });
   return { ...r, out };
 }
 
@@ -223,8 +227,18 @@ describe("Packer discovery and gating (stand-in packer)", () => {
     expect(r.stderr).toMatch(/--packer-version 1\.11\.2: the Packer that would run it is 1\.6\.6/);
   });
 
+  it("a bad command line is a usage error (exit 2) even when Packer is missing too", async () => {
+    for (const cmd of ["build", "validate"]) {
+      const args = awsArgs().filter((a) => cmd === "build" || a !== "--skip-preflight");
+      const r = await runCli([cmd, ...args, "--aws-region", "nowhere", "--packer", "/nonexistent/packer"]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('--aws-region "nowhere"');
+      expect(r.stderr).not.toContain("could not run it");
+    }
+  });
+
   it("says clearly when --packer is not a Packer", async () => {
-    const r = await runCli(["validate", ...awsArgs(), "--packer", "/bin/false"]);
+    const r = await runCli(["validate", ...awsArgs().filter((a) => a !== "--skip-preflight"), "--packer", "/bin/false"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--packer "/bin/false": could not run it');
   });

@@ -23,8 +23,10 @@ describe("amazon-ebs settings", () => {
     expect(s.shutdown_behavior).toBe("terminate");
     expect(s.temporary_key_pair_type).toBe("ed25519");
     expect(s.launch_block_device_mappings).toEqual([
-      { device_name: "/dev/xvda", volume_size: "${var.aws_volume_size}", volume_type: "gp3", iops: 3000, throughput: 125, delete_on_termination: true },
+      { device_name: "${var.aws_root_device}", volume_size: "${var.aws_volume_size}", volume_type: "gp3", iops: 3000, throughput: 125, delete_on_termination: true },
     ]);
+    // Debian's root device unless --aws-root-device (or preflight, from the AMI) says otherwise.
+    expect(readFileSync(join(golden("aws-minimal", "1.6.6"), "arv-image.auto.pkrvars.hcl"), "utf8")).toMatch(/^aws_root_device += "\/dev\/xvda"$/m);
     expect(s.ami_block_device_mappings).toEqual([
       { device_name: "/dev/xvdb", virtual_name: "ephemeral0" },
       { device_name: "/dev/xvdc", virtual_name: "ephemeral1" },
