@@ -5,8 +5,9 @@
 // and tests that import single modules.)
 // Node 20 has no compile cache, and resolving and loading zod's ~100 ES modules alone
 // costs ~45 ms of every start; bundled and tree-shaken, `render` starts about 40% faster.
-// The cloud SDKs stay external (large, loaded only by preflight), and so does Handlebars
-// (CommonJS, required at run time: its runtime, or its compiler when templates changed).
+// The cloud SDKs stay external (large, loaded only by preflight), and so does Handlebars'
+// compiler (required at run time only when a template changed since the build); its
+// runtime is bundled.
 import { chmodSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build } from "rolldown";
@@ -17,7 +18,7 @@ await build({
   cwd: ROOT,
   input: { bin: "dist/entry.js" },
   platform: "node",
-  external: [/^node:/, /^@aws-sdk\//, /^@azure\//, /^@smithy\//, /^handlebars(\/|$)/, /^pino(\/|$)/],
+  external: [/^node:/, /^@aws-sdk\//, /^@azure\//, /^@smithy\//, /^handlebars$/, /^pino(\/|$)/],
   logLevel: "warn",
   output: { dir: "dist", format: "esm", entryFileNames: "[name].js", chunkFileNames: "chunks/[name]-[hash].js" },
 });

@@ -35,3 +35,12 @@ describe("flag table", () => {
     expect(buildSh.filter((n) => !known.has(n))).toEqual([]);
   });
 });
+
+describe("preflight checks", () => {
+  it("the README's preflight table names every check, and only those", async () => {
+    const { CHECK_NAMES } = (await import(join(REPO, "dist/config/preflight-checks.js"))) as { CHECK_NAMES: string[] };
+    const readme = readFileSync(join(REPO, "README.md"), "utf8");
+    const rows = [...readme.matchAll(/^\| `([a-z]+\.[a-z-]+)` \|/gm)].map((m) => m[1]);
+    expect(rows).toEqual(CHECK_NAMES);
+  });
+});

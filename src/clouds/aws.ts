@@ -49,7 +49,7 @@ export async function awsChecks(ctx: CheckContext): Promise<CheckOutput> {
     if (on("aws.credentials")) {
       try {
         const r = await send<{ AvailabilityZones?: { ZoneName?: string }[] }>("DescribeAvailabilityZones", new sdk.DescribeAvailabilityZonesCommand({}));
-        add("info", "aws.credentials", `credentials ${credentialSource(ctx)} accepted by ${where} (${(r.AvailabilityZones ?? []).length} availability zones)`);
+        add("info", "aws.credentials", `credentials ${credentialSource(ctx)} accepted by ${where}: ${(r.AvailabilityZones ?? []).length} availability zones`);
       } catch (e) {
         add("error", "aws.credentials", credentialProblem(e, ctx, where));
         return { findings, inferred };
@@ -256,7 +256,7 @@ function isCode(e: unknown, ...codes: string[]): boolean {
 
 function endpointNote(env: NodeJS.ProcessEnv): string {
   const ep = env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL;
-  return ep ? ` (endpoint ${ep})` : "";
+  return ep ? ` at ${ep}` : "";
 }
 
 function credentialSource(ctx: CheckContext): string {

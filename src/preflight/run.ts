@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Cloud } from "../config/flags.js";
-import type { CheckName } from "../config/preflight-checks.js";
+import { CHECK_NAMES, type CheckName } from "../config/preflight-checks.js";
 import type { ResolvedConfig } from "../config/resolve.js";
 import type { CheckContext, CheckOutput, Finding, Inferred } from "./types.js";
 
@@ -35,7 +35,7 @@ export async function runPreflight(
     findings.push(
       "problem" in opts.packer
         ? { severity: "error", check: "local.packer", message: opts.packer.problem }
-        : { severity: "info", check: "local.packer", message: `Packer ${opts.packer.version} (${opts.packer.bin})` },
+        : { severity: "info", check: "local.packer", message: `Packer ${opts.packer.version} (${opts.packer.bin === "packer" ? "packer on the PATH" : opts.packer.bin})` },
     );
   }
   if (!skipped.has("local.public-key")) {
@@ -48,6 +48,9 @@ export async function runPreflight(
   }
   const cloud = await cloudChecks(config.cloud, ctx);
   findings.push(...cloud.findings);
+  // Concurrent checks finish in any order; report them in the order of the check list.
+  const order = (f: Finding) => CHECK_NAMES.indexOf(f.check);
+  findings.sort((a, b) => order(a) - order(b));
   return {
     findings,
     inferred: cloud.inferred,

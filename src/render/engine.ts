@@ -2,6 +2,9 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import type HandlebarsNamespace from "handlebars";
+// The runtime is bundled into the CLI (one chunk instead of a dozen CommonJS files);
+// the compiler is required only when a template changed since the build.
+import runtimeModule from "handlebars/runtime.js";
 import { hcl, sh, type HclValue } from "./escape.js";
 import { COMPILE_OPTIONS } from "./compile-options.js";
 import { InternalError } from "../errors.js";
@@ -38,7 +41,7 @@ class Engine {
 
   constructor() {
     this.precompiled = Engine.freshPrecompiled();
-    this.hb = (this.precompiled ? (require("handlebars/runtime") as Hb) : (require("handlebars") as Hb)).create();
+    this.hb = (this.precompiled ? (runtimeModule as unknown as Hb) : (require("handlebars") as Hb)).create();
     this.hb.registerHelper("hcl", (value: unknown) => {
       if (value === undefined || value === null) throw new InternalError("hcl helper got no value");
       return new this.hb.SafeString(hcl(value as HclValue));

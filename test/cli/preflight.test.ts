@@ -172,7 +172,7 @@ describe("preflight: AWS against the loopback EC2 Query API", () => {
       env: { AWS_SHARED_CREDENTIALS_FILE: creds, AWS_CONFIG_FILE: join(tmp, "no-config") },
     });
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/ok +aws\.credentials +credentials of profile "arvados-build" accepted by EC2 in us-east-1 \(endpoint http:\/\/127\.0\.0\.1:\d+\)/);
+    expect(r.stdout).toMatch(/ok +aws\.credentials +credentials of profile "arvados-build" accepted by EC2 in us-east-1 at http:\/\/127\.0\.0\.1:\d+: 3 availability zones/);
     noSecret(r);
   });
 
@@ -214,6 +214,8 @@ describe("preflight: AWS against the loopback EC2 Query API", () => {
     expect(lines[0]).toBe("preflight for AWS us-east-1:");
     expect(lines.slice(1, -1).every((l) => /^ {2}(ok|warning|error) +[a-z]+\.[a-z-]+ +\S/.test(l))).toBe(true);
     expect(lines.at(-1)).toMatch(/^all checks passed in \d+\.\d s$/);
+    // In the order of the check list, whatever order the concurrent calls finished in.
+    expect(lines.slice(1, -1).map((l) => l.trim().split(/ +/)[1])).toEqual(["local.packer", "local.public-key", "aws.credentials", "aws.source-ami", "aws.ssh-user", "aws.subnet", "aws.instance-type"]);
   });
 });
 
