@@ -272,6 +272,74 @@ async function build(raw: Record<string, unknown>, io: Io, report: (r: Preflight
   const vars = ["-var", `build_id=${buildId}`, "-var", `image_timestamp=${stamp}`, ...(cloud === "azure" ? ["-var", `image_epoch=${epoch}`] : [])];
   const debug = o.debug;
   const args = debug ? ["build", "-debug", ...vars, "."] : ["build", "-machine-readable", "-color=false", ...vars, "."];
+  const run = await runPackerBuild({
+    packer,
+    dir,
+    args,
+    env,
+    started,
+    io,
+    scrub,
+    secrets: secretsOf(c).length > 0,
+    debug,
+    onFirst: (s) =>
+      `\narv-image: ${s} received and passed to Packer once; Packer is cleaning up (terminating the builder instance, deleting its temporary key pair and security group). Waiting for it to finish — press Ctrl-C again only if you accept leaving resources behind.\n`,
+    onRepeat: (s) =>
+      `\narv-image: ${s} passed to Packer again. WARNING: if Packer stops before its cleanup finishes, the builder instance, its temporary security group and key pair may be left in ${cloud === "aws" ? `region ${o.awsRegion}` : cloud === "azure" ? "the temporary pkr-Resource-Group-*" : `zone ${o.gcpZone}`} (tagged arv-image-build-id=${buildId}) and keep costing money. arv-image still waits for Packer to exit.\n`,
+  });
+  const { code, logPath } = run;
+  const { artifacts, errors } = run.stream;
+  const elapsed = (Date.now() - started.getTime()) / 1000;
+  const interrupted = run.interrupted;
+  if (debug && !interrupted && code === 0) {
+    // -debug talks to the terminal directly: its output (and the image id) is above, unparsed.
+    io.stderr(`\narv-image: packer build -debug finished in ${formatElapsed(elapsed)}; the image id is in Packer's output above.\n`);
+    return;
+  }
+  const images = artifacts.images();
+  const base = { schema: RESULT_SCHEMA, cloud, buildId, buildDirectory: dir, log: logPath, elapsedSeconds: Math.round(elapsed * 10) / 10, packerExitCode: code };
+
+  if (interrupted || code !== 0 || images.length === 0) {
+    const exit = interrupted ? signalExit(interrupted) : code !== 0 ? code : 1;
+    const why = interrupted
+      ? `interrupted (${interrupted}); Packer exited with ${code} after its cleanup${images.length > 0 ? `; ${images.map((i) => i.id).join(", ")} had already been created and ${images.length === 1 ? "is" : "are"} kept` : ""}`
+      : code !== 0
+        ? `packer build failed with exit code ${code}${lastError(errors) ? `: ${lastError(errors)}` : ""}`
+        : "packer build exited 0 but reported no image (no artifact line): nothing to put in the cluster config";
+    // Images an interrupted build had already made exist (and cost storage): report them.
+    if (json) io.stdout(JSON.stringify({ ...base, ok: false, images: interrupted ? images : [], error: why }, null, 2) + "\n");
+    throw new PackerError(`${why}\nlog: ${logPath}`, exit);
+  }
+  const snippet = arvadosSnippet(o.arvadosClusterId ?? "zzzzz", cloud, images, o.azureResourceGroup);
+  if (json) {
+    io.stdout(JSON.stringify({ ...base, ok: true, imageId: cloud === "azure" ? (images[0]?.name ?? images[0]?.id) : images[0]?.id, images, arvadosConfig: snippet, error: null }, null, 2) + "\n");
+  } else {
+    io.stdout(images.map((i) => (i.region ? `${i.region} ${i.id}` : i.id)).join("\n") + "\n");
+  }
+  io.stderr(`\narv-image: built ${images.length === 1 ? "image" : "images"} ${images.map((i) => i.id).join(", ")} in ${formatElapsed(elapsed)}\nlog: ${logPath}\nPaste into the cluster config (config.yml):\n\n${snippet}`);
+}
+
+interface PackerRun {
+  packer: Packer;
+  dir: string;
+  args: string[];
+  env: Record<string, string>;
+  started: Date;
+  io: Io;
+  scrub: (text: string) => string;
+  /** Whether there are secrets to scrub (else the log gets Packer's bytes as they are). */
+  secrets: boolean;
+  debug: boolean;
+  onFirst: (signal: NodeJS.Signals) => string;
+  onRepeat: (signal: NodeJS.Signals) => string;
+}
+
+/**
+ * Runs `packer build` in the build directory: the live view on stderr, every line in the
+ * log file, back-pressure, and the interrupt protocol (forward, keep streaming, wait).
+ */
+async function runPackerBuild(r: PackerRun): Promise<{ code: number; interrupted: NodeJS.Signals | undefined; stream: PackerStream; logPath: string }> {
+  const { packer, dir, args, env, started, io, debug } = r;
   const logPath = join(dir, `packer-${utcStamp(started, "-")}.log`);
   const log = createWriteStream(logPath, { mode: 0o600 });
   // A failing log file or a closed terminal must never end arv-image before Packer:
@@ -283,8 +351,7 @@ async function build(raw: Record<string, unknown>, io: Io, report: (r: Preflight
   });
   for (const s of [process.stdout, process.stderr]) s.on("error", () => {});
   const color = process.stderr.isTTY === true && process.env.NO_COLOR === undefined;
-  const stream = new PackerStream({ scrub: secretsOf(c).length > 0 ? scrub : undefined, color });
-  const { artifacts, errors } = stream;
+  const stream = new PackerStream({ scrub: r.secrets ? r.scrub : undefined, color });
   // Output is written in batches: at 64 KiB, or 20 ms after the first unwritten line (too
   // short for a person to notice). Packer writes every line with its own write(2); passing
   // each on as it came cost two system calls per line.
@@ -335,11 +402,11 @@ async function build(raw: Record<string, unknown>, io: Io, report: (r: Preflight
   const sig = forwardSignals(p, {
     onFirst: (s) => {
       flushBuffers();
-      io.stderr(`\narv-image: ${s} received and passed to Packer once; Packer is cleaning up (terminating the builder instance, deleting its temporary key pair and security group). Waiting for it to finish — press Ctrl-C again only if you accept leaving resources behind.\n`);
+      io.stderr(r.onFirst(s));
     },
     onRepeat: (s) => {
       flushBuffers();
-      io.stderr(`\narv-image: ${s} passed to Packer again. WARNING: if Packer stops before its cleanup finishes, the builder instance, its temporary security group and key pair may be left in ${cloud === "aws" ? `region ${o.awsRegion}` : cloud === "azure" ? "the temporary pkr-Resource-Group-*" : `zone ${o.gcpZone}`} (tagged arv-image-build-id=${buildId}) and keep costing money. arv-image still waits for Packer to exit.\n`);
+      io.stderr(r.onRepeat(s));
     },
   });
   let code: number;
@@ -351,33 +418,7 @@ async function build(raw: Record<string, unknown>, io: Io, report: (r: Preflight
   stream.end();
   flushBuffers();
   await new Promise<void>((r) => (logFailed ? r() : log.end(r)));
-  const elapsed = (Date.now() - started.getTime()) / 1000;
-  const interrupted = sig.first();
-  if (debug && !interrupted && code === 0) {
-    // -debug talks to the terminal directly: its output (and the image id) is above, unparsed.
-    io.stderr(`\narv-image: packer build -debug finished in ${formatElapsed(elapsed)}; the image id is in Packer's output above.\n`);
-    return;
-  }
-  const images = artifacts.images();
-  const base = { schema: RESULT_SCHEMA, cloud, buildId, buildDirectory: dir, log: logPath, elapsedSeconds: Math.round(elapsed * 10) / 10, packerExitCode: code };
-
-  if (interrupted || code !== 0 || images.length === 0) {
-    const exit = interrupted ? signalExit(interrupted) : code !== 0 ? code : 1;
-    const why = interrupted
-      ? `interrupted (${interrupted}); Packer exited with ${code} after its cleanup`
-      : code !== 0
-        ? `packer build failed with exit code ${code}${lastError(errors) ? `: ${lastError(errors)}` : ""}`
-        : "packer build exited 0 but reported no image (no artifact line): nothing to put in the cluster config";
-    if (json) io.stdout(JSON.stringify({ ...base, ok: false, images: [], error: why }, null, 2) + "\n");
-    throw new PackerError(`${why}\nlog: ${logPath}`, exit);
-  }
-  const snippet = arvadosSnippet(o.arvadosClusterId ?? "zzzzz", cloud, images, o.azureResourceGroup);
-  if (json) {
-    io.stdout(JSON.stringify({ ...base, ok: true, imageId: cloud === "azure" ? (images[0]?.name ?? images[0]?.id) : images[0]?.id, images, arvadosConfig: snippet, error: null }, null, 2) + "\n");
-  } else {
-    io.stdout(images.map((i) => (i.region ? `${i.region} ${i.id}` : i.id)).join("\n") + "\n");
-  }
-  io.stderr(`\narv-image: built ${images.length === 1 ? "image" : "images"} ${images.map((i) => i.id).join(", ")} in ${formatElapsed(elapsed)}\nlog: ${logPath}\nPaste into the cluster config (config.yml):\n\n${snippet}`);
+  return { code, interrupted: sig.first(), stream, logPath };
 }
 
 /** Packer's own one-line reason for a failed build, else the last error it printed. */

@@ -81,6 +81,11 @@ const COMMANDS: { name: CommandName; summary: string; run: (raw: Record<string, 
     run: async (raw, io) => (await import("./preflight.js")).runPreflightCommand(raw, io),
   },
   {
+    name: "urls",
+    summary: "List every address a build with these flags contacts (cloud APIs, Packer plugins, what the builder VM downloads), for firewall allow-lists.",
+    run: async (raw, io) => (await import("./urls.js")).runUrls(raw, io),
+  },
+  {
     name: "build",
     summary: "Render, validate and run packer build: live progress on stderr, the image id on stdout (or --json), the log in the build directory.",
     run: async (raw, io) => (await import("./build.js")).runBuild(raw, io),

@@ -5,6 +5,9 @@
  */
 
 import { CHECK_NAMES } from "./preflight-checks.js";
+import { MIRRORS } from "../render/versions.js";
+
+const MIRROR_NAMES = MIRRORS.map((m) => m.name).join(", ");
 
 export type Cloud = "aws" | "azure" | "gcp";
 export const CLOUDS: readonly Cloud[] = ["aws", "azure", "gcp"];
@@ -46,9 +49,9 @@ export interface FlagDef {
   readonly commands?: readonly CommandName[];
 }
 
-export type CommandName = "render" | "config" | "validate" | "preflight" | "build";
+export type CommandName = "render" | "config" | "validate" | "preflight" | "build" | "urls";
 /** Commands that take the full set of image flags. */
-export const IMAGE_COMMANDS: readonly CommandName[] = ["render", "config", "validate", "preflight", "build"];
+export const IMAGE_COMMANDS: readonly CommandName[] = ["render", "config", "validate", "preflight", "build", "urls"];
 
 export const FLAGS: readonly FlagDef[] = [
   // --- cloud selection and general -------------------------------------------------
@@ -102,6 +105,11 @@ export const FLAGS: readonly FlagDef[] = [
     name: "hosts-file", key: "hostsFile", kind: "value", arg: "<path>", group: "general", origin: "arv-image",
     help: "File of /etc/hosts lines for the image (blank lines and # comments allowed).",
     expect: "a readable file of lines \"IP NAME…\"", example: "./compute-hosts",
+  },
+  {
+    name: "mirror", key: "mirror", kind: "list", arg: "<name=url>", group: "general", origin: "arv-image",
+    help: `Download from URL instead of the public source NAME (repeatable; for air-gapped sites): ${MIRROR_NAMES}. \`arv-image urls\` lists what a build contacts.`,
+    expect: `NAME=URL with NAME one of ${MIRROR_NAMES} and URL an http:// or https:// URL`, example: "arvados-apt=https://mirror.example.com/arvados",
   },
   {
     name: "reposuffix", key: "reposuffix", kind: "value", arg: "<suffix>", group: "general", origin: "build.sh",
@@ -314,7 +322,7 @@ export const FLAGS: readonly FlagDef[] = [
     expect: "a version number x.y.z of at least 1.6.6", example: "1.6.6",
   },
   {
-    name: "json", key: "json", kind: "switch", group: "output", origin: "arv-image", commands: ["config", "preflight", "build"],
+    name: "json", key: "json", kind: "switch", group: "output", origin: "arv-image", commands: ["config", "preflight", "build", "urls"],
     help: "Print one JSON document on stdout (and nothing else there).",
   },
   {

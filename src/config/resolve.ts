@@ -8,6 +8,7 @@ import { CLOUDS, FLAGS, type Cloud, type FlagDef, flagByKey } from "./flags.js";
 import { optionsSchema, parseHostsEntry, type OptionKey, type Options } from "./schema.js";
 import { parsePublicKeys, type PublicKey } from "./ssh-key.js";
 import { runSecretsFile } from "./secrets-file.js";
+import { MIRRORS, type UrlKey } from "../render/versions.js";
 import { legacyVariables } from "./legacy.js";
 
 export type Source = "default" | "flag" | "inferred" | "detected" | "secrets file";
@@ -40,6 +41,8 @@ export interface ResolvedConfig {
   sources: Partial<Record<OptionKey, Source>>;
   publicKeys: PublicKey[];
   hostsEntries: HostsEntry[];
+  /** --mirror: public download locations replaced, by URLS key. */
+  mirrors: Partial<Record<UrlKey, string>>;
   secretsFiles: SecretsFile[];
   /** A non-stock --json-file: run as is by `build`, with build.sh's variables. */
   legacyTemplate?: { path: string; variables: [string, string][] };
@@ -128,6 +131,7 @@ export async function resolveConfig(input: ResolveInput): Promise<ResolveResult>
     }
   }
   const hostsEntries = readHostsEntries(o, problems);
+  const mirrors = readMirrors(o, problems);
 
   // 6. Cross-flag rules.
   ebsRules(o, given, problems);
@@ -180,7 +184,7 @@ export async function resolveConfig(input: ResolveInput): Promise<ResolveResult>
   if (legacyTemplate) legacyTemplate.variables = legacyVariables(options, given);
   return {
     ok: true,
-    config: { cloud, options, sources, publicKeys, hostsEntries, secretsFiles, legacyTemplate, packer, warnings },
+    config: { cloud, options, sources, publicKeys, hostsEntries, mirrors, secretsFiles, legacyTemplate, packer, warnings },
   };
 }
 
@@ -247,6 +251,29 @@ function readPublicKeys(path: string, problems: string[]): PublicKey[] {
     problems.push(badValue(f, path, r.problem));
   }
   return [];
+}
+
+// A URL the scripts can put in a deb822 source and pass to curl as one word.
+const MIRROR_URL = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~%!$&*+,;=:@\/-]*)?$/;
+
+function readMirrors(o: Options, problems: string[]): Partial<Record<UrlKey, string>> {
+  const f = flagByKey("mirror");
+  const mirrors: Partial<Record<UrlKey, string>> = {};
+  const seen = new Set<string>();
+  for (const item of o.mirror) {
+    const eq = item.indexOf("=");
+    const name = eq === -1 ? item : item.slice(0, eq);
+    const url = eq === -1 ? "" : item.slice(eq + 1);
+    const m = MIRRORS.find((x) => x.name === name);
+    if (!m) problems.push(badValue(f, item, `"${name}" is not a source arv-image downloads from`));
+    else if (!MIRROR_URL.test(url)) problems.push(badValue(f, item, `"${url}" is not an http:// or https:// URL without spaces or quotes`));
+    else if (seen.has(name)) problems.push(badValue(f, item, `${name} is given twice`));
+    else {
+      seen.add(name);
+      mirrors[m.key] = url.replace(/\/+$/, "");
+    }
+  }
+  return mirrors;
 }
 
 function readHostsEntries(o: Options, problems: string[]): HostsEntry[] {

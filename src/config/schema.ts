@@ -50,6 +50,7 @@ export const optionsSchema = z.object({
     .refine((s) => isIP(s) !== 0)
     .optional(),
   hostsEntry: z.array(text).default([]),
+  mirror: z.array(text).default([]),
   hostsFile: text.optional(),
   reposuffix: match(/^(-[a-z0-9.~+-]+)?$/).default(""),
   pinPackages: z.boolean().optional(),

@@ -12,7 +12,7 @@ import {
   GO_VERSION,
   PACKER_PLUGINS,
   SINGULARITY_VERSION,
-  URLS,
+  URLS as PUBLIC_URLS,
 } from "./versions.js";
 
 /** What the detected or chosen Packer can express. */
@@ -70,6 +70,7 @@ export function scriptContext(c: ResolvedConfig, cloud: Cloud | "none"): ScriptC
   const docker = o.runtimeEngine !== "singularity";
   const singularity = o.runtimeEngine !== "docker";
   const ebs = cloud === "aws" && o.awsEbsAutoscale;
+  const URLS = { ...PUBLIC_URLS, ...c.mirrors };
   return {
     v: {
       staging: `${o.workdir.replace(/\/+$/, "")}/arv-image`,
@@ -81,7 +82,7 @@ export function scriptContext(c: ResolvedConfig, cloud: Cloud | "none"): ScriptC
       arvadosKeyUrl: URLS.arvadosKey,
       reposuffix: o.reposuffix,
       dockerAptUrl: URLS.dockerApt,
-      dockerKeyUrl: "",
+      dockerKeyUrl: URLS.dockerKey,
       cudaRepoUrl: URLS.cudaRepo,
       cudaKeyringVersion: CUDA_KEYRING_VERSION,
       nvidiaToolkitUrl: URLS.nvidiaToolkit,

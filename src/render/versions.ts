@@ -14,6 +14,8 @@ export const URLS = {
   arvadosApt: "https://apt.arvados.org",
   arvadosKey: "https://apt.arvados.org/pubkey.gpg",
   dockerApt: "https://download.docker.com/linux",
+  /** "" means Docker's own: <dockerApt>/<distribution>/gpg. */
+  dockerKey: "",
   cudaRepo: "https://developer.download.nvidia.com/compute/cuda/repos",
   nvidiaToolkit: "https://nvidia.github.io/libnvidia-container/stable/deb",
   nvidiaToolkitKey: "https://nvidia.github.io/libnvidia-container/gpgkey",
@@ -21,6 +23,25 @@ export const URLS = {
   singularity: "https://github.com/sylabs/singularity/releases/download",
   autoscaler: "https://github.com/arvados/amazon-ebs-autoscale/archive",
 } as const;
+
+export type UrlKey = keyof typeof URLS;
+
+/**
+ * What `--mirror NAME=URL` can redirect, for air-gapped sites: every download the
+ * provisioning scripts make beyond the image's own Debian mirror.
+ */
+export const MIRRORS: readonly { name: string; key: UrlKey; what: string }[] = [
+  { name: "arvados-apt", key: "arvadosApt", what: "Arvados apt repository (<url>/<codename>, suite <codename><reposuffix>)" },
+  { name: "arvados-key", key: "arvadosKey", what: "Arvados apt signing key (ASCII-armoured)" },
+  { name: "docker-apt", key: "dockerApt", what: "Docker apt repository (<url>/debian)" },
+  { name: "docker-key", key: "dockerKey", what: "Docker apt signing key (default <docker-apt>/debian/gpg)" },
+  { name: "cuda-repo", key: "cudaRepo", what: "NVIDIA CUDA repository and its cuda-keyring package (<url>/debian12/x86_64/)" },
+  { name: "nvidia-toolkit", key: "nvidiaToolkit", what: "NVIDIA container toolkit apt repository (<url>/amd64)" },
+  { name: "nvidia-toolkit-key", key: "nvidiaToolkitKey", what: "NVIDIA container toolkit signing key" },
+  { name: "go", key: "go", what: "Go toolchain archives (<url>/go<version>.linux-amd64.tar.gz), to build Singularity" },
+  { name: "singularity", key: "singularity", what: "SingularityCE source releases (<url>/v<version>/singularity-ce-<version>.tar.gz)" },
+  { name: "autoscaler", key: "autoscaler", what: "amazon-ebs-autoscale source archives (<url>/<commit>.tar.gz)" },
+];
 
 /**
  * Third-party packages held at tested major versions (apt pin priority 995), and the

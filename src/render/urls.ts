@@ -1,0 +1,67 @@
+/**
+ * Every address a build with these flags contacts, for firewall allow-lists: what arv-image
+ * and Packer call from the operator's machine, and what the provisioning scripts download
+ * on the builder VM (after --mirror).
+ */
+import type { Cloud } from "../config/flags.js";
+import type { ResolvedConfig } from "../config/resolve.js";
+import { packerFeatures, scriptContext } from "./context.js";
+import { AUTOSCALER_COMMIT, CUDA_KEYRING_VERSION, GO_VERSION, SINGULARITY_VERSION } from "./versions.js";
+
+export interface UrlUse {
+  url: string;
+  /** Who connects: arv-image and Packer on this machine, or the builder VM. */
+  from: "this machine" | "builder VM";
+  purpose: string;
+}
+
+const AZURE_HOSTS = {
+  Public: { login: "https://login.microsoftonline.com", arm: "https://management.azure.com" },
+  USGovernment: { login: "https://login.microsoftonline.us", arm: "https://management.usgovcloudapi.net" },
+  China: { login: "https://login.chinacloudapi.cn", arm: "https://management.chinacloudapi.cn" },
+  Germany: { login: "https://login.microsoftonline.de", arm: "https://management.microsoftazure.de" },
+} as const;
+
+export function buildUrls(c: ResolvedConfig, cloud: Cloud): UrlUse[] {
+  const o = c.options;
+  const here = (url: string, purpose: string): UrlUse => ({ url, from: "this machine", purpose });
+  const vm = (url: string, purpose: string): UrlUse => ({ url, from: "builder VM", purpose });
+  const out: UrlUse[] = [];
+  if (cloud === "aws") {
+    out.push(here(`https://ec2.${o.awsRegion}.amazonaws.com`, "EC2 API: preflight, and Packer's instance, key pair, security group and AMI calls"));
+    out.push(here(`https://sts.${o.awsRegion}.amazonaws.com`, "STS, only when the credentials are a role, SSO or web identity"));
+  } else if (cloud === "azure") {
+    const h = AZURE_HOSTS[o.azureCloudEnvironment];
+    out.push(here(h.login, "Entra ID token for the service principal (preflight and Packer)"));
+    out.push(here(h.arm, "Azure Resource Manager: preflight, and Packer's resource group, VM and image calls"));
+  } else {
+    out.push(here("https://oauth2.googleapis.com", "token for the service account"));
+    out.push(here("https://compute.googleapis.com", "Compute Engine API: Packer's instance and image calls"));
+  }
+  if (packerFeatures(c.packer.version).requiredPlugins) {
+    out.push(here("https://api.github.com", "packer init: finding the plugin release"));
+    out.push(here("https://github.com", "packer init: downloading the plugin (redirects to objects.githubusercontent.com)"));
+  }
+  out.push(vm("the base image's own Debian mirror", "Debian packages (apt sources of the base image; Debian's AMIs use cdn-aws.deb.debian.org)"));
+
+  const v = scriptContext(c, cloud).v;
+  const on = scriptContext(c, cloud).on;
+  out.push(vm(`${v.arvadosAptUrl}/`, `Arvados apt repository (<url>/<codename>, suite <codename>${o.reposuffix})`));
+  out.push(vm(v.arvadosKeyUrl, "Arvados apt signing key"));
+  if (on.docker) {
+    out.push(vm(`${v.dockerAptUrl}/debian`, "Docker apt repository"));
+    out.push(vm(v.dockerKeyUrl || `${v.dockerAptUrl}/debian/gpg`, "Docker apt signing key"));
+  }
+  if (on.nvidia) {
+    out.push(vm(`${v.cudaRepoUrl}/debian12/x86_64/cuda-keyring_${CUDA_KEYRING_VERSION}_all.deb`, "NVIDIA CUDA repository keyring package"));
+    out.push(vm(`${v.cudaRepoUrl}/debian12/x86_64/`, "NVIDIA CUDA apt repository (drivers, CUDA)"));
+    out.push(vm(`${v.nvidiaToolkitUrl}/amd64`, "NVIDIA container toolkit apt repository"));
+    out.push(vm(v.nvidiaToolkitKeyUrl, "NVIDIA container toolkit signing key"));
+  }
+  if (on.singularity) {
+    out.push(vm(`${v.goUrl}/go${GO_VERSION}.linux-amd64.tar.gz`, "Go toolchain to build Singularity (removed afterwards)"));
+    out.push(vm(`${v.singularityUrl}/v${SINGULARITY_VERSION}/singularity-ce-${SINGULARITY_VERSION}.tar.gz`, "SingularityCE source"));
+  }
+  if (on.ebsAutoscale) out.push(vm(`${v.autoscalerUrl}/${AUTOSCALER_COMMIT}.tar.gz`, "amazon-ebs-autoscale (Arvados' fork); the AWS CLI comes from Debian"));
+  return out;
+}
