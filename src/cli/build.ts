@@ -94,9 +94,9 @@ async function packerStep(packer: Packer, args: string[], cwd: string, env: Reco
   }
 }
 
-const signalExit = (s: NodeJS.Signals) => (s === "SIGTERM" ? 143 : s === "SIGHUP" ? 129 : 130);
+export const signalExit = (s: NodeJS.Signals) => (s === "SIGTERM" ? 143 : s === "SIGHUP" ? 129 : 130);
 
-function secretsOf(c: ResolvedConfig): string[] {
+export function secretsOf(c: ResolvedConfig): string[] {
   return c.secretsFiles.flatMap((s) => Object.values(s.env));
 }
 
@@ -118,7 +118,7 @@ export async function runValidate(raw: Record<string, unknown>, io: Io): Promise
   }
 }
 
-async function initAndValidate(packer: Packer, dir: string, result: RenderResult, env: Record<string, string>, scrub: (s: string) => string, io: Io): Promise<void> {
+export async function initAndValidate(packer: Packer, dir: string, result: RenderResult, env: Record<string, string>, scrub: (s: string) => string, io: Io): Promise<void> {
   if (result.files.some((f) => f.path === "versions.pkr.hcl")) {
     io.stderr(`arv-image: packer init (installs the ${result.cloud} plugin named in versions.pkr.hcl)\n`);
     const init = await packerStep(packer, ["init", "."], dir, env, scrub);
@@ -128,7 +128,7 @@ async function initAndValidate(packer: Packer, dir: string, result: RenderResult
   if (v.code !== 0) throw new PackerError(`packer validate failed (exit ${v.code}):\n${v.output.trimEnd()}`, v.code);
 }
 
-function utcStamp(d: Date, sep = ""): string {
+export function utcStamp(d: Date, sep = ""): string {
   const p = (n: number) => String(n).padStart(2, "0");
   return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${sep}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
 }
@@ -338,7 +338,7 @@ interface PackerRun {
  * Runs `packer build` in the build directory: the live view on stderr, every line in the
  * log file, back-pressure, and the interrupt protocol (forward, keep streaming, wait).
  */
-async function runPackerBuild(r: PackerRun): Promise<{ code: number; interrupted: NodeJS.Signals | undefined; stream: PackerStream; logPath: string }> {
+export async function runPackerBuild(r: PackerRun): Promise<{ code: number; interrupted: NodeJS.Signals | undefined; stream: PackerStream; logPath: string }> {
   const { packer, dir, args, env, started, io, debug } = r;
   const logPath = join(dir, `packer-${utcStamp(started, "-")}.log`);
   const log = createWriteStream(logPath, { mode: 0o600 });
@@ -422,11 +422,11 @@ async function runPackerBuild(r: PackerRun): Promise<{ code: number; interrupted
 }
 
 /** Packer's own one-line reason for a failed build, else the last error it printed. */
-function lastError(errors: ErrorCollector): string | undefined {
+export function lastError(errors: ErrorCollector): string | undefined {
   return errors.buildErrors().at(-1)?.message ?? errors.errors().at(-1);
 }
 
-function formatElapsed(s: number): string {
+export function formatElapsed(s: number): string {
   const m = Math.floor(s / 60);
   return m > 0 ? `${m} min ${Math.round(s - m * 60)} s` : `${s.toFixed(1)} s`;
 }

@@ -81,6 +81,11 @@ const COMMANDS: { name: CommandName; summary: string; run: (raw: Record<string, 
     run: async (raw, io) => (await import("./preflight.js")).runPreflightCommand(raw, io),
   },
   {
+    name: "provision",
+    summary: "Run the image's provisioning on an existing machine over SSH (--ssh-host, --ssh-user, --ssh-private-key-file), through Packer's null builder: try a configuration on a throwaway VM before paying for a bake.",
+    run: async (raw, io) => (await import("./provision.js")).runProvision(raw, io),
+  },
+  {
     name: "urls",
     summary: "List every address a build with these flags contacts (cloud APIs, Packer plugins, what the builder VM downloads), for firewall allow-lists.",
     run: async (raw, io) => (await import("./urls.js")).runUrls(raw, io),

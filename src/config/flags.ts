@@ -49,9 +49,9 @@ export interface FlagDef {
   readonly commands?: readonly CommandName[];
 }
 
-export type CommandName = "render" | "config" | "validate" | "preflight" | "build" | "urls";
+export type CommandName = "render" | "config" | "validate" | "preflight" | "build" | "urls" | "provision";
 /** Commands that take the full set of image flags. */
-export const IMAGE_COMMANDS: readonly CommandName[] = ["render", "config", "validate", "preflight", "build", "urls"];
+export const IMAGE_COMMANDS: readonly CommandName[] = ["render", "config", "validate", "preflight", "build", "urls", "provision"];
 
 export const FLAGS: readonly FlagDef[] = [
   // --- cloud selection and general -------------------------------------------------
@@ -311,7 +311,7 @@ export const FLAGS: readonly FlagDef[] = [
   },
   // --- output and rendering ----------------------------------------------------------
   {
-    name: "out", key: "out", kind: "value", arg: "<dir>", group: "output", origin: "arv-image", commands: ["render", "build"],
+    name: "out", key: "out", kind: "value", arg: "<dir>", group: "output", origin: "arv-image", commands: ["render", "build", "provision"],
     help: "Directory to write the build directory into (must not exist, or be an empty directory). build: default ./arv-image-<cluster>-<time>.",
     expect: "a path whose parent directory exists", example: "./build-zzzzz",
   },
@@ -322,11 +322,11 @@ export const FLAGS: readonly FlagDef[] = [
     expect: "a version number x.y.z of at least 1.6.6", example: "1.6.6",
   },
   {
-    name: "json", key: "json", kind: "switch", group: "output", origin: "arv-image", commands: ["config", "preflight", "build", "urls"],
+    name: "json", key: "json", kind: "switch", group: "output", origin: "arv-image", commands: ["config", "preflight", "build", "urls", "provision"],
     help: "Print one JSON document on stdout (and nothing else there).",
   },
   {
-    name: "packer", key: "packer", kind: "value", arg: "<path>", group: "output", origin: "arv-image", commands: ["validate", "preflight", "build"],
+    name: "packer", key: "packer", kind: "value", arg: "<path>", group: "output", origin: "arv-image", commands: ["validate", "preflight", "build", "provision"],
     defaultText: "packer on the PATH",
     help: "Packer binary to run.",
     expect: "the path of a Packer binary", example: "/usr/bin/packer",
@@ -336,8 +336,24 @@ export const FLAGS: readonly FlagDef[] = [
     help: "Render, packer validate, print the plan, and stop before anything is created in the cloud.",
   },
   {
-    name: "verbose", key: "verbose", kind: "switch", group: "output", origin: "arv-image", commands: ["validate", "build"],
+    name: "verbose", key: "verbose", kind: "switch", group: "output", origin: "arv-image", commands: ["validate", "build", "provision"],
     help: "Packer's own debug log (PACKER_LOG) into packer-debug-<time>.log in the build directory.",
+  },
+  // --- provision: an existing machine ------------------------------------------------
+  {
+    name: "ssh-host", key: "sshHost", kind: "value", arg: "<host>", group: "output", origin: "arv-image", commands: ["provision"],
+    help: "provision: the machine to provision (a throwaway VM: the scripts change it as they change a builder).",
+    expect: "a host name or IP address", example: "10.0.0.12",
+  },
+  {
+    name: "ssh-port", key: "sshPort", kind: "value", arg: "<port>", group: "output", origin: "arv-image", commands: ["provision"], defaultText: "22",
+    help: "provision: its SSH port.",
+    expect: "a port number from 1 to 65535", example: "2222",
+  },
+  {
+    name: "ssh-private-key-file", key: "sshPrivateKeyFile", kind: "value", arg: "<path>", group: "output", origin: "arv-image", commands: ["provision"],
+    help: "provision: private key Packer logs in with as --ssh-user (read by Packer; never copied or printed).",
+    expect: "a readable SSH private key file", example: "~/.ssh/id_ed25519",
   },
   // --- preflight -------------------------------------------------------------------
   {

@@ -55,6 +55,8 @@ export interface ResolveInput {
   raw: Record<string, unknown>;
   /** `packer version` output parsed by the caller, if packer is on PATH. */
   detectedPackerVersion?: string | undefined;
+  /** provision: no cloud is needed (an existing machine). */
+  cloudOptional?: boolean;
 }
 
 export type ResolveResult = { ok: true; config: ResolvedConfig } | { ok: false; problems: string[] };
@@ -101,7 +103,7 @@ export async function resolveConfig(input: ResolveInput): Promise<ResolveResult>
   }
 
   // 2. Which cloud.
-  const cloud = chooseCloud(o, given, problems);
+  const cloud = chooseCloud(o, given, input.cloudOptional === true ? [] : problems);
 
   // 3. The legacy JSON pass-through.
   let legacyTemplate: ResolvedConfig["legacyTemplate"];

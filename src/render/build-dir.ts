@@ -17,6 +17,7 @@ import {
   scriptContext,
   scriptPlan,
   type PackerFeatures,
+  type Target,
 } from "./context.js";
 
 export interface RenderedFile {
@@ -27,7 +28,7 @@ export interface RenderedFile {
 }
 
 export interface RenderResult {
-  cloud: Cloud;
+  cloud: Target;
   files: RenderedFile[];
   packer: PackerFeatures;
   /** Settings left out because the target Packer cannot express them. */
@@ -47,7 +48,7 @@ const STATIC_FILES: { file: string; when: (on: ScriptContext["on"]) => boolean; 
   { file: "detect-gpu.conf", when: (on) => on.nvidia, mode: 0o644 },
 ];
 
-export function renderBuildDir(c: ResolvedConfig, cloud: Cloud): RenderResult {
+export function renderBuildDir(c: ResolvedConfig, cloud: Target): RenderResult {
   const features = packerFeatures(c.packer.version);
   const sctx = scriptContext(c, cloud);
   const plan = scriptPlan(sctx.on);
@@ -55,9 +56,10 @@ export function renderBuildDir(c: ResolvedConfig, cloud: Cloud): RenderResult {
   const files: RenderedFile[] = [];
   const add = (path: string, content: string, mode = 0o644) => files.push({ path, content, mode });
 
-  if (features.requiredPlugins) add("versions.pkr.hcl", renderTemplate("packer/versions.pkr.hcl.hbs", hctx));
+  if (features.requiredPlugins && cloud !== "none") add("versions.pkr.hcl", renderTemplate("packer/versions.pkr.hcl.hbs", hctx));
   add("variables.pkr.hcl", renderTemplate("packer/variables.pkr.hcl.hbs", hctx));
-  add(`${cloud}.pkr.hcl`, renderTemplate(`packer/${cloud}.pkr.hcl.hbs`, hctx));
+  const main = cloud === "none" ? "provision" : cloud;
+  add(`${main}.pkr.hcl`, renderTemplate(`packer/${main}.pkr.hcl.hbs`, hctx));
   add(VAR_FILE, varFile(c, cloud), 0o600);
 
   for (const script of [...plan.first, ...plan.second]) {
@@ -72,11 +74,11 @@ export function renderBuildDir(c: ResolvedConfig, cloud: Cloud): RenderResult {
   return { cloud, files, packer: features, omitted: omittedFor(cloud, features) };
 }
 
-function varFile(c: ResolvedConfig, cloud: Cloud): string {
+function varFile(c: ResolvedConfig, cloud: Target): string {
   const vars = packerVariables(c, cloud).map(([name, value]) => {
     // Packer resolves a relative account_file against its working directory, which
     // is not the caller's: make local paths absolute.
-    if (name === "account_file" && typeof value === "string" && value !== "" && !isAbsolute(value)) return [name, resolve(value)] as const;
+    if ((name === "account_file" || name === "ssh_private_key_file") && typeof value === "string" && value !== "" && !isAbsolute(value)) return [name, resolve(value)] as const;
     return [name, value] as const;
   });
   const width = Math.max(...vars.map(([n]) => n.length));

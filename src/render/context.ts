@@ -30,8 +30,12 @@ export function packerFeatures(version: string): PackerFeatures {
 }
 
 /** Settings arv-image leaves out for an old Packer, named in render's output. */
-export function omittedFor(cloud: Cloud, f: PackerFeatures): string[] {
+/** What a build directory targets: a cloud builder, or an existing machine (`provision`, Packer's null builder). */
+export type Target = Cloud | "none";
+
+export function omittedFor(cloud: Target, f: PackerFeatures): string[] {
   const out: string[] = [];
+  if (cloud === "none") return out; // the null builder is part of Packer itself
   if (!f.requiredPlugins) out.push("versions.pkr.hcl (required_plugins needs Packer >= 1.7; the built-in builders are used)");
   if (cloud === "aws" && !f.imds) {
     out.push("IMDSv2 on the builder and the AMI (metadata_options, imds_support need the amazon plugin, Packer >= 1.7)");
@@ -112,10 +116,10 @@ export function scriptContext(c: ResolvedConfig, cloud: Cloud | "none"): ScriptC
 }
 
 /** Context of the HCL templates. */
-export function hclContext(c: ResolvedConfig, cloud: Cloud, f: PackerFeatures, plan: ScriptPlan) {
-  const plugin = PACKER_PLUGINS[cloud];
+export function hclContext(c: ResolvedConfig, cloud: Target, f: PackerFeatures, plan: ScriptPlan) {
+  const plugin = cloud === "none" ? { source: "", version: "" } : PACKER_PLUGINS[cloud];
   return {
-    is: { aws: cloud === "aws", azure: cloud === "azure", gcp: cloud === "gcp" },
+    is: { aws: cloud === "aws", azure: cloud === "azure", gcp: cloud === "gcp", none: cloud === "none" },
     packer: { requiredVersion: ">= 1.7.0", pluginSource: plugin.source, pluginVersion: plugin.version },
     aws: { sourceAmi: c.options.awsSourceAmi !== undefined, imds: f.imds },
     scripts: { first: plan.first, second: plan.second, afterReboot: plan.second.length > 0 },
@@ -123,7 +127,7 @@ export function hclContext(c: ResolvedConfig, cloud: Cloud, f: PackerFeatures, p
 }
 
 /** Values for arv-image.auto.pkrvars.hcl, in file order. */
-export function packerVariables(c: ResolvedConfig, cloud: Cloud): [string, HclValue][] {
+export function packerVariables(c: ResolvedConfig, cloud: Target): [string, HclValue][] {
   const o = c.options;
   const common: [string, HclValue][] = [
     ["arvados_cluster", o.arvadosClusterId ?? ""],
@@ -166,5 +170,8 @@ export function packerVariables(c: ResolvedConfig, cloud: Cloud): [string, HclVa
         ["source_image_project", o.gcpSourceImageProject],
         ["machine_type", o.gcpMachineType],
       ];
+    case "none":
+      // An existing machine is up already: do not wait the ten minutes a booting VM gets.
+      return [...common, ["ssh_host", o.sshHost ?? ""], ["ssh_port", o.sshPort], ["ssh_private_key_file", o.sshPrivateKeyFile ?? ""], ["ssh_timeout", "1m"]];
   }
 }

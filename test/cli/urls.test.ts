@@ -80,3 +80,14 @@ describe("arv-image urls", () => {
     expect(r.stderr).toContain("go is given twice");
   });
 });
+
+describe("arv-image provision: the command line", () => {
+  it("needs --ssh-host and a private key, reported together with other problems (exit 2, nothing written)", async () => {
+    const r = await runCli(["provision", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--ssh-private-key-file", EXAMPLE_KEY, "--ssh-port", "70000"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--ssh-host is required for provision");
+    expect(r.stderr).toMatch(/--ssh-private-key-file ".*dispatch\.pub": it does not hold a private key/);
+    expect(r.stderr).toContain('--ssh-port "70000"');
+    expect(r.stdout).toBe("");
+  });
+});
