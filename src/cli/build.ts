@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync } from "node:fs";
+import { Writable } from "node:stream";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -18,6 +19,7 @@ import { packerFeatures } from "../render/context.js";
 import { writeBuildDir } from "../render/write.js";
 import { ErrorCollector, type ImageRef } from "../packer/results.js";
 import { PackerStream } from "../packer/stream.js";
+import { LineSplitter } from "../packer/machine-readable.js";
 import { makeScrubber, packerEnvironment } from "../packer/environment.js";
 import { forwardSignals, startPacker } from "../packer/run.js";
 import { detectPackerVersion } from "../packer/version.js";
@@ -106,19 +108,20 @@ export async function runValidate(raw: Record<string, unknown>, io: Io): Promise
     throw new UsageError(`--json-file ${JSON.stringify(c.legacyTemplate.path)}: validate checks arv-image's own HCL2; for a site's JSON template run packer validate on it directly, or replace --json-file with --cloud aws|azure|gcp.`);
   }
   const scrub = makeScrubber(secretsOf(c));
-  const env = packerEnvironment(process.env, c.secretsFiles.map((s) => s.env));
+  // --verbose: Packer's own debug log, shown with its output (the directory is temporary).
+  const env = packerEnvironment(process.env, c.secretsFiles.map((s) => s.env), c.options.verbose ? { PACKER_LOG: "1" } : {});
   const parent = await mkdtemp(join(tmpdir(), "arv-image-validate-"));
   try {
     const result = renderBuildDir(c, c.cloud);
     const dir = await writeBuildDir(join(parent, "build"), result.files);
-    await initAndValidate(packer, dir, result, env, scrub, io);
+    await initAndValidate(packer, dir, result, env, scrub, io, c.options.verbose);
     io.stderr(`arv-image: packer validate passed for ${c.cloud} (Packer ${packer.version}).\n`);
   } finally {
     await rm(parent, { recursive: true, force: true });
   }
 }
 
-export async function initAndValidate(packer: Packer, dir: string, result: RenderResult, env: Record<string, string>, scrub: (s: string) => string, io: Io): Promise<void> {
+export async function initAndValidate(packer: Packer, dir: string, result: RenderResult, env: Record<string, string>, scrub: (s: string) => string, io: Io, verbose = false): Promise<void> {
   if (result.files.some((f) => f.path === "versions.pkr.hcl")) {
     io.stderr(`arv-image: packer init (installs the ${result.cloud} plugin named in versions.pkr.hcl)\n`);
     const init = await packerStep(packer, ["init", "."], dir, env, scrub);
@@ -126,6 +129,7 @@ export async function initAndValidate(packer: Packer, dir: string, result: Rende
   }
   const v = await packerStep(packer, ["validate", "."], dir, env, scrub);
   if (v.code !== 0) throw new PackerError(`packer validate failed (exit ${v.code}):\n${v.output.trimEnd()}`, v.code);
+  if (verbose && v.output.trim() !== "") io.stderr(`arv-image: packer validate said:\n${v.output.trimEnd()}\n`);
 }
 
 export function utcStamp(d: Date, sep = ""): string {
@@ -341,11 +345,12 @@ interface PackerRun {
 export async function runPackerBuild(r: PackerRun): Promise<{ code: number; interrupted: NodeJS.Signals | undefined; stream: PackerStream; logPath: string }> {
   const { packer, dir, args, env, started, io, debug } = r;
   const logPath = join(dir, `packer-${utcStamp(started, "-")}.log`);
-  const log = createWriteStream(logPath, { mode: 0o600 });
+  // -debug hands Packer the terminal: nothing passes through arv-image, so no log file.
+  const log = debug ? new Writable({ write: (_c, _e, cb) => cb() }) : createWriteStream(logPath, { mode: 0o600 });
   // A failing log file or a closed terminal must never end arv-image before Packer:
   // report it and keep waiting (Packer may be deleting cloud resources).
   let logFailed = false;
-  log.on("error", (e) => {
+  log.on("error", (e: Error) => {
     if (!logFailed) io.stderr(`arv-image: warning: cannot write ${logPath}: ${e.message}; still waiting for Packer\n`);
     logFailed = true;
   });
@@ -371,7 +376,7 @@ export async function runPackerBuild(r: PackerRun): Promise<{ code: number; inte
     else timer ??= setTimeout(flushBuffers, 20);
     backPressure();
   };
-  io.stderr(`arv-image: packer build (Packer ${packer.version}${debug ? ", -debug: interactive" : ""}); log ${logPath}\n`);
+  io.stderr(debug ? `arv-image: packer build -debug (Packer ${packer.version}; interactive, not logged)\n` : `arv-image: packer build (Packer ${packer.version}); log ${logPath}\n`);
   // Memory stays flat: when the log file lags, stop reading Packer until it drains.
   let paused = false;
   const backPressure = () => {
@@ -447,8 +452,11 @@ async function runLegacy(c: ResolvedConfig, packer: Packer, io: Io, scrub: (s: s
   );
   const args = ["build", ...(c.options.debug ? ["-debug"] : []), ...t.variables.flatMap(([k, v]) => ["-var", `${k}=${v}`]), resolve(t.path)];
   const env = packerEnvironment(process.env, c.secretsFiles.map((s) => s.env));
-  const onChunk = (b: Buffer) => io.stderr(scrub(b.toString("utf8")));
-  const p = startPacker({ bin: packer.bin, args, cwd: process.cwd(), env, interactive: c.options.debug, onStdout: onChunk, onStderr: onChunk });
+  // Whole lines, so that a secret split across two reads is still found and replaced.
+  const splitter = () => new LineSplitter((line, whole) => io.stderr(scrub(line) + (whole ? "\n" : "")));
+  const out = splitter();
+  const err = splitter();
+  const p = startPacker({ bin: packer.bin, args, cwd: process.cwd(), env, interactive: c.options.debug, onStdout: (b) => out.push(b), onStderr: (b) => err.push(b) });
   const sig = forwardSignals(p, {
     onFirst: (s) => io.stderr(`\narv-image: ${s} passed to Packer; waiting for its cleanup.\n`),
     onRepeat: (s) => io.stderr(`\narv-image: ${s} passed again. WARNING: cloud resources of this build may be left behind.\n`),
@@ -459,6 +467,8 @@ async function runLegacy(c: ResolvedConfig, packer: Packer, io: Io, scrub: (s: s
   } finally {
     sig.stop();
   }
+  out.flush();
+  err.flush();
   const first = sig.first();
   if (first) throw new PackerError(`interrupted (${first}); Packer exited with ${code}`, signalExit(first));
   if (code !== 0) throw new PackerError(`packer build ${t.path} failed with exit code ${code}`, code);

@@ -319,6 +319,12 @@ function ebsRules(o: Options, given: Set<string>, problems: string[]): void {
   }
   if (o.ebsVolumeThroughput !== undefined && type !== "gp3") {
     problems.push(badValue(flagByKey("ebsVolumeThroughput"), o.ebsVolumeThroughput, `throughput is only set on gp3 volumes, not ${type}`));
+  } else if (o.ebsVolumeThroughput !== undefined && type === "gp3") {
+    // EC2 refuses a gp3 volume with more than 0.25 MiB/s per provisioned IOPS (CreateVolume fails at boot).
+    const iops = o.ebsVolumeIops ?? 3000;
+    if (o.ebsVolumeThroughput > iops / 4) {
+      problems.push(badValue(flagByKey("ebsVolumeThroughput"), o.ebsVolumeThroughput, `gp3 allows at most 0.25 MiB/s per IOPS, so ${Math.floor(iops / 4)} with ${iops} IOPS; raise --ebs-volume-iops to ${o.ebsVolumeThroughput * 4} or more`));
+    }
   }
   if (o.ebsMaxLogicalSize < o.ebsMaxVolumeSize) {
     problems.push(badValue(flagByKey("ebsMaxLogicalSize"), o.ebsMaxLogicalSize, `smaller than --ebs-max-volume-size ${o.ebsMaxVolumeSize}`));

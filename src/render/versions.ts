@@ -56,11 +56,13 @@ export const APT_PINS: readonly { packages: string; version: string }[] = [
   { packages: "src:libnvidia-container src:nvidia-container-toolkit", version: "1.16.*" },
 ];
 
-/** Packer plugins for Packer ≥ 1.7 (versions.pkr.hcl). */
+/**
+ * Packer plugins for Packer ≥ 1.7 (versions.pkr.hcl), held to the major version the
+ * templates were written for ("~> 1.3": 1.3 or a later 1.x, never 2.0): `packer init`
+ * never pulls a release with breaking changes into a bake.
+ */
 export const PACKER_PLUGINS = {
-  aws: { name: "amazon", source: "github.com/hashicorp/amazon", version: ">= 1.3.0" },
-  azure: { name: "azure", source: "github.com/hashicorp/azure", version: ">= 2.1.0" },
-  gcp: { name: "googlecompute", source: "github.com/hashicorp/googlecompute", version: ">= 1.1.0" },
+  aws: { name: "amazon", source: "github.com/hashicorp/amazon", version: "~> 1.3" },
+  azure: { name: "azure", source: "github.com/hashicorp/azure", version: "~> 2.1" },
+  gcp: { name: "googlecompute", source: "github.com/hashicorp/googlecompute", version: "~> 1.1" },
 } as const;
-/** required_version written into versions.pkr.hcl. */
-export const MODERN_PACKER_CONSTRAINT = ">= 1.9.0";

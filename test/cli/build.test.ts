@@ -164,6 +164,7 @@ describe("arv-image build (stand-in packer)", () => {
     const r = await build(dir, [...awsArgs(), "--debug"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("Press enter to continue"); // Packer wrote to the terminal itself
+    expect(readdirSync(r.out).filter((f) => f.startsWith("packer-"))).toEqual([]); // nothing passes through arv-image: no log
     expect(r.stderr).toContain("packer build -debug finished");
     const argv = recorded(dir, "argv").map((a) => a.split("\0")).find((a) => a[0] === "build");
     expect(argv?.[1]).toBe("-debug");

@@ -6,7 +6,7 @@ packer {
   required_plugins {
     googlecompute = {
       source  = "github.com/hashicorp/googlecompute"
-      version = ">= 1.1.0"
+      version = "~> 1.1"
     }
   }
 }
