@@ -44,3 +44,14 @@ describe("preflight checks", () => {
     expect(rows).toEqual(CHECK_NAMES);
   });
 });
+
+describe("mirrors", () => {
+  it("the README's mirror table names every source --mirror can redirect, with its default", async () => {
+    const { MIRRORS, URLS } = (await import(join(REPO, "dist/render/versions.js"))) as { MIRRORS: { name: string; key: string }[]; URLS: Record<string, string> };
+    const readme = readFileSync(join(REPO, "README.md"), "utf8");
+    const table = readme.slice(readme.indexOf("### Mirrors"), readme.indexOf("### Choosing the cloud"));
+    const rows = [...table.matchAll(/^\| `([a-z-]+)` \| `([^`]+)` \|/gm)].map((m) => [m[1], m[2]]);
+    expect(rows.map((r) => r[0])).toEqual(MIRRORS.map((m) => m.name));
+    for (const m of MIRRORS) if (URLS[m.key] !== "") expect(rows.find((r) => r[0] === m.name)?.[1]).toBe(URLS[m.key]);
+  });
+});
