@@ -18,6 +18,9 @@ const processIo: Io = {
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  // A closed terminal or pipe (`arv-image … | head`) must not end arv-image before it has
+  // cleaned up or, during a build, before Packer has: the output is lost, the work is not.
+  for (const s of [process.stdout, process.stderr]) s.on("error", () => {});
   try {
     const program = buildProgram(io);
     await program.parseAsync(normalizeArgv(argv), { from: "user" });

@@ -86,10 +86,20 @@ function recorded(dir: string, name: "argv" | "env"): string[] {
 
 describe("arv-image validate (real Packer 1.6.6)", () => {
   it.each(Object.keys(CASES))("passes for golden case %s", async (name) => {
-    const r = await runCli(["validate", ...(CASES[name] ?? [])]);
+    // A private TMPDIR: the temporary build directory must be gone afterwards.
+    const own = mkdtempSync(join(tmp, "tmpdir-"));
+    const r = await runCli(["validate", ...(CASES[name] ?? [])], { env: { ...process.env, TMPDIR: own } });
     expect(r.stderr).toContain("packer validate passed");
     expect(r.code).toBe(0);
-    expect(readdirSync(tmpdir()).filter((d) => d.startsWith("arv-image-validate-"))).toEqual([]);
+    expect(readdirSync(own)).toEqual([]);
+  });
+
+  it("still cleans up when its output pipe closes early (arv-image validate … | head -c 10)", async () => {
+    const own = mkdtempSync(join(tmp, "tmpdir-"));
+    const args = (CASES["aws-minimal"] ?? []).map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+    const r = await run("bash", ["-c", `"$0" "$1" validate ${args} --verbose 2>&1 | head -c 10`, process.execPath, BIN], { env: { ...process.env, TMPDIR: own } });
+    expect(r.stdout).toHaveLength(10);
+    expect(readdirSync(own)).toEqual([]);
   });
 
   it("fails with Packer's own message when Packer rejects the configuration", async () => {

@@ -164,6 +164,12 @@ describe.skipIf(SKIP)("e2e SSH target (debootstrap rootfs, sshd in unshare+chroo
     await target.stop(); // idempotent
   });
 
+  it("fails clearly and leaves nothing behind when a target cannot start", async () => {
+    const before = readdirSync(tmpdir()).filter((n) => n.startsWith("arv-image-target-"));
+    await expect(startTarget({ authorizedKey: publicKey, tarball: join(work, "missing.tar.zst") })).rejects.toThrow(/failed to start: it exited[\s\S]*no tarball/);
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith("arv-image-target-"))).toEqual(before);
+  });
+
   it("runs two targets at once on different ports, each with its own filesystem", async () => {
     const targets = await Promise.all([startTarget({ authorizedKey: publicKey }), startTarget({ authorizedKey: publicKey })]);
     const [a, b] = targets as [Target, Target];
