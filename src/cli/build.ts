@@ -274,6 +274,13 @@ async function build(raw: Record<string, unknown>, io: Io, report: (r: Preflight
   }
 
   const vars = ["-var", `build_id=${buildId}`, "-var", `image_timestamp=${stamp}`, ...(cloud === "azure" ? ["-var", `image_epoch=${epoch}`] : [])];
+  // The SDK's standard EC2 endpoint override (preflight honours it) reaches Packer too,
+  // whose amazon-ebs ignores the variable: the same endpoint for every call of the bake.
+  const ec2Endpoint = cloud === "aws" ? (process.env.AWS_ENDPOINT_URL_EC2 ?? process.env.AWS_ENDPOINT_URL) : undefined;
+  if (ec2Endpoint) {
+    vars.push("-var", `custom_endpoint_ec2=${ec2Endpoint}`);
+    io.stderr(`arv-image: EC2 endpoint ${ec2Endpoint} (from ${process.env.AWS_ENDPOINT_URL_EC2 !== undefined ? "AWS_ENDPOINT_URL_EC2" : "AWS_ENDPOINT_URL"})\n`);
+  }
   const debug = o.debug;
   const args = debug ? ["build", "-debug", ...vars, "."] : ["build", "-machine-readable", "-color=false", ...vars, "."];
   const run = await runPackerBuild({

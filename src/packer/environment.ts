@@ -12,6 +12,8 @@ const PASS_THROUGH = [
   /^AZURE_[A-Z0-9_]+$/,
   /^(GOOGLE_APPLICATION_CREDENTIALS|GOOGLE_CLOUD_KEYFILE_JSON|GCE_[A-Z_]+|CLOUDSDK_[A-Z_]+)$/,
   /^PACKER_(PLUGIN_PATH|CACHE_DIR|CONFIG_DIR|GITHUB_API_TOKEN)$/,
+  // The templates' connection hooks (tests point a real build at a loopback SSH target).
+  /^PKR_VAR_(ssh_host|ssh_port|ssh_timeout)$/,
   /^(HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)$/,
   /^(SSL_CERT_FILE|SSL_CERT_DIR|SSH_AUTH_SOCK)$/,
 ];
