@@ -91,7 +91,7 @@ describe("arv-image validate (real Packer 1.6.6)", () => {
     const r = await runCli(["validate", ...(CASES[name] ?? [])], { env: { ...process.env, TMPDIR: own } });
     expect(r.stderr).toContain("packer validate passed");
     expect(r.code).toBe(0);
-    expect(readdirSync(own)).toEqual([]);
+    expect(readdirSync(own).filter((d) => d.startsWith("arv-image"))).toEqual([]); // (Node 24 keeps its compile cache there too)
   });
 
   it("still cleans up when its output pipe closes early (arv-image validate … | head -c 10)", async () => {
@@ -99,7 +99,7 @@ describe("arv-image validate (real Packer 1.6.6)", () => {
     const args = (CASES["aws-minimal"] ?? []).map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
     const r = await run("bash", ["-c", `"$0" "$1" validate ${args} --verbose 2>&1 | head -c 10`, process.execPath, BIN], { env: { ...process.env, TMPDIR: own } });
     expect(r.stdout).toHaveLength(10);
-    expect(readdirSync(own)).toEqual([]);
+    expect(readdirSync(own).filter((d) => d.startsWith("arv-image"))).toEqual([]); // (Node 24 keeps its compile cache there too)
   });
 
   it("fails with Packer's own message when Packer rejects the configuration", async () => {
