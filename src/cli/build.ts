@@ -26,6 +26,8 @@ import { detectPackerVersion } from "../packer/version.js";
 import { resolveOrFail } from "./resolve.js";
 
 export const RESULT_SCHEMA = "arv-image.build-result/v1";
+/** A bake takes well under this; after it, a tagged resource of an unfinished build is a leftover. */
+export const BUILD_EXPIRY_HOURS = 12;
 
 /** Packer failed (its own exit code) or was interrupted (130/143). */
 export class PackerError extends ArvImageError {}
@@ -273,7 +275,9 @@ async function build(raw: Record<string, unknown>, io: Io, report: (r: Preflight
     return;
   }
 
-  const vars = ["-var", `build_id=${buildId}`, "-var", `image_timestamp=${stamp}`, ...(cloud === "azure" ? ["-var", `image_epoch=${epoch}`] : [])];
+  // Temporary resources of this build count as leftovers for `arv-image gc` after this.
+  const expires = new Date(started.getTime() + BUILD_EXPIRY_HOURS * 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const vars = ["-var", `build_id=${buildId}`, "-var", `build_expires=${expires}`, "-var", `image_timestamp=${stamp}`, ...(cloud === "azure" ? ["-var", `image_epoch=${epoch}`] : [])];
   // The SDK's standard EC2 endpoint override (preflight honours it) reaches Packer too,
   // whose amazon-ebs ignores the variable: the same endpoint for every call of the bake.
   const ec2Endpoint = cloud === "aws" ? (process.env.AWS_ENDPOINT_URL_EC2 ?? process.env.AWS_ENDPOINT_URL) : undefined;
@@ -320,6 +324,13 @@ async function build(raw: Record<string, unknown>, io: Io, report: (r: Preflight
     // Images an interrupted build had already made exist (and cost storage): report them.
     if (json) io.stdout(JSON.stringify({ ...base, ok: false, images: interrupted ? images : [], error: why }, null, 2) + "\n");
     throw new PackerError(`${why}\nlog: ${logPath}`, exit);
+  }
+  if (cloud === "aws") {
+    // The images are the product: take them out of what `arv-image gc` may sweep.
+    const { keepImages } = await import("../clouds/aws.js");
+    const secrets: Record<string, string> = Object.assign({}, ...c.secretsFiles.map((f) => f.env));
+    const warnings = await keepImages({ config: c, secrets, env: process.env, timeoutMs: o.preflightTimeout * 1000, skipped: new Set() }, images);
+    for (const w of warnings) io.stderr(`arv-image: warning: ${w}\n`);
   }
   const snippet = arvadosSnippet(o.arvadosClusterId ?? "zzzzz", cloud, images, o.azureResourceGroup);
   if (json) {

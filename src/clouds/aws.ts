@@ -293,3 +293,44 @@ function credentialProblem(e: unknown, ctx: CheckContext, where: string): string
   }
   return describeAwsError(e, where, ctx.timeoutMs);
 }
+
+/**
+ * After a successful bake: the AMIs and their snapshots are the product, not leftovers.
+ * Removes their `arv-image-expires` tag so `arv-image gc` never considers them. Returns
+ * warnings (a failure here leaves a good image that gc would sweep after it expires).
+ */
+export async function keepImages(ctx: CheckContext, images: readonly { region?: string; id: string }[]): Promise<string[]> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  const sdk: Ec2 = await import("@aws-sdk/client-ec2");
+  const o = ctx.config.options;
+  const s = ctx.secrets;
+  const warnings: string[] = [];
+  for (const image of images) {
+    const region = image.region ?? o.awsRegion;
+    const client = new sdk.EC2Client({
+      region,
+      ...(s.AWS_ACCESS_KEY_ID && s.AWS_SECRET_ACCESS_KEY
+        ? { credentials: { accessKeyId: s.AWS_ACCESS_KEY_ID, secretAccessKey: s.AWS_SECRET_ACCESS_KEY, ...(s.AWS_SESSION_TOKEN ? { sessionToken: s.AWS_SESSION_TOKEN } : {}) } }
+        : o.awsProfile !== undefined
+          ? { profile: o.awsProfile }
+          : {}),
+      maxAttempts: 3,
+      requestHandler: { requestTimeout: ctx.timeoutMs, connectionTimeout: ctx.timeoutMs, throwOnRequestTimeout: true },
+    });
+    try {
+      const send = <T>(what: string, command: object) => withTimeout(what, ctx.timeoutMs, (abortSignal) => client.send(command as never, { abortSignal }) as Promise<T>);
+      const r = await send<{ Images?: Image[] }>("DescribeImages", new sdk.DescribeImagesCommand({ ImageIds: [image.id] }));
+      const snapshots = (r.Images?.[0]?.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((x): x is string => typeof x === "string");
+      await send("DeleteTags", new sdk.DeleteTagsCommand({ Resources: [image.id, ...snapshots], Tags: [{ Key: EXPIRES_TAG }] }));
+    } catch (e) {
+      warnings.push(`could not remove the ${EXPIRES_TAG} tag from ${image.id} in ${region} (${describeAwsError(e, `EC2 in ${region}`, ctx.timeoutMs)}); remove it by hand, or arv-image gc will treat the image as a leftover: aws ec2 delete-tags --region ${region} --resources ${image.id} --tags Key=${EXPIRES_TAG}`);
+    } finally {
+      client.destroy();
+    }
+  }
+  return warnings;
+}
+
+/** Tags on every resource a build creates (see templates/packer/aws.pkr.hcl.hbs). */
+export const BUILD_ID_TAG = "arv-image-build-id";
+export const EXPIRES_TAG = "arv-image-expires";

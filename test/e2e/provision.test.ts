@@ -183,6 +183,12 @@ describe.skipIf(SKIP)("e2e tier 2: arv-image build --cloud aws against loopback 
     expect(doc).toMatchObject({ ok: true, imageId: ami, images: [{ region: "us-east-1", id: ami }] });
     expect(doc.arvadosConfig).toContain(`ImageID: "${ami}"`);
     expect(doc.preflight.errors).toBe(0);
+    // The product is kept out of arv-image gc: its expiry tag is gone, its build id stays.
+    const tagKeys = (tags: { key: string }[] | undefined) => (tags ?? []).map((t) => t.key);
+    expect(tagKeys(created[0]?.tags)).toContain("arv-image-build-id");
+    expect(tagKeys(created[0]?.tags)).not.toContain("arv-image-expires");
+    const runTags = Object.entries(ec2.requests.find((q) => q.action === "RunInstances")?.params ?? {}).filter(([k]) => /Tag\.\d+\.Key$/.test(k)).map(([, v]) => v);
+    expect(runTags).toEqual(expect.arrayContaining(["arv-image-build-id", "arv-image-expires"]));
     // What the rendered template made Packer send.
     const runInstances = ec2.requests.find((q) => q.action === "RunInstances")?.params ?? {};
     expect(runInstances).toMatchObject({

@@ -12,6 +12,12 @@ variable "build_id" {
   default     = "manual"
 }
 
+variable "build_expires" {
+  type        = string
+  description = "When this build's temporary resources count as leftovers for arv-image gc (ISO 8601 UTC; arv-image build sets it)."
+  default     = ""
+}
+
 variable "image_timestamp" {
   type        = string
   description = "YYYYMMDDhhmmss for the image name; empty means the time the build starts."

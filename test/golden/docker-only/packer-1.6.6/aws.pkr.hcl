@@ -62,6 +62,7 @@ source "amazon-ebs" "compute" {
     creation_date      = local.image_timestamp
     packer             = "true"
     arv-image-build-id = var.build_id
+    arv-image-expires  = var.build_expires
   }
 
   run_tags = {
@@ -69,16 +70,19 @@ source "amazon-ebs" "compute" {
     arvados_cluster    = var.arvados_cluster
     creation_date      = local.image_timestamp
     arv-image-build-id = var.build_id
+    arv-image-expires  = var.build_expires
   }
 
   run_volume_tags = {
     Name               = "packer-arvados-${var.arvados_cluster}-compute-builder"
     arv-image-build-id = var.build_id
+    arv-image-expires  = var.build_expires
   }
 
   snapshot_tags = {
     Name               = "arvados-${var.arvados_cluster}-compute"
     arv-image-build-id = var.build_id
+    arv-image-expires  = var.build_expires
   }
 }
 
