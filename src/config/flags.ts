@@ -192,6 +192,11 @@ export const FLAGS: readonly FlagDef[] = [
     expect: "a whole number of GB from 8 to 16384", example: "30",
   },
   {
+    name: "aws-ami-regions", key: "awsAmiRegions", kind: "value", arg: "<r1,r2…>", cloud: "aws", group: "aws", origin: "arv-image",
+    help: "Copy the AMI to these regions too (comma-separated); the result lists every region's AMI id. Copies keep the original's encryption.",
+    expect: "AWS region names separated by commas, not including --aws-region", example: "us-west-2,eu-west-1",
+  },
+  {
     name: "aws-root-device", key: "awsRootDevice", kind: "value", arg: "<device>", cloud: "aws", group: "aws", origin: "arv-image",
     defaultText: "the source AMI's (preflight reads it), else /dev/xvda",
     help: "Device of the source AMI's root volume, which --aws-volume-size resizes (Debian: /dev/xvda, Ubuntu: /dev/sda1).",

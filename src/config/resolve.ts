@@ -137,6 +137,7 @@ export async function resolveConfig(input: ResolveInput): Promise<ResolveResult>
 
   // 6. Cross-flag rules.
   ebsRules(o, given, problems);
+  amiRegionRules(o, problems);
   if (given.has("mksquashfsMem") && o.runtimeEngine === "docker") {
     warnings.push(`--mksquashfs-mem ${o.mksquashfsMem} has no effect with --runtime-engine docker (Singularity is not installed).`);
   }
@@ -301,6 +302,14 @@ function readHostsEntries(o: Options, problems: string[]): HostsEntry[] {
     }
   }
   return entries;
+}
+
+function amiRegionRules(o: Options, problems: string[]): void {
+  const regions = o.awsAmiRegions;
+  if (regions === undefined) return;
+  const f = flagByKey("awsAmiRegions");
+  if (regions.includes(o.awsRegion)) problems.push(badValue(f, regions.join(","), `${o.awsRegion} is --aws-region, where the AMI is built anyway`));
+  else if (new Set(regions).size !== regions.length) problems.push(badValue(f, regions.join(","), "a region is listed twice"));
 }
 
 function ebsRules(o: Options, given: Set<string>, problems: string[]): void {

@@ -69,6 +69,11 @@ export const optionsSchema = z.object({
   awsEnaSupport: bool.default(true),
   awsInstanceType: match(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/).default("m5.large"),
   awsVolumeSize: intIn(8, 16384).default(20),
+  awsAmiRegions: z
+    .string()
+    .transform((v) => v.split(",").map((r) => r.trim()))
+    .pipe(z.array(match(AWS_REGION)).min(1))
+    .optional(),
   awsRootDevice: match(/^\/dev\/(sd|xvd)[a-z][0-9]{0,2}$/).optional(),
   awsEbsAutoscale: z.boolean().default(false),
   ebsVolumeType: z.enum(["gp3", "gp2", "io1", "io2", "st1", "sc1"]).default("gp3"),

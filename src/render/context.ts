@@ -148,6 +148,7 @@ export function packerVariables(c: ResolvedConfig, cloud: Target): [string, HclV
         ["aws_ena_support", o.awsEnaSupport],
         ["aws_volume_size", o.awsVolumeSize],
         ["aws_root_device", o.awsRootDevice ?? "/dev/xvda"],
+        ["aws_ami_regions", o.awsAmiRegions ?? []],
       ];
     case "azure":
       return [

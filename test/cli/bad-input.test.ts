@@ -83,6 +83,8 @@ const CASES: [string, () => string[], string | RegExp][] = [
   ["EBS parameter without --aws-ebs-autoscale", () => [...aws(), "--ebs-volume-iops", "5000"], "--ebs-volume-iops"],
   ["gp2 with throughput", () => [...aws(), "--aws-ebs-autoscale", "--ebs-volume-type", "gp2", "--ebs-volume-throughput", "200"], "--ebs-volume-throughput"],
   ["gp3 throughput over 0.25 MiB/s per IOPS", () => [...aws(), "--aws-ebs-autoscale", "--ebs-volume-throughput", "1000"], "--ebs-volume-throughput"],
+  ["AMI copy to the build region", () => [...aws(), "--aws-ami-regions", "us-west-2,us-east-1"], "--aws-ami-regions"],
+  ["AMI copy to a region that is not one", () => [...aws(), "--aws-ami-regions", "us-west-2,,moon"], "--aws-ami-regions"],
   ["gp3 with too few IOPS", () => [...aws(), "--aws-ebs-autoscale", "--ebs-volume-iops", "1000"], "--ebs-volume-iops"],
   ["st1 with IOPS", () => [...aws(), "--aws-ebs-autoscale", "--ebs-volume-type", "st1", "--ebs-volume-iops", "3000"], "--ebs-volume-iops"],
   ["logical size below volume size", () => [...aws(), "--aws-ebs-autoscale", "--ebs-max-logical-size", "1000"], "--ebs-max-logical-size"],

@@ -151,6 +151,7 @@ describe.skipIf(SKIP)("e2e tier 2: arv-image build --cloud aws against loopback 
       keyMaterial: pem,
       credentials: { accessKeyId: AK, secretAccessKey: SK },
       state: {
+        regions: ["us-east-1", "us-west-2"],
         images: [{ imageId: "ami-0d0000000000000a2", name: "debian-12-amd64-20261101-1900", ownerId: "136693071363", creationDate: "2026-11-01T19:00:00.000Z" }],
       },
     });
@@ -172,21 +173,26 @@ describe.skipIf(SKIP)("e2e tier 2: arv-image build --cloud aws against loopback 
   };
   const calls = (from = 0) => ec2.requests.slice(from).map((q) => q.action);
 
-  it("bakes: the AMI id the server created is printed, in --json and in the Arvados snippet", async () => {
+  it("bakes, copies to a second region: the AMI ids the server created are printed, in --json and in the Arvados snippet", async () => {
     const out = join(mkdtempSync(join(tmp, "b-")), "b");
-    const r = await cli(args(out), env());
+    const r = await cli([...args(out), "--aws-ami-regions", "us-west-2"], env());
     expect(r.code, r.stderr.slice(-4000)).toBe(0);
     const created = ec2.state.images.filter((i) => i.name.startsWith("arvados-zzzzz-compute-"));
-    expect(created).toHaveLength(1);
-    const ami = created[0]?.imageId as string;
+    expect(created.map((i) => i.region).sort()).toEqual(["us-east-1", "us-west-2"]);
+    const ami = created.find((i) => i.region === "us-east-1")?.imageId as string;
+    const copy = created.find((i) => i.region === "us-west-2")?.imageId as string;
     const doc = JSON.parse(r.stdout) as { ok: boolean; imageId: string; images: { region: string; id: string }[]; arvadosConfig: string; preflight: { errors: number } };
-    expect(doc).toMatchObject({ ok: true, imageId: ami, images: [{ region: "us-east-1", id: ami }] });
+    expect(doc).toMatchObject({ ok: true, imageId: ami });
+    expect(doc.images).toEqual([expect.objectContaining({ region: "us-east-1", id: ami }), expect.objectContaining({ region: "us-west-2", id: copy })]);
     expect(doc.arvadosConfig).toContain(`ImageID: "${ami}"`);
+    expect(doc.arvadosConfig).toContain(`us-west-2: ${copy}`);
     expect(doc.preflight.errors).toBe(0);
     // The product is kept out of arv-image gc: its expiry tag is gone, its build id stays.
     const tagKeys = (tags: { key: string }[] | undefined) => (tags ?? []).map((t) => t.key);
-    expect(tagKeys(created[0]?.tags)).toContain("arv-image-build-id");
-    expect(tagKeys(created[0]?.tags)).not.toContain("arv-image-expires");
+    for (const image of created) {
+      expect(tagKeys(image.tags)).toContain("arv-image-build-id");
+      expect(tagKeys(image.tags)).not.toContain("arv-image-expires");
+    }
     const runTags = Object.entries(ec2.requests.find((q) => q.action === "RunInstances")?.params ?? {}).filter(([k]) => /Tag\.\d+\.Key$/.test(k)).map(([, v]) => v);
     expect(runTags).toEqual(expect.arrayContaining(["arv-image-build-id", "arv-image-expires"]));
     // What the rendered template made Packer send.

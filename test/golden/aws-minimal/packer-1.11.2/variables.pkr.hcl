@@ -101,6 +101,11 @@ variable "aws_volume_size" {
   description = "Root volume size in GB."
 }
 
+variable "aws_ami_regions" {
+  type        = list(string)
+  description = "Regions the AMI is copied to after it is made."
+}
+
 variable "aws_root_device" {
   type        = string
   description = "Device of the source AMI's root volume (the one aws_volume_size resizes)."

@@ -12,3 +12,4 @@ aws_associate_public_ip_address = true
 aws_ena_support                 = true
 aws_volume_size                 = 20
 aws_root_device                 = "/dev/xvda"
+aws_ami_regions                 = []

@@ -44,6 +44,7 @@ source "amazon-ebs" "compute" {
   }
 
   ami_name    = "arvados-${var.arvados_cluster}-compute-${local.image_timestamp}"
+  ami_regions = var.aws_ami_regions
   ena_support = var.aws_ena_support
 
   launch_block_device_mappings {
