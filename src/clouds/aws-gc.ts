@@ -3,7 +3,8 @@
  * (@aws-sdk/client-ec2). The client is built as preflight builds it (src/clouds/aws.ts):
  * credentials from the secrets file's exports, else --aws-profile, else the SDK's default
  * chain; the endpoint from AWS_ENDPOINT_URL_EC2 / AWS_ENDPOINT_URL in the context's
- * environment; every call limited to `ctx.timeoutMs`. One region: --aws-region.
+ * environment; every call limited to `ctx.timeoutMs`. Everything is swept in --aws-region;
+ * images and snapshots also in each of --aws-ami-regions (Packer's copies carry the same tags).
  *
  * What a build leaves is tagged by the rendered template: the builder instance (run_tags),
  * its volumes (run_volume_tags), the AMI (tags) and its snapshots (snapshot_tags) carry
@@ -52,6 +53,8 @@ export type SweepKind = "instance" | "volume" | "snapshot" | "image" | "security
 export interface SweepAction {
   kind: SweepKind;
   id: string;
+  /** --aws-region, or for images and snapshots one of --aws-ami-regions (named in `what` then). */
+  region: string;
   buildId: string;
   /** What is (or would be) done and why, for a person. */
   what: string;
@@ -166,8 +169,14 @@ export async function sweepAws(ctx: CheckContext, opts: SweepOptions): Promise<S
   const ms = ctx.timeoutMs;
   const s = ctx.secrets;
   const endpoint = ctx.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === "true" ? undefined : ctx.env.AWS_ENDPOINT_URL_EC2 || ctx.env.AWS_ENDPOINT_URL || undefined;
-  const client = new sdk.EC2Client({
-    region,
+  const clients = new Map<string, InstanceType<Ec2["EC2Client"]>>();
+  const clientFor = (r: string) => {
+    let c = clients.get(r);
+    if (!c) clients.set(r, (c = makeClient(r)));
+    return c;
+  };
+  const makeClient = (r: string) => new sdk.EC2Client({
+    region: r,
     ...(endpoint ? { endpoint } : {}),
     ...(s.AWS_ACCESS_KEY_ID && s.AWS_SECRET_ACCESS_KEY
       ? { credentials: { accessKeyId: s.AWS_ACCESS_KEY_ID, secretAccessKey: s.AWS_SECRET_ACCESS_KEY, ...(s.AWS_SESSION_TOKEN ? { sessionToken: s.AWS_SESSION_TOKEN } : {}) } }
@@ -177,27 +186,29 @@ export async function sweepAws(ctx: CheckContext, opts: SweepOptions): Promise<S
     maxAttempts: 2,
     requestHandler: { requestTimeout: ms, connectionTimeout: ms, throwOnRequestTimeout: true },
   });
-  const send = <T>(what: string, command: object) => withTimeout(what, ms, (abortSignal) => client.send(command as never, { abortSignal }) as Promise<T>);
+  const send = <T>(what: string, command: object, r = region) => withTimeout(what, ms, (abortSignal) => clientFor(r).send(command as never, { abortSignal }) as Promise<T>);
+  /** Where the AMI is built, then where Packer copied it (images and snapshots only). */
+  const imageRegions = [...new Set([region, ...(o.awsAmiRegions ?? [])])];
   const tagged = [{ Name: "tag-key", Values: [BUILD_ID_TAG] }];
   const rule = (tags: Tag[] | undefined, created: Date | string | undefined, product: boolean, createdWord?: string) =>
     sweepReason(tags, created, { now, olderThanMs: opts.olderThanMs, product, ...(createdWord ? { createdWord } : {}) });
 
   /** Every page of a Describe call. */
-  async function all<T>(what: string, make: (token: string | undefined) => object, items: (page: Record<string, unknown>) => T[] | undefined): Promise<T[]> {
+  async function all<T>(what: string, make: (token: string | undefined) => object, items: (page: Record<string, unknown>) => T[] | undefined, r = region): Promise<T[]> {
     const out: T[] = [];
     let token: string | undefined;
     do {
-      const page = await send<Record<string, unknown> & { NextToken?: string }>(what, make(token));
+      const page = await send<Record<string, unknown> & { NextToken?: string }>(what, make(token), r);
       out.push(...(items(page) ?? []));
       token = page.NextToken || undefined;
     } while (token);
     return out;
   }
-  const listing = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+  const listing = async <T>(what: string, fn: () => Promise<T>, r = region): Promise<T> => {
     try {
       return await fn();
     } catch (e) {
-      throw new Error(`cannot list ${what} in ${region}${endpoint ? ` at ${endpoint}` : ""}: ${callError(e)}. Nothing was changed.`, { cause: e });
+      throw new Error(`cannot list ${what} in ${r}${endpoint ? ` at ${endpoint}` : ""}: ${callError(e)}. Nothing was changed.`, { cause: e });
     }
   };
 
@@ -211,12 +222,20 @@ export async function sweepAws(ctx: CheckContext, opts: SweepOptions): Promise<S
     const volumes = await listing("volumes", () =>
       all<Volume>("DescribeVolumes", (NextToken) => new sdk.DescribeVolumesCommand({ Filters: tagged, MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }), (p) => p.Volumes as Volume[] | undefined),
     );
-    const images = await listing("images", () =>
-      all<Image>("DescribeImages", (NextToken) => new sdk.DescribeImagesCommand({ Owners: ["self"], Filters: tagged, MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }), (p) => p.Images as Image[] | undefined),
-    );
-    const snapshots = await listing("snapshots", () =>
-      all<Snapshot>("DescribeSnapshots", (NextToken) => new sdk.DescribeSnapshotsCommand({ OwnerIds: ["self"], Filters: tagged, MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }), (p) => p.Snapshots as Snapshot[] | undefined),
-    );
+    const stored: { region: string; images: Image[]; snapshots: Snapshot[] }[] = [];
+    for (const r of imageRegions) {
+      const images = await listing(
+        "images",
+        () => all<Image>("DescribeImages", (NextToken) => new sdk.DescribeImagesCommand({ Owners: ["self"], Filters: tagged, MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }), (p) => p.Images as Image[] | undefined, r),
+        r,
+      );
+      const snapshots = await listing(
+        "snapshots",
+        () => all<Snapshot>("DescribeSnapshots", (NextToken) => new sdk.DescribeSnapshotsCommand({ OwnerIds: ["self"], Filters: tagged, MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }), (p) => p.Snapshots as Snapshot[] | undefined, r),
+        r,
+      );
+      stored.push({ region: r, images, snapshots });
+    }
 
     interface InstancePlan {
       inst: Instance;
@@ -262,8 +281,8 @@ export async function sweepAws(ctx: CheckContext, opts: SweepOptions): Promise<S
 
     // ---- 2. The plan, in the order it is carried out.
     const actions: SweepAction[] = [];
-    const add = (a: Omit<SweepAction, "done">): SweepAction => {
-      const action: SweepAction = { ...a, done: false };
+    const add = (a: Omit<SweepAction, "done" | "region">, r = region): SweepAction => {
+      const action: SweepAction = { kind: a.kind, id: a.id, region: r, buildId: a.buildId, what: a.what, done: false };
       actions.push(action);
       return action;
     };
@@ -298,28 +317,33 @@ export async function sweepAws(ctx: CheckContext, opts: SweepOptions): Promise<S
       volumeActions.push({ action, vol });
     }
     const imageActions: { action: SweepAction; image: Image }[] = [];
-    const keptSnapshots = new Map<string, string>();
+    const keptSnapshots = new Set<string>(); // "region snap-…"
     const snapshotsOf = (i: Image) => (i.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((x): x is string => !!x);
-    for (const image of images) {
-      if (!image.ImageId) continue;
-      const reason = rule(image.Tags, image.CreationDate, true);
-      if (!reason) {
-        for (const sn of snapshotsOf(image)) keptSnapshots.set(sn, image.ImageId);
-        continue;
+    const inRegion = (r: string) => (r === region ? "" : ` in ${r}`);
+    for (const { region: r, images } of stored) {
+      for (const image of images) {
+        if (!image.ImageId) continue;
+        const reason = rule(image.Tags, image.CreationDate, true);
+        if (!reason) {
+          for (const sn of snapshotsOf(image)) keptSnapshots.add(`${r} ${sn}`);
+          continue;
+        }
+        const b = tagValue(image.Tags, BUILD_ID_TAG);
+        const action = add({ kind: "image", id: image.ImageId, buildId: b, what: `deregister image ${image.ImageId}${image.Name ? ` "${image.Name}"` : ""}${inRegion(r)} (${image.State ?? "?"}, build ${b}, ${reason})` }, r);
+        imageActions.push({ action, image });
       }
-      const b = tagValue(image.Tags, BUILD_ID_TAG);
-      const action = add({ kind: "image", id: image.ImageId, buildId: b, what: `deregister image ${image.ImageId}${image.Name ? ` "${image.Name}"` : ""} (${image.State ?? "?"}, build ${b}, ${reason})` });
-      imageActions.push({ action, image });
     }
     const snapshotActions: { action: SweepAction; users: SweepAction[] }[] = [];
-    for (const snap of snapshots) {
-      const reason = snap.SnapshotId ? rule(snap.Tags, snap.StartTime, true) : undefined;
-      if (!reason || !snap.SnapshotId || keptSnapshots.has(snap.SnapshotId)) continue;
-      const b = tagValue(snap.Tags, BUILD_ID_TAG);
-      const users = imageActions.filter((x) => snapshotsOf(x.image).includes(snap.SnapshotId as string));
-      const of = users.length ? `, of image ${users.map((u) => u.action.id).join(", ")}` : "";
-      const action = add({ kind: "snapshot", id: snap.SnapshotId, buildId: b, what: `delete snapshot ${snap.SnapshotId} (${snap.VolumeSize ?? "?"} GiB${of}, build ${b}, ${reason})` });
-      snapshotActions.push({ action, users: users.map((u) => u.action) });
+    for (const { region: r, snapshots } of stored) {
+      for (const snap of snapshots) {
+        const reason = snap.SnapshotId ? rule(snap.Tags, snap.StartTime, true) : undefined;
+        if (!reason || !snap.SnapshotId || keptSnapshots.has(`${r} ${snap.SnapshotId}`)) continue;
+        const b = tagValue(snap.Tags, BUILD_ID_TAG);
+        const users = imageActions.filter((x) => x.action.region === r && snapshotsOf(x.image).includes(snap.SnapshotId as string));
+        const of = users.length ? `, of image ${users.map((u) => u.action.id).join(", ")}` : "";
+        const action = add({ kind: "snapshot", id: snap.SnapshotId, buildId: b, what: `delete snapshot ${snap.SnapshotId}${inRegion(r)} (${snap.VolumeSize ?? "?"} GiB${of}, build ${b}, ${reason})` }, r);
+        snapshotActions.push({ action, users: users.map((u) => u.action) });
+      }
     }
     if (opts.dryRun) return { actions };
 
@@ -455,7 +479,7 @@ export async function sweepAws(ctx: CheckContext, opts: SweepOptions): Promise<S
 
     for (const { action } of imageActions) {
       try {
-        await send("DeregisterImage", new sdk.DeregisterImageCommand({ ImageId: action.id }));
+        await send("DeregisterImage", new sdk.DeregisterImageCommand({ ImageId: action.id }), action.region);
         action.done = true;
       } catch (e) {
         if (errName(e) === "InvalidAMIID.NotFound") action.done = true;
@@ -469,7 +493,7 @@ export async function sweepAws(ctx: CheckContext, opts: SweepOptions): Promise<S
         continue;
       }
       try {
-        await send("DeleteSnapshot", new sdk.DeleteSnapshotCommand({ SnapshotId: action.id }));
+        await send("DeleteSnapshot", new sdk.DeleteSnapshotCommand({ SnapshotId: action.id }), action.region);
         action.done = true;
       } catch (e) {
         if (errName(e) === "InvalidSnapshot.NotFound") action.done = true;
@@ -478,6 +502,6 @@ export async function sweepAws(ctx: CheckContext, opts: SweepOptions): Promise<S
     }
     return { actions };
   } finally {
-    client.destroy();
+    for (const c of clients.values()) c.destroy();
   }
 }

@@ -58,8 +58,8 @@ const EXAMPLE_CONFIG = "--arvados-config /etc/arvados/config.yml";
 const quote = (v: string) => JSON.stringify(v);
 /** A config value shown in a message: short, one line. Never used for DispatchPrivateKey. */
 const shown = (v: unknown) => {
-  const s = typeof v === "string" ? v : JSON.stringify(v) ?? String(v);
-  return quote(s.length > 60 ? s.slice(0, 57) + "..." : s);
+  const s = typeof v === "string" ? quote(v) : JSON.stringify(v) ?? String(v);
+  return s.length > 64 ? s.slice(0, 61) + "..." : s;
 };
 const kindOf = (v: unknown) =>
   v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "object" ? "a map" : typeof v === "string" ? "a string" : `a ${typeof v}`;

@@ -51,7 +51,7 @@ export function publicKeyFromPrivate(text: string): PublicKeyResult {
   // own; a YAML plain or folded scalar joins the lines with spaces.
   if (!/^\r?\n/.test(body) || !/\n\s*$/.test(body)) {
     return fail(
-      `has its "-----BEGIN ${label}-----" line run together with the key data (no line breaks: ` +
+      `is a PEM block ("${label}") whose BEGIN line runs on into the key data (the line breaks are lost: ` +
         'in YAML, write the key as a literal block scalar, "DispatchPrivateKey: |" followed by the indented key lines)',
     );
   }
@@ -115,10 +115,25 @@ function fromOpenSsh(body: string): PublicKeyResult {
   if (!cipher || !kdf || !kdfOptions || count === undefined || !blob) {
     return { ok: false, problem: "is an OpenSSH private key that is truncated or damaged" };
   }
-  if (count < 1) return { ok: false, problem: "is an OpenSSH private key file that holds no key" };
+  if (count < 1 || count > 64) return { ok: false, problem: "is an OpenSSH private key file that holds no key" };
   const type = checkBlob(blob);
   if (type === undefined) return { ok: false, problem: "is an OpenSSH private key whose public part is damaged" };
-  return derived(type, blob, cipher.toString("latin1") !== "none");
+  for (let i = 1; i < count; i++) if (!r.string()) return { ok: false, problem: "is an OpenSSH private key that is truncated or damaged" };
+  // The private part must be there in full (ssh-keygen and arvados-dispatch-cloud read it);
+  // unencrypted, its two check numbers must agree and its first key must be the same type.
+  const secret = r.string();
+  if (!secret || r.rest !== 0) return { ok: false, problem: "is an OpenSSH private key that is truncated or damaged" };
+  const encrypted = cipher.toString("latin1") !== "none";
+  if (!encrypted) {
+    const p = new Reader(secret);
+    const check1 = p.uint32();
+    const check2 = p.uint32();
+    const privateType = p.string();
+    if (check1 === undefined || check1 !== check2 || !privateType || privateType.toString("latin1") !== type) {
+      return { ok: false, problem: "is an OpenSSH private key whose private part is damaged" };
+    }
+  }
+  return derived(type, blob, encrypted);
 }
 
 /** The key type, if the wire-format public key is well formed (strictly for the types sshd knows, loosely otherwise). */

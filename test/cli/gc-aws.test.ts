@@ -53,9 +53,9 @@ const image = (imageId: string, name: string, created: number, tags: Record<stri
 });
 const snapshot = (snapshotId: string, started: number, tags: Record<string, string>) => ({ snapshotId, volumeSize: 20, startTime: iso(started), tags });
 
-function ctxFor(url: string, timeoutMs = 5000): CheckContext {
+function ctxFor(url: string, timeoutMs = 5000, awsAmiRegions?: string[]): CheckContext {
   return {
-    config: { options: { awsRegion: "us-east-1" }, secretsFiles: [] } as unknown as CheckContext["config"],
+    config: { options: { awsRegion: "us-east-1", ...(awsAmiRegions ? { awsAmiRegions } : {}) }, secretsFiles: [] } as unknown as CheckContext["config"],
     secrets: { AWS_ACCESS_KEY_ID: AK, AWS_SECRET_ACCESS_KEY: SECRET },
     env: { AWS_ENDPOINT_URL_EC2: url },
     timeoutMs,
@@ -139,8 +139,8 @@ afterEach(async () => {
   await ec2?.close();
   ec2 = undefined;
 });
-async function server(faults?: Ec2State["faults"]): Promise<Ec2Server> {
-  ec2 = await startEc2Server({ state: SEED, credentials: { accessKeyId: AK, secretAccessKey: SECRET }, ...(faults ? { faults } : {}) });
+async function server(faults?: Ec2State["faults"], state: object = SEED): Promise<Ec2Server> {
+  ec2 = await startEc2Server({ state, credentials: { accessKeyId: AK, secretAccessKey: SECRET }, ...(faults ? { faults } : {}) });
   return ec2;
 }
 const OPTS: SweepOptions = { olderThanMs: DAY, dryRun: false, now: new Date(T), pollMs: 50, waitMs: 5_000, pageSize: 5 };
@@ -271,6 +271,36 @@ describe("gc: sweepAws against the loopback EC2 Query API", () => {
     for (const v of VOL.leftovers) expect(inventory(s.state).volumes).not.toContain(v);
   });
 
+  it("also sweeps Packer's AMI copies in --aws-ami-regions, and keeps the product's copies", async () => {
+    const WEST = "us-west-2";
+    const copy = { failed: id("ami", 0xf9), product: id("ami", 0x59) };
+    const copySnap = { failed: id("snap", 0xf9), product: id("snap", 0x59) };
+    const s = await server(undefined, {
+      ...SEED,
+      regions: ["us-east-1", WEST],
+      images: [
+        ...SEED.images,
+        { ...image(copy.failed, "arvados-zzzzz-compute-20261120101500", T - 140 * 60_000, expired, copySnap.failed), region: WEST },
+        { ...image(copy.product, "arvados-zzzzz-compute-20261122080000", T - 27 * HOUR, { "arv-image-build-id": PRODUCT }, copySnap.product), region: WEST },
+      ],
+      snapshots: [
+        ...SEED.snapshots,
+        { ...snapshot(copySnap.failed, T - 140 * 60_000, expired), region: WEST },
+        { ...snapshot(copySnap.product, T - 27 * HOUR, { "arv-image-build-id": PRODUCT }), region: WEST },
+      ],
+    });
+    const { actions } = await sweepAws(ctxFor(s.url, 5000, [WEST]), OPTS);
+    expect(actions.filter((a) => !a.done || a.error)).toEqual([]);
+    const west = actions.filter((a) => a.region === WEST);
+    expect(west.map((a) => [a.kind, a.id])).toEqual([["image", copy.failed], ["snapshot", copySnap.failed]]);
+    expect(west[0]?.what).toBe(`deregister image ${copy.failed} "arvados-zzzzz-compute-20261120101500" in ${WEST} (available, build ${FAILED}, expired ${expired["arv-image-expires"]})`);
+    expect(s.state.images.filter((i) => i.region === WEST).map((i) => i.imageId)).toEqual([copy.product]);
+    expect(s.state.snapshots.filter((x) => x.region === WEST).map((x) => x.snapshotId)).toEqual([copySnap.product]);
+    // Only images and snapshots are looked for there; the rest only where the build runs.
+    expect([...new Set(s.requests.filter((q) => q.region === WEST).map((q) => q.action))].sort()).toEqual(["DeleteSnapshot", "DeregisterImage", "DescribeImages", "DescribeSnapshots"]);
+    expect(inventory(s.state).images).not.toContain(AMI.failed);
+  });
+
   it("a listing that fails throws before anything is changed", async () => {
     const s = await server({ DescribeSnapshots: { code: "UnauthorizedOperation", message: "nope" } });
     await expect(sweepAws(ctxFor(s.url), OPTS)).rejects.toThrow(/cannot list snapshots in us-east-1 at http:\/\/127\.0\.0\.1:\d+: UnauthorizedOperation: nope\. Nothing was changed\./);
@@ -283,7 +313,8 @@ describe("gc: sweepAws against the loopback EC2 Query API", () => {
 interface WorstCase {
   netns: boolean;
   error?: string;
-  packer: { output: string; signal: string | null; leftProcesses: boolean };
+  packer: { output: string; signal: string | null; leftProcesses: string[] };
+  packerRequests: RequestLogEntry[];
   left: Ec2State;
   requestsAfterKill: RequestLogEntry[];
   sweeps: { result: { actions: SweepAction[] }; requests: RequestLogEntry[] }[];
@@ -323,10 +354,11 @@ describe(`gc: after real Packer was SIGKILLed (${NETNS ? "in a network namespace
       expect(w.netns).toBe(NETNS);
       expect(w.packer.output).toMatch(/amazon-ebs\.gc: Waiting for SSH to become available/);
       expect(w.packer.signal).toBe("SIGKILL");
-      expect(w.packer.leftProcesses).toBe(false);
+      expect(w.packer.leftProcesses).toEqual([]);
       // Packer cleaned up nothing.
       expect(w.requestsAfterKill).toEqual([]);
-      expect(w.requests.map((q) => q.action)).not.toContain("TerminateInstances");
+      expect(w.packerRequests.map((q) => q.action)).toContain("RunInstances");
+      expect(w.packerRequests.map((q) => q.action)).not.toContain("TerminateInstances");
 
       // Left behind: the running, tagged instance, its packer_ group and key pair, its volume.
       const inst = w.left.instances;

@@ -10,11 +10,12 @@
  *   node test/support/gc/packer-killed.mjs SPEC.json
  *
  * SPEC: { dir, seed, accessKey, secretKey, buildId, expires, sourceAmi, sweeps: [{ now?, olderThanMs, dryRun }] }
- * Prints one JSON object: { netns, packer: {output, signal, leftProcesses}, left (state after
- * the kill), requestsAfterKill, sweeps: [{ result, requests }], final (state), requests }.
+ * Prints one JSON object: { netns, packer: {output, signal, leftProcesses}, packerRequests,
+ * left (state after the kill), requestsAfterKill, sweeps: [{ result, requests }], final (state),
+ * requests }.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,6 +39,25 @@ async function unusedPort() {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Live (not zombie) processes of a process group, as "pid state comm", from /proc. @param {number} pgid */
+function groupMembers(pgid) {
+  /** @type {string[]} */
+  const out = [];
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue; // gone meanwhile
+    }
+    // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses
+    const close = stat.lastIndexOf(")");
+    const [state, , pgrp] = stat.slice(close + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z" && state !== "X") out.push(`${pid} ${state} ${stat.slice(stat.indexOf("(") + 1, close)}`);
+  }
+  return out;
 }
 
 const ec2 = await startEc2Server({ state: spec.seed, credentials: { accessKeyId: spec.accessKey, secretAccessKey: spec.secretKey }, log: join(spec.dir, "requests.jsonl") });
@@ -113,16 +133,19 @@ build {
   process.kill(-pgid, "SIGKILL");
   const signal = await exited;
   running = undefined;
-  await new Promise((r) => setTimeout(r, 1000));
-  let leftProcesses = true;
-  try {
-    process.kill(-pgid, 0);
-  } catch {
-    leftProcesses = false;
+  // Every process of the group is dead (a zombie not yet reaped by init counts as dead).
+  /** @type {string[]} */
+  let leftProcesses = [];
+  for (let i = 0; i < 50; i++) {
+    leftProcesses = groupMembers(pgid);
+    if (!leftProcesses.length) break;
+    await new Promise((r) => setTimeout(r, 100));
   }
+  await new Promise((r) => setTimeout(r, 1000));
   const killedAt = ec2.requests.length;
   out.packer = { output, signal, leftProcesses };
   out.left = structuredClone(ec2.state);
+  out.packerRequests = ec2.requests.slice(0, killedAt);
   out.requestsAfterKill = ec2.requests.slice(killedAt);
 
   const ctx = {
