@@ -7,7 +7,7 @@ import { createWriteStream, existsSync } from "node:fs";
 import { Writable } from "node:stream";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Cloud } from "../config/flags.js";
 import { compareVersions, MIN_PACKER, type ResolvedConfig } from "../config/resolve.js";
 import { ArvImageError, EnvironmentError, PreflightError, UsageError } from "../errors.js";
@@ -16,7 +16,8 @@ import type { Inferred } from "../preflight/types.js";
 import type { Io } from "../main.js";
 import { renderBuildDir, type RenderResult } from "../render/build-dir.js";
 import { packerFeatures } from "../render/context.js";
-import { writeBuildDir } from "../render/write.js";
+import { writeBuildDir, writeFileAtomic } from "../render/write.js";
+import { clusterConfigFragment, EBS_AUTOSCALE_IAM_POLICY } from "../render/cluster-config.js";
 import { ErrorCollector, type ImageRef } from "../packer/results.js";
 import { PackerStream } from "../packer/stream.js";
 import { LineSplitter } from "../packer/machine-readable.js";
@@ -161,19 +162,6 @@ function plan(c: ResolvedConfig & { cloud: Cloud }, result: RenderResult, imageN
   ].join("\n");
 }
 
-function arvadosSnippet(cluster: string, cloud: Cloud, images: ImageRef[], resourceGroup?: string): string {
-  const first = images[0];
-  if (!first) return "";
-  const lines = [`Clusters:`, `  ${cluster}:`, `    Containers:`, `      CloudVMs:`, `        ImageID: ${JSON.stringify(cloud === "azure" ? (first.name ?? first.id) : first.id)}`];
-  if (cloud === "azure") lines.push(`        DriverParameters:`, `          ImageResourceGroup: ${JSON.stringify(first.resourceGroup ?? resourceGroup ?? "")}`);
-  let text = lines.join("\n") + "\n";
-  if (images.length > 1) {
-    text += `# The image exists in ${images.length} regions; a cluster in another region uses that region's id:\n`;
-    text += images.map((i) => `#   ${i.region ?? "?"}: ${i.id}`).join("\n") + "\n";
-  }
-  return text;
-}
-
 /** With --json, every failure still leaves exactly one JSON document on stdout. */
 export async function runBuild(raw: Record<string, unknown>, io: Io): Promise<void> {
   let printed = false;
@@ -242,6 +230,9 @@ async function build(raw: Record<string, unknown>, io: Io, report: (r: Preflight
     return;
   }
   const cloud = c.cloud;
+  if (c.options.emitConfig !== undefined && !existsSync(dirname(resolve(c.options.emitConfig)))) {
+    throw new UsageError(`--emit-config ${JSON.stringify(c.options.emitConfig)}: its directory does not exist; expected a file path in an existing directory, e.g. --emit-config ./zzzzz-image.yml.`);
+  }
   if (!c.options.skipPreflight) {
     const { runPreflight, formatFindings } = await import("../preflight/run.js");
     io.stderr(`arv-image: preflight (skip with --skip-preflight)\n`);
@@ -323,7 +314,14 @@ async function build(raw: Record<string, unknown>, io: Io, report: (r: Preflight
         : "packer build exited 0 but reported no image (no artifact line): nothing to put in the cluster config";
     // Images an interrupted build had already made exist (and cost storage): report them.
     if (json) io.stdout(JSON.stringify({ ...base, ok: false, images: interrupted ? images : [], error: why }, null, 2) + "\n");
-    throw new PackerError(`${why}\nlog: ${logPath}`, exit);
+    // Packer's cleanup normally removes everything; if it could not, this finds what is left.
+    const gcHint =
+      cloud === "aws"
+        ? `\nIf anything was left behind it is tagged arv-image-build-id=${buildId}; to check: arv-image gc --cloud aws --aws-region ${o.awsRegion}${o.awsProfile !== undefined ? ` --aws-profile ${o.awsProfile}` : ""} --dry-run --older-than 0m (without --dry-run to delete; after ${expires} gc finds it without --older-than).`
+        : cloud === "azure"
+          ? `\nIf anything was left behind it is in a temporary resource group pkr-Resource-Group-* tagged arv-image-build-id=${buildId}.`
+          : "";
+    throw new PackerError(`${why}\nlog: ${logPath}${gcHint}`, exit);
   }
   if (cloud === "aws") {
     // The images are the product: take them out of what `arv-image gc` may sweep.
@@ -332,9 +330,20 @@ async function build(raw: Record<string, unknown>, io: Io, report: (r: Preflight
     const warnings = await keepImages({ config: c, secrets, env: process.env, timeoutMs: o.preflightTimeout * 1000, skipped: new Set() }, images);
     for (const w of warnings) io.stderr(`arv-image: warning: ${w}\n`);
   }
-  const snippet = arvadosSnippet(o.arvadosClusterId ?? "zzzzz", cloud, images, o.azureResourceGroup);
+  const snippet = clusterConfigFragment({
+    clusterId: o.arvadosClusterId ?? "zzzzz",
+    cloud,
+    images,
+    ...(o.azureResourceGroup !== undefined ? { azureResourceGroup: o.azureResourceGroup } : {}),
+    ebsAutoscale: cloud === "aws" && o.awsEbsAutoscale,
+  });
+  if (o.emitConfig !== undefined) {
+    await writeFileAtomic(o.emitConfig, snippet);
+    io.stderr(`arv-image: wrote the config.yml changes to ${o.emitConfig}\n`);
+  }
   if (json) {
-    io.stdout(JSON.stringify({ ...base, ok: true, imageId: cloud === "azure" ? (images[0]?.name ?? images[0]?.id) : images[0]?.id, images, arvadosConfig: snippet, error: null }, null, 2) + "\n");
+    const iamPolicy = cloud === "aws" && o.awsEbsAutoscale ? { iamPolicy: EBS_AUTOSCALE_IAM_POLICY } : {};
+    io.stdout(JSON.stringify({ ...base, ok: true, imageId: cloud === "azure" ? (images[0]?.name ?? images[0]?.id) : images[0]?.id, images, arvadosConfig: snippet, ...iamPolicy, error: null }, null, 2) + "\n");
   } else {
     io.stdout(images.map((i) => (i.region ? `${i.region} ${i.id}` : i.id)).join("\n") + "\n");
   }

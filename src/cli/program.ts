@@ -86,6 +86,11 @@ const COMMANDS: { name: CommandName; summary: string; run: (raw: Record<string, 
     run: async (raw, io) => (await import("./provision.js")).runProvision(raw, io),
   },
   {
+    name: "gc",
+    summary: "Find and delete what interrupted or failed builds left in the AWS account (tagged arv-image-build-id; --dry-run lists only).",
+    run: async (raw, io) => (await import("./gc.js")).runGc(raw, io),
+  },
+  {
     name: "urls",
     summary: "List every address a build with these flags contacts (cloud APIs, Packer plugins, what the builder VM downloads), for firewall allow-lists.",
     run: async (raw, io) => (await import("./urls.js")).runUrls(raw, io),

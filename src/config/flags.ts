@@ -49,7 +49,7 @@ export interface FlagDef {
   readonly commands?: readonly CommandName[];
 }
 
-export type CommandName = "render" | "config" | "validate" | "preflight" | "build" | "urls" | "provision";
+export type CommandName = "render" | "config" | "validate" | "preflight" | "build" | "urls" | "provision" | "gc";
 /** Commands that take the full set of image flags. */
 export const IMAGE_COMMANDS: readonly CommandName[] = ["render", "config", "validate", "preflight", "build", "urls", "provision"];
 
@@ -327,7 +327,7 @@ export const FLAGS: readonly FlagDef[] = [
     expect: "a version number x.y.z of at least 1.6.6", example: "1.6.6",
   },
   {
-    name: "json", key: "json", kind: "switch", group: "output", origin: "arv-image", commands: ["config", "preflight", "build", "urls", "provision"],
+    name: "json", key: "json", kind: "switch", group: "output", origin: "arv-image", commands: ["config", "preflight", "build", "urls", "provision", "gc"],
     help: "Print one JSON document on stdout (and nothing else there).",
   },
   {
@@ -337,12 +337,22 @@ export const FLAGS: readonly FlagDef[] = [
     expect: "the path of a Packer binary", example: "/usr/bin/packer",
   },
   {
-    name: "dry-run", key: "dryRun", kind: "switch", group: "output", origin: "arv-image", commands: ["build"],
-    help: "Render, packer validate, print the plan, and stop before anything is created in the cloud.",
+    name: "dry-run", key: "dryRun", kind: "switch", group: "output", origin: "arv-image", commands: ["build", "gc"],
+    help: "build: render, packer validate, print the plan, and stop before anything is created in the cloud. gc: list what would be deleted, delete nothing.",
   },
   {
     name: "verbose", key: "verbose", kind: "switch", group: "output", origin: "arv-image", commands: ["validate", "build", "provision"],
     help: "Packer's own debug log (PACKER_LOG) into packer-debug-<time>.log in the build directory.",
+  },
+  {
+    name: "emit-config", key: "emitConfig", kind: "value", arg: "<file>", group: "output", origin: "arv-image", commands: ["build"],
+    help: "After a successful build, write the config.yml changes (ImageID, Azure ImageResourceGroup, the EBS autoscaler's instance profile, scratch settings and IAM policy) to this file.",
+    expect: "a file path in an existing directory", example: "./zzzzz-image.yml",
+  },
+  {
+    name: "older-than", key: "olderThan", kind: "value", arg: "<duration>", group: "output", origin: "arv-image", commands: ["gc"], defaultText: "2h",
+    help: "gc: also sweep tagged resources of unfinished builds created longer ago than this (expired ones always go).",
+    expect: "a duration such as 90m, 2h or 1d", example: "6h",
   },
   // --- provision: an existing machine ------------------------------------------------
   {
@@ -377,7 +387,11 @@ export const FLAGS: readonly FlagDef[] = [
   },
 ];
 
+/** What `gc` takes besides its own flags: which account and where. */
+const GC_FLAGS = new Set(["cloud", "awsProfile", "awsSecretsFile", "awsRegion", "awsAmiRegions"]);
+
 export function flagsFor(command: CommandName): FlagDef[] {
+  if (command === "gc") return FLAGS.filter((f) => GC_FLAGS.has(f.key) || (f.commands ?? []).includes("gc"));
   return FLAGS.filter((f) => (f.commands ?? IMAGE_COMMANDS).includes(command));
 }
 

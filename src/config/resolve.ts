@@ -57,6 +57,8 @@ export interface ResolveInput {
   detectedPackerVersion?: string | undefined;
   /** provision: no cloud is needed (an existing machine). */
   cloudOptional?: boolean;
+  /** gc: an account to sweep, not an image to build (no cluster id or key needed). */
+  noImage?: boolean;
 }
 
 export type ResolveResult = { ok: true; config: ResolvedConfig } | { ok: false; problems: string[] };
@@ -114,13 +116,13 @@ export async function resolveConfig(input: ResolveInput): Promise<ResolveResult>
   }
 
   // 4. Required flags.
-  if (!given.has("arvadosClusterId")) problems.push(missing(flagByKey("arvadosClusterId"), "for every build"));
-  if (!given.has("publicKeyFile")) problems.push(missing(flagByKey("publicKeyFile"), "for every build"));
-  if (cloud === "azure") {
+  if (!given.has("arvadosClusterId") && input.noImage !== true) problems.push(missing(flagByKey("arvadosClusterId"), "for every build"));
+  if (!given.has("publicKeyFile") && input.noImage !== true) problems.push(missing(flagByKey("publicKeyFile"), "for every build"));
+  if (cloud === "azure" && input.noImage !== true) {
     if (!given.has("azureResourceGroup")) problems.push(missing(flagByKey("azureResourceGroup"), "for Azure"));
     if (!given.has("azureSku")) problems.push(missing(flagByKey("azureSku"), "for Azure"));
   }
-  if (cloud === "gcp" && !given.has("gcpProjectId")) problems.push(missing(flagByKey("gcpProjectId"), "for GCP"));
+  if (cloud === "gcp" && !given.has("gcpProjectId") && input.noImage !== true) problems.push(missing(flagByKey("gcpProjectId"), "for GCP"));
 
   // 5. Files that must exist, and what is in them.
   let publicKeys: PublicKey[] = [];

@@ -110,6 +110,12 @@ export const optionsSchema = z.object({
   packer: text.optional(),
   dryRun: z.boolean().default(false),
   verbose: z.boolean().default(false),
+  emitConfig: text.optional(),
+  olderThan: z
+    .string()
+    .regex(/^[0-9]{1,6}(m|h|d)$/)
+    .transform((v) => Number(v.slice(0, -1)) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[v.slice(-1) as "m" | "h" | "d"])
+    .default(2 * 3_600_000),
   sshHost: match(/^([A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+\]?)$/).optional(),
   sshPort: intIn(1, 65535).default(22),
   sshPrivateKeyFile: text.optional(),

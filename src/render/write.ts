@@ -58,3 +58,16 @@ export async function writeBuildDir(out: string, files: readonly RenderedFile[])
     throw new EnvironmentError(`could not write the build directory ${target}: ${(e as Error).message}`);
   }
 }
+
+/** One file, whole or not at all: written beside its target, then renamed over it. */
+export async function writeFileAtomic(path: string, content: string, mode = 0o644): Promise<void> {
+  const target = resolve(path);
+  const tmp = join(dirname(target), `.${basename(target)}.arv-image-${process.pid}`);
+  try {
+    writeFileSync(tmp, content, { mode });
+    await rename(tmp, target);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw new EnvironmentError(`could not write ${target}: ${(e as Error).message}`);
+  }
+}

@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { BIN, EXAMPLE_KEY, REPO, run, runCli, type RunResult } from "../support/cli.js";
 import { requireTool } from "../support/tools.js";
 
@@ -127,6 +128,27 @@ describe("arv-image build (stand-in packer)", () => {
     expect(r.stderr).toContain('ImageID: "ami-0123456789abcdef0"');
     expect(r.stderr).toMatch(/log: .*packer-\d{8}-\d{6}\.log/);
     expect(r.stderr).toContain("Reading package lists...");
+  });
+
+  it("--emit-config writes the config.yml changes: image ids, and for the EBS autoscaler the profile, scratch and IAM policy", async () => {
+    const dir = standIn({ REPLAY: recording("aws-ok-emit.log", AWS_OK) });
+    const file = join(mkdtempSync(join(tmp, "emit-")), "zzzzz-image.yml");
+    const r = await build(dir, [...awsArgs(), "--aws-ebs-autoscale", "--emit-config", file, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(file, "utf8");
+    const doc = parseYaml(text) as { Clusters: Record<string, { Containers: { CloudVMs: { ImageID: string; DriverParameters: { IAMInstanceProfile: string } } } }> };
+    expect(doc.Clusters.zzzzz?.Containers.CloudVMs.ImageID).toBe("ami-0123456789abcdef0");
+    expect(doc.Clusters.zzzzz?.Containers.CloudVMs.DriverParameters.IAMInstanceProfile).toBeTruthy();
+    expect(text).toContain("#   eu-west-1: ami-0fedcba9876543210");
+    expect(text).toContain("IncludedScratch: 5TB");
+    expect(text).toContain('"ec2:CreateVolume"');
+    const json = JSON.parse(r.stdout) as { arvadosConfig: string; iamPolicy: { Statement: { Action: string[] }[] } };
+    expect(json.arvadosConfig).toBe(text);
+    expect(json.iamPolicy.Statement[0]?.Action).toContain("ec2:AttachVolume");
+    // A directory that does not exist is a usage error before anything runs.
+    const bad = await build(dir, [...awsArgs(), "--emit-config", join(tmp, "no/such/dir/x.yml")]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--emit-config");
   });
 
   it("--json prints exactly one JSON document on stdout", async () => {

@@ -26,6 +26,8 @@ const urls = {};
 const servers = [];
 /** @type {Record<string, unknown[]>} */
 const requests = {};
+/** @type {unknown} */
+let ec2State;
 
 if (spec.ec2) {
   const { startEc2Server } = await import("./ec2/server.mjs");
@@ -33,6 +35,7 @@ if (spec.ec2) {
   urls.EC2_URL = s.url;
   servers.push(s);
   requests.ec2 = s.requests;
+  ec2State = s.state;
 }
 if (spec.azure) {
   const { startAzureServer } = await import("./azure/server.mjs");
@@ -54,4 +57,4 @@ child.stdout.on("data", (c) => (stdout += c));
 child.stderr.on("data", (c) => (stderr += c));
 const [code, signal] = await new Promise((resolve) => child.on("close", (c, s) => resolve([c, s])));
 await Promise.all(servers.map((s) => s.close()));
-process.stdout.write(JSON.stringify({ code, signal, stdout, stderr, urls, ec2: { requests: requests.ec2 ?? [] }, azure: { requests: requests.azure ?? [] } }));
+process.stdout.write(JSON.stringify({ code, signal, stdout, stderr, urls, ec2: { requests: requests.ec2 ?? [], state: ec2State }, azure: { requests: requests.azure ?? [] } }));

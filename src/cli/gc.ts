@@ -1,0 +1,40 @@
+/**
+ * `arv-image gc`: finds what interrupted or failed builds left behind in the account (every
+ * resource a build creates is tagged arv-image-build-id, with an arv-image-expires time
+ * until the build has finished) and deletes it, saying what it did.
+ */
+import { EnvironmentError, PreflightError, UsageError } from "../errors.js";
+import type { Io } from "../main.js";
+import { resolveOrFail } from "./resolve.js";
+
+export const GC_SCHEMA = "arv-image.gc/v1";
+
+export async function runGc(raw: Record<string, unknown>, io: Io): Promise<void> {
+  const c = await resolveOrFail(raw, io, "1.6.6", { noImage: true, cloudOptional: true });
+  const cloud = c.cloud ?? "aws";
+  if (cloud !== "aws") {
+    throw new UsageError(`--cloud ${cloud}: arv-image gc sweeps AWS accounts so far; an Azure build's leftovers are its temporary resource group pkr-Resource-Group-* (tagged arv-image-build-id), removed with az group delete. Use --cloud aws.`);
+  }
+  const o = c.options;
+  const { sweepAws } = await import("../clouds/aws-gc.js");
+  const secrets: Record<string, string> = Object.assign({}, ...c.secretsFiles.map((s) => s.env));
+  let result;
+  try {
+    result = await sweepAws({ config: c, secrets, env: process.env, timeoutMs: o.preflightTimeout * 1000, skipped: new Set() }, { olderThanMs: o.olderThan, dryRun: o.dryRun });
+  } catch (e) {
+    // Listing failed (credentials, network): nothing was changed.
+    throw new EnvironmentError((e as Error).message);
+  }
+  const failed = result.actions.filter((a) => a.error !== undefined);
+  if (o.json) {
+    io.stdout(JSON.stringify({ schema: GC_SCHEMA, ok: failed.length === 0, dryRun: o.dryRun, region: o.awsRegion, actions: result.actions }, null, 2) + "\n");
+  } else if (result.actions.length === 0) {
+    io.stdout(`nothing to sweep in ${o.awsRegion}${o.awsAmiRegions ? ` (and ${o.awsAmiRegions.join(", ")})` : ""}: no tagged leftovers of unfinished builds\n`);
+  } else {
+    for (const a of result.actions) {
+      const state = o.dryRun ? "would" : a.error !== undefined ? "FAILED" : "done ";
+      io.stdout(`${state}  ${a.what}${a.error !== undefined ? `: ${a.error}` : ""}\n`);
+    }
+  }
+  if (failed.length > 0) throw new PreflightError(`gc could not remove ${failed.length} of ${result.actions.length} leftovers (listed above); run it again, or remove them by hand.`);
+}

@@ -1,0 +1,90 @@
+/**
+ * `arv-image gc` through the real CLI and SDK, inside a network namespace, against the
+ * loopback EC2 server: a failed build's tagged instance (with its packer_ key pair and
+ * security group) is swept, an unexpired build's and untagged resources are not, and
+ * --dry-run deletes nothing. (The sweep rules in depth, and a real Packer SIGKILLed
+ * mid-build, are test/cli/gc-aws.test.ts.)
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
+import { scenario } from "../support/netns.js";
+
+const AK = "AKIAGCTEST0000000000";
+const SK = "gc-canary-secret-55e1a0";
+const past = new Date(Date.now() - 3 * 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+const future = new Date(Date.now() + 3 * 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+const tags = (id: string, expires: string) => [
+  { key: "arv-image-build-id", value: id },
+  { key: "arv-image-expires", value: expires },
+];
+const STATE = {
+  keyPairs: [{ keyName: "packer_aaaaaaaa-0000-4000-8000-000000000001" }, { keyName: "packer_aaaaaaaa-0000-4000-8000-000000000002" }, { keyName: "ops-key" }],
+  securityGroups: [
+    { groupId: "sg-0a0000000000000f1", groupName: "packer_aaaaaaaa-0000-4000-8000-000000000001" },
+    { groupId: "sg-0a0000000000000f2", groupName: "packer_aaaaaaaa-0000-4000-8000-000000000002" },
+    { groupId: "sg-0a0000000000000f3", groupName: "packer_stray" },
+  ],
+  instances: [
+    { instanceId: "i-0f000000000000001", imageId: "ami-0d0000000000000a2", instanceType: "m5.large", availabilityZone: "us-east-1a", privateIpAddress: "127.0.0.1", state: "running", launchTime: past, keyName: "packer_aaaaaaaa-0000-4000-8000-000000000001", securityGroupIds: ["sg-0a0000000000000f1"], tags: tags("arvimg-failed", past) },
+    { instanceId: "i-0f000000000000002", imageId: "ami-0d0000000000000a2", instanceType: "m5.large", availabilityZone: "us-east-1a", privateIpAddress: "127.0.0.1", state: "running", launchTime: new Date().toISOString(), keyName: "packer_aaaaaaaa-0000-4000-8000-000000000002", securityGroupIds: ["sg-0a0000000000000f2"], tags: tags("arvimg-running", future) },
+    { instanceId: "i-0f000000000000003", imageId: "ami-0d0000000000000a2", instanceType: "m5.large", availabilityZone: "us-east-1a", privateIpAddress: "127.0.0.1", state: "running", launchTime: past, keyName: "ops-key", securityGroupIds: ["sg-0a0000000000000f3"], tags: [] },
+  ],
+};
+
+let tmp: string;
+let secrets: string;
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), "arv-image-gc-"));
+  secrets = join(tmp, "aws-secrets.sh");
+  writeFileSync(secrets, `export AWS_ACCESS_KEY_ID=${AK}\nexport AWS_SECRET_ACCESS_KEY=${SK}\n`);
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const gc = (args: string[]) =>
+  scenario({
+    argv: ["gc", "--cloud", "aws", "--aws-secrets-file", secrets, ...args],
+    env: { AWS_ENDPOINT_URL_EC2: "${EC2_URL}" },
+    ec2: { state: STATE, credentials: { accessKeyId: AK, secretAccessKey: SK } },
+  });
+
+describe("arv-image gc (AWS)", () => {
+  it("--dry-run lists the failed build's leftovers and deletes nothing", async () => {
+    const r = await gc(["--dry-run"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^would +.*i-0f000000000000001/m);
+    expect(r.stdout).toMatch(/^would +.*sg-0a0000000000000f1/m);
+    expect(r.stdout).toMatch(/^would +.*packer_aaaaaaaa-0000-4000-8000-000000000001/m);
+    expect(r.stdout).not.toMatch(/i-0f000000000000002|i-0f000000000000003|sg-0a0000000000000f3|ops-key/);
+    expect(r.ec2.requests.every((q) => String(q.action).startsWith("Describe"))).toBe(true);
+    expect(r.ec2.state.instances.every((i) => i.state === "running")).toBe(true);
+  });
+
+  it("deletes exactly the expired build's instance, key pair and security group, saying what it did", async () => {
+    const r = await gc(["--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { schema: string; ok: boolean; actions: { kind: string; id: string; done: boolean }[] };
+    expect(doc.schema).toBe("arv-image.gc/v1");
+    expect(doc.ok).toBe(true);
+    expect(doc.actions.map((a) => `${a.kind} ${a.id} ${a.done}`).sort()).toEqual([
+      "instance i-0f000000000000001 true",
+      "key-pair packer_aaaaaaaa-0000-4000-8000-000000000001 true",
+      "security-group sg-0a0000000000000f1 true",
+    ]);
+    const s = r.ec2.state;
+    expect(s.instances.map((i) => `${i.instanceId} ${i.state}`)).toEqual(["i-0f000000000000001 terminated", "i-0f000000000000002 running", "i-0f000000000000003 running"]);
+    expect(s.securityGroups.map((g) => g.groupId)).toEqual(["sg-0a0000000000000f2", "sg-0a0000000000000f3"]);
+    expect(s.keyPairs.map((k) => k.keyName)).toEqual(["packer_aaaaaaaa-0000-4000-8000-000000000002", "ops-key"]);
+    expect(r.stdout + r.stderr).not.toContain(SK);
+  });
+
+  it("takes only account flags; a bad duration is a usage error", async () => {
+    const r = await runCli(["gc", "--cloud", "aws", "--older-than", "2 hours"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--older-than "2 hours"');
+    const u = await runCli(["gc", "--cloud", "aws", "--public-key-file", "x.pub"]);
+    expect(u.code).toBe(2);
+  });
+});
