@@ -336,6 +336,7 @@ async function build(raw: Record<string, unknown>, io: Io, report: (r: Preflight
     images,
     ...(o.azureResourceGroup !== undefined ? { azureResourceGroup: o.azureResourceGroup } : {}),
     ebsAutoscale: cloud === "aws" && o.awsEbsAutoscale,
+    ...(c.cluster ? { instanceTypes: c.cluster.instanceTypes, ...(c.cluster.iamInstanceProfile ? { iamInstanceProfile: c.cluster.iamInstanceProfile } : {}) } : {}),
   });
   if (o.emitConfig !== undefined) {
     await writeFileAtomic(o.emitConfig, snippet);

@@ -67,12 +67,17 @@ export const FLAGS: readonly FlagDef[] = [
   },
   {
     name: "arvados-cluster-id", key: "arvadosClusterId", kind: "value", arg: "<id>", group: "general", origin: "build.sh",
-    help: "Arvados cluster id (required); used in the image name and tags.",
+    help: "Arvados cluster id (required unless --arvados-config has one cluster); used in the image name and tags.",
     expect: "exactly 5 characters from [a-z0-9]", example: "zzzzz",
   },
   {
+    name: "arvados-config", key: "arvadosConfig", kind: "value", arg: "<path>", group: "general", origin: "arv-image",
+    help: "The cluster's config.yml: supplies the dispatcher's public key (from Containers.DispatchPrivateKey, never written anywhere), the runtime engine and the login user unless given as flags, and warns where it and the flags disagree. --arvados-cluster-id picks the cluster (optional when there is one).",
+    expect: "a readable Arvados config.yml", example: "/etc/arvados/config.yml",
+  },
+  {
     name: "public-key-file", key: "publicKeyFile", kind: "value", arg: "<path>", group: "general", origin: "build.sh",
-    help: "SSH public key(s) of arvados-dispatch-cloud, installed in the login user's authorized_keys (required).",
+    help: "SSH public key(s) of arvados-dispatch-cloud, installed in the login user's authorized_keys (required unless --arvados-config has the dispatcher's key).",
     expect: "a readable file holding one or more SSH public keys (never a private key)", example: "/etc/arvados/dispatch.pub",
   },
   {

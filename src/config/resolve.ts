@@ -9,9 +9,10 @@ import { optionsSchema, parseHostsEntry, type OptionKey, type Options } from "./
 import { parsePublicKeys, type PublicKey } from "./ssh-key.js";
 import { runSecretsFile } from "./secrets-file.js";
 import { MIRRORS, type UrlKey } from "../render/versions.js";
+import { crossCheck, readArvadosConfig, type ArvadosClusterFacts } from "./arvados-config.js";
 import { legacyVariables } from "./legacy.js";
 
-export type Source = "default" | "flag" | "inferred" | "detected" | "secrets file";
+export type Source = "default" | "flag" | "inferred" | "detected" | "secrets file" | "cluster config";
 
 export const STOCK_TEMPLATES: Readonly<Record<string, Cloud>> = {
   "arvados-images-aws.json": "aws",
@@ -41,6 +42,8 @@ export interface ResolvedConfig {
   sources: Partial<Record<OptionKey, Source>>;
   publicKeys: PublicKey[];
   hostsEntries: HostsEntry[];
+  /** --arvados-config: what the cluster's config.yml says. */
+  cluster?: ArvadosClusterFacts;
   /** --mirror: public download locations replaced, by URLS key. */
   mirrors: Partial<Record<UrlKey, string>>;
   secretsFiles: SecretsFile[];
@@ -115,18 +118,64 @@ export async function resolveConfig(input: ResolveInput): Promise<ResolveResult>
     else legacyTemplate = { path: o.jsonFile, variables: [] };
   }
 
-  // 4. Required flags.
-  if (!given.has("arvadosClusterId") && input.noImage !== true) problems.push(missing(flagByKey("arvadosClusterId"), "for every build"));
-  if (!given.has("publicKeyFile") && input.noImage !== true) problems.push(missing(flagByKey("publicKeyFile"), "for every build"));
+  // 4. The cluster's own config.yml, when given: it can supply the cluster id, the
+  // dispatcher's key, the runtime engine and the login user.
+  let cluster: ArvadosClusterFacts | undefined;
+  if (o.arvadosConfig !== undefined) {
+    const r = readArvadosConfig(o.arvadosConfig, o.arvadosClusterId);
+    if (!r.ok) problems.push(...r.problems);
+    else {
+      cluster = r.cluster;
+      if (o.arvadosClusterId === undefined) {
+        o.arvadosClusterId = cluster.clusterId;
+        sources.arvadosClusterId = "cluster config";
+      }
+      if (!given.has("runtimeEngine") && cluster.runtimeEngine !== undefined) {
+        o.runtimeEngine = cluster.runtimeEngine;
+        sources.runtimeEngine = "cluster config";
+      }
+      if (!given.has("loginUser") && cluster.adminUsername !== undefined) {
+        o.loginUser = cluster.adminUsername;
+        sources.loginUser = "cluster config";
+      }
+    }
+  }
+
+  // 5. Required flags.
+  // (With --arvados-config, a missing id was already explained in terms of the file.)
+  if (!given.has("arvadosClusterId") && o.arvadosClusterId === undefined && input.noImage !== true && o.arvadosConfig === undefined) problems.push(missing(flagByKey("arvadosClusterId"), "for every build"));
+  if (!given.has("publicKeyFile") && cluster?.dispatchPublicKey === undefined && input.noImage !== true && o.arvadosConfig === undefined) {
+    problems.push(missing(flagByKey("publicKeyFile"), "for every build (or --arvados-config with Containers.DispatchPrivateKey)"));
+  } else if (!given.has("publicKeyFile") && o.arvadosConfig !== undefined && cluster !== undefined && cluster.dispatchPublicKey === undefined && input.noImage !== true) {
+    problems.push(`--public-key-file is required: ${o.arvadosConfig} has no Containers.DispatchPrivateKey for cluster ${cluster.clusterId} to derive the dispatcher's key from; give the dispatcher's public key, e.g. --public-key-file /etc/arvados/dispatch.pub.`);
+  }
   if (cloud === "azure" && input.noImage !== true) {
     if (!given.has("azureResourceGroup")) problems.push(missing(flagByKey("azureResourceGroup"), "for Azure"));
     if (!given.has("azureSku")) problems.push(missing(flagByKey("azureSku"), "for Azure"));
   }
   if (cloud === "gcp" && !given.has("gcpProjectId") && input.noImage !== true) problems.push(missing(flagByKey("gcpProjectId"), "for GCP"));
 
-  // 5. Files that must exist, and what is in them.
+  // 6. Files that must exist, and what is in them.
   let publicKeys: PublicKey[] = [];
   if (o.publicKeyFile !== undefined) publicKeys = readPublicKeys(o.publicKeyFile, problems);
+  else if (cluster?.dispatchPublicKey !== undefined) {
+    const k = cluster.dispatchPublicKey;
+    const [type = "", blob = ""] = k.line.split(" ");
+    publicKeys = [{ type, blob, comment: `arvados-dispatch-cloud ${cluster.clusterId} (from ${o.arvadosConfig})`, line: `${k.line} arvados-dispatch-cloud ${cluster.clusterId}` }];
+    sources.publicKeyFile = "cluster config";
+  }
+  if (cluster !== undefined) {
+    const cc = crossCheck(cluster, {
+      ...(o.publicKeyFile !== undefined ? { publicKeyLines: publicKeys.map((k) => k.line) } : {}),
+      runtimeEngine: o.runtimeEngine,
+      loginUser: o.loginUser,
+      nvidia: o.nvidiaGpuSupport,
+      awsEbsAutoscale: o.awsEbsAutoscale,
+      ...(cloud !== undefined ? { cloud } : {}),
+    });
+    problems.push(...cc.errors);
+    warnings.push(...cc.warnings);
+  }
   for (const key of ["gcpAccountFile", "awsSecretsFile", "azureSecretsFile"] as const) {
     const v = o[key];
     if (v !== undefined) {
@@ -189,7 +238,7 @@ export async function resolveConfig(input: ResolveInput): Promise<ResolveResult>
   if (legacyTemplate) legacyTemplate.variables = legacyVariables(options, given);
   return {
     ok: true,
-    config: { cloud, options, sources, publicKeys, hostsEntries, mirrors, secretsFiles, legacyTemplate, packer, warnings },
+    config: { cloud, options, sources, publicKeys, hostsEntries, mirrors, secretsFiles, legacyTemplate, packer, warnings, ...(cluster ? { cluster } : {}) },
   };
 }
 

@@ -37,6 +37,7 @@ export const optionsSchema = z.object({
   cloud: z.enum(["aws", "azure", "gcp"]).optional(),
   jsonFile: text.optional(),
   arvadosClusterId: match(/^[a-z0-9]{5}$/).optional(),
+  arvadosConfig: text.optional(),
   publicKeyFile: text.optional(),
   sshUser: match(UNIX_USER).optional(),
   loginUser: match(UNIX_USER).default("crunch"),
