@@ -18,6 +18,7 @@ import { renderBuildDir, type RenderResult } from "../render/build-dir.js";
 import { packerFeatures } from "../render/context.js";
 import { writeBuildDir, writeFileAtomic } from "../render/write.js";
 import { clusterConfigFragment, EBS_AUTOSCALE_IAM_POLICY } from "../render/cluster-config.js";
+import { BUILD_EXPIRY_HOURS } from "../clouds/tags.js";
 import { ErrorCollector, type ImageRef } from "../packer/results.js";
 import { PackerStream } from "../packer/stream.js";
 import { LineSplitter } from "../packer/machine-readable.js";
@@ -27,8 +28,6 @@ import { detectPackerVersion } from "../packer/version.js";
 import { resolveOrFail } from "./resolve.js";
 
 export const RESULT_SCHEMA = "arv-image.build-result/v1";
-/** A bake takes well under this; after it, a tagged resource of an unfinished build is a leftover. */
-export const BUILD_EXPIRY_HOURS = 12;
 
 /** Packer failed (its own exit code) or was interrupted (130/143). */
 export class PackerError extends ArvImageError {}

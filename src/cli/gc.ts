@@ -12,24 +12,28 @@ export const GC_SCHEMA = "arv-image.gc/v1";
 export async function runGc(raw: Record<string, unknown>, io: Io): Promise<void> {
   const c = await resolveOrFail(raw, io, "1.6.6", { noImage: true, cloudOptional: true });
   const cloud = c.cloud ?? "aws";
-  if (cloud !== "aws") {
-    throw new UsageError(`--cloud ${cloud}: arv-image gc sweeps AWS accounts so far; an Azure build's leftovers are its temporary resource group pkr-Resource-Group-* (tagged arv-image-build-id), removed with az group delete. Use --cloud aws.`);
+  if (cloud === "gcp") {
+    throw new UsageError(`--cloud gcp: arv-image gc sweeps AWS accounts and Azure subscriptions; a googlecompute build's instance and disk carry the label arv-image-build-id (gcloud compute instances list --filter=labels.arv-image-build-id:*). Use --cloud aws or --cloud azure.`);
   }
   const o = c.options;
-  const { sweepAws } = await import("../clouds/aws-gc.js");
   const secrets: Record<string, string> = Object.assign({}, ...c.secretsFiles.map((s) => s.env));
+  const ctx = { config: c, secrets, env: process.env, timeoutMs: o.preflightTimeout * 1000, skipped: new Set<never>() };
+  const where = cloud === "aws" ? o.awsRegion : "the subscription";
   let result;
   try {
-    result = await sweepAws({ config: c, secrets, env: process.env, timeoutMs: o.preflightTimeout * 1000, skipped: new Set() }, { olderThanMs: o.olderThan, dryRun: o.dryRun });
+    result =
+      cloud === "aws"
+        ? await (await import("../clouds/aws-gc.js")).sweepAws(ctx, { olderThanMs: o.olderThan, dryRun: o.dryRun })
+        : await (await import("../clouds/azure-gc.js")).sweepAzure(ctx, { olderThanMs: o.olderThan, dryRun: o.dryRun });
   } catch (e) {
     // Listing failed (credentials, network): nothing was changed.
     throw new EnvironmentError((e as Error).message);
   }
   const failed = result.actions.filter((a) => a.error !== undefined);
   if (o.json) {
-    io.stdout(JSON.stringify({ schema: GC_SCHEMA, ok: failed.length === 0, dryRun: o.dryRun, region: o.awsRegion, actions: result.actions }, null, 2) + "\n");
+    io.stdout(JSON.stringify({ schema: GC_SCHEMA, ok: failed.length === 0, cloud, dryRun: o.dryRun, ...(cloud === "aws" ? { region: o.awsRegion } : {}), actions: result.actions }, null, 2) + "\n");
   } else if (result.actions.length === 0) {
-    io.stdout(`nothing to sweep in ${o.awsRegion}${o.awsAmiRegions ? ` (and ${o.awsAmiRegions.join(", ")})` : ""}: no tagged leftovers of unfinished builds\n`);
+    io.stdout(`nothing to sweep in ${where}${cloud === "aws" && o.awsAmiRegions ? ` (and ${o.awsAmiRegions.join(", ")})` : ""}: no tagged leftovers of unfinished builds\n`);
   } else {
     for (const a of result.actions) {
       const state = o.dryRun ? "would" : a.error !== undefined ? "FAILED" : "done ";

@@ -87,7 +87,7 @@ const COMMANDS: { name: CommandName; summary: string; run: (raw: Record<string, 
   },
   {
     name: "gc",
-    summary: "Find and delete what interrupted or failed builds left in the AWS account (tagged arv-image-build-id; --dry-run lists only).",
+    summary: "Find and delete what interrupted or failed builds left behind (AWS: tagged instances, volumes, snapshots, AMIs and their packer_ key pairs and security groups; Azure: temporary resource groups). --dry-run lists only.",
     run: async (raw, io) => (await import("./gc.js")).runGc(raw, io),
   },
   {

@@ -43,12 +43,12 @@
  */
 import { CallTimeout, type CheckContext, withTimeout } from "../preflight/types.js";
 
-export const BUILD_ID_TAG = "arv-image-build-id";
-export const EXPIRES_TAG = "arv-image-expires";
+import { BUILD_ID_TAG, EXPIRES_TAG } from "./tags.js";
+export { BUILD_ID_TAG, EXPIRES_TAG };
 /** The name prefix of Packer's temporary key pairs and security groups. */
 export const PACKER_PREFIX = "packer_";
 
-export type SweepKind = "instance" | "volume" | "snapshot" | "image" | "security-group" | "key-pair";
+export type SweepKind = "instance" | "volume" | "snapshot" | "image" | "security-group" | "key-pair" | "resource-group";
 
 export interface SweepAction {
   kind: SweepKind;

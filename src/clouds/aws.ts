@@ -5,6 +5,7 @@
  * endpoint overrides AWS_ENDPOINT_URL_EC2 / AWS_ENDPOINT_URL are honoured by the SDK itself.
  */
 import type { CheckName } from "../config/preflight-checks.js";
+import { EXPIRES_TAG } from "./tags.js";
 import { CallTimeout, type CheckContext, type CheckOutput, type Finding, type Inferred, withTimeout } from "../preflight/types.js";
 
 /** Debian's AWS account: the official Debian AMIs (https://wiki.debian.org/Cloud/AmazonEC2Image). */
@@ -330,7 +331,3 @@ export async function keepImages(ctx: CheckContext, images: readonly { region?: 
   }
   return warnings;
 }
-
-/** Tags on every resource a build creates (see templates/packer/aws.pkr.hcl.hbs). */
-export const BUILD_ID_TAG = "arv-image-build-id";
-export const EXPIRES_TAG = "arv-image-expires";

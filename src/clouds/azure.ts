@@ -21,31 +21,36 @@ const CLOUDS = {
   Germany: { login: "https://login.microsoftonline.de", arm: "https://management.microsoftazure.de" },
 } as const;
 
-interface Principal {
+export interface Principal {
   tenantId: string;
   clientId: string;
   clientSecret: string;
   subscriptionId: string;
 }
 
-export async function azureChecks(ctx: CheckContext): Promise<CheckOutput> {
-  const findings: Finding[] = [];
-  const add = (severity: Finding["severity"], check: CheckName, message: string) => findings.push({ severity, check, message });
-  const on = (name: CheckName) => !ctx.skipped.has(name);
+/** An authenticated connection to Azure Resource Manager, its endpoints, and how to close it. */
+export interface AzureConnection {
+  principal: Principal;
+  loginHost: string;
+  armEndpoint: string;
+  scope: string;
+  credential: import("@azure/identity").ClientSecretCredential;
+  client: import("@azure/arm-compute").ComputeManagementClient;
+  /** Sends a raw ARM request through the client's authenticated pipeline. */
+  send(method: "GET" | "DELETE", path: string, abortSignal: AbortSignal): Promise<{ status: number; body: string }>;
+  close(): void;
+}
+
+/** The service principal's connection, or which of its variables are missing. */
+export async function connectAzure(ctx: CheckContext): Promise<AzureConnection | { missing: string[] }> {
   const o = ctx.config.options;
   const cloud = CLOUDS[o.azureCloudEnvironment];
   const loginHost = ctx.env.AZURE_AUTHORITY_HOST ?? cloud.login;
   const armEndpoint = (ctx.env.ARV_IMAGE_AZURE_ARM_ENDPOINT ?? cloud.arm).replace(/\/+$/, "");
   const overridden = ctx.env.AZURE_AUTHORITY_HOST !== undefined || ctx.env.ARV_IMAGE_AZURE_ARM_ENDPOINT !== undefined;
-  const ms = ctx.timeoutMs;
-
   const found = principal(ctx);
-  if ("missing" in found) {
-    add("error", "azure.credentials", `no Azure service principal: ${found.missing.join(", ")} ${found.missing.length === 1 ? "is" : "are"} not set. Give --azure-secrets-file FILE exporting ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (as build.sh's Azure secrets file does).`);
-    return { findings, inferred: {} };
-  }
+  if ("missing" in found) return found;
   const p: Principal = found;
-
   const [{ ClientSecretCredential }, { ComputeManagementClient }, { createDefaultHttpClient, createPipelineRequest }] = await Promise.all([
     import("@azure/identity"),
     import("@azure/arm-compute"),
@@ -64,12 +69,42 @@ export async function azureChecks(ctx: CheckContext): Promise<CheckOutput> {
   });
   const scope = `${cloud.arm}/.default`;
   const client = new ComputeManagementClient(credential, p.subscriptionId, { endpoint: armEndpoint, credentials: { scopes: [scope] }, ...noRetry });
+  const http = createDefaultHttpClient();
+  return {
+    principal: p,
+    loginHost,
+    armEndpoint,
+    scope,
+    credential,
+    client,
+    async send(method, path, abortSignal) {
+      const res = await client.pipeline.sendRequest(http, createPipelineRequest({ url: `${armEndpoint}${path}`, method, abortSignal }));
+      return { status: res.status, body: res.bodyAsText ?? "" };
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+export async function azureChecks(ctx: CheckContext): Promise<CheckOutput> {
+  const findings: Finding[] = [];
+  const add = (severity: Finding["severity"], check: CheckName, message: string) => findings.push({ severity, check, message });
+  const on = (name: CheckName) => !ctx.skipped.has(name);
+  const o = ctx.config.options;
+  const ms = ctx.timeoutMs;
+
+  const connected = await connectAzure(ctx);
+  if ("missing" in connected) {
+    add("error", "azure.credentials", missingPrincipal(connected.missing));
+    return { findings, inferred: {} };
+  }
+  const conn: AzureConnection = connected;
+  const { principal: p, loginHost, armEndpoint, scope, credential, client } = conn;
   const where = `Azure (${armEndpoint})`;
 
   try {
     return await checks();
   } finally {
-    agent.destroy();
+    conn.close();
   }
 
   async function checks(): Promise<CheckOutput> {
@@ -97,15 +132,14 @@ export async function azureChecks(ctx: CheckContext): Promise<CheckOutput> {
       guard("azure.resource-group", async (abortSignal) => {
         const rg = o.azureResourceGroup;
         if (rg === undefined) return;
-        const url = `${armEndpoint}/subscriptions/${encodeURIComponent(p.subscriptionId)}/resourcegroups/${encodeURIComponent(rg)}?api-version=2021-04-01`;
-        const res = await client.pipeline.sendRequest(createDefaultHttpClient(), createPipelineRequest({ url, method: "GET", abortSignal }));
+        const res = await conn.send("GET", `/subscriptions/${encodeURIComponent(p.subscriptionId)}/resourcegroups/${encodeURIComponent(rg)}?api-version=2021-04-01`, abortSignal);
         if (res.status === 200) {
-          const body = JSON.parse(res.bodyAsText ?? "{}") as { location?: string };
+          const body = JSON.parse(res.body || "{}") as { location?: string };
           add("info", "azure.resource-group", `resource group ${rg} exists (${body.location ?? "?"}) in subscription ${p.subscriptionId}`);
         } else if (res.status === 404) {
           add("error", "azure.resource-group", `--azure-resource-group ${rg}: no such resource group in subscription ${p.subscriptionId}; the managed image is written there. Create it (az group create --name ${rg} --location ${loc}) or fix the name.`);
         } else {
-          throw Object.assign(new Error(armMessage(res.bodyAsText ?? undefined)), { statusCode: res.status, code: armCode(res.bodyAsText ?? undefined) });
+          throw Object.assign(new Error(armMessage(res.body)), { statusCode: res.status, code: armCode(res.body) });
         }
       }),
       guard("azure.image", async (abortSignal) => {
@@ -136,6 +170,10 @@ export async function azureChecks(ctx: CheckContext): Promise<CheckOutput> {
   }
 }
 
+export function missingPrincipal(missing: string[]): string {
+  return `no Azure service principal: ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not set. Give --azure-secrets-file FILE exporting ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID and ARM_SUBSCRIPTION_ID (as build.sh's Azure secrets file does).`;
+}
+
 function principal(ctx: CheckContext): Principal | { missing: string[] } {
   const pick = (arm: string, azure: string) => ctx.secrets[arm] ?? ctx.secrets[azure] ?? ctx.env[arm] ?? ctx.env[azure];
   const p = {
@@ -150,7 +188,7 @@ function principal(ctx: CheckContext): Principal | { missing: string[] } {
   return missing.length > 0 ? { missing } : (p as Principal);
 }
 
-function tokenProblem(e: unknown, p: Principal, loginHost: string, ms: number): string {
+export function tokenProblem(e: unknown, p: Principal, loginHost: string, ms: number): string {
   if (e instanceof CallTimeout) return `the Azure login host ${loginHost} did not answer within ${ms / 1000} s: check the network or proxy, or allow more time with --preflight-timeout.`;
   const msg = (e as { message?: string }).message ?? String(e);
   // Entra ID's own sentence ("AADSTS7000215: Invalid client secret provided.") without the timestamps and trace ids around it.
@@ -162,7 +200,7 @@ function tokenProblem(e: unknown, p: Principal, loginHost: string, ms: number): 
   return `service principal ${p.clientId} could not get a token from ${loginHost}: ${firstLine(msg)}`;
 }
 
-function describeAzureError(e: unknown, where: string, ms: number): string {
+export function describeAzureError(e: unknown, where: string, ms: number): string {
   if (e instanceof CallTimeout) return `${where} did not answer within ${ms / 1000} s: check the network or proxy, or allow more time with --preflight-timeout.`;
   const status = (e as { statusCode?: number }).statusCode;
   const code = (e as { code?: string }).code;
@@ -172,7 +210,7 @@ function describeAzureError(e: unknown, where: string, ms: number): string {
   return `${where} answered ${code ?? "an error"}${status ? ` (HTTP ${status})` : ""}: ${msg}`;
 }
 
-function armCode(body: string | undefined): string | undefined {
+export function armCode(body: string | undefined): string | undefined {
   try {
     return (JSON.parse(body ?? "") as { error?: { code?: string } }).error?.code;
   } catch {
@@ -180,7 +218,7 @@ function armCode(body: string | undefined): string | undefined {
   }
 }
 
-function armMessage(body: string | undefined): string {
+export function armMessage(body: string | undefined): string {
   try {
     return (JSON.parse(body ?? "") as { error?: { message?: string } }).error?.message ?? String(body);
   } catch {

@@ -393,7 +393,7 @@ export const FLAGS: readonly FlagDef[] = [
 ];
 
 /** What `gc` takes besides its own flags: which account and where. */
-const GC_FLAGS = new Set(["cloud", "awsProfile", "awsSecretsFile", "awsRegion", "awsAmiRegions"]);
+const GC_FLAGS = new Set(["cloud", "awsProfile", "awsSecretsFile", "awsRegion", "awsAmiRegions", "azureSecretsFile", "azureCloudEnvironment"]);
 
 export function flagsFor(command: CommandName): FlagDef[] {
   if (command === "gc") return FLAGS.filter((f) => GC_FLAGS.has(f.key) || (f.commands ?? []).includes("gc"));

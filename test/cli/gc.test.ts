@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeTestCa } from "../support/azure/ca.mjs";
 import { runCli } from "../support/cli.js";
 import { scenario } from "../support/netns.js";
 
@@ -86,5 +87,61 @@ describe("arv-image gc (AWS)", () => {
     expect(r.stderr).toContain('--older-than "2 hours"');
     const u = await runCli(["gc", "--cloud", "aws", "--public-key-file", "x.pub"]);
     expect(u.code).toBe(2);
+  });
+});
+
+describe("arv-image gc (Azure)", () => {
+  const TENANT = "00000000-0000-4000-8000-0000000000aa";
+  const CLIENT = "00000000-0000-4000-8000-0000000000bb";
+  const SUB = "00000000-0000-4000-8000-0000000000cc";
+  const AZ_SECRET = "azure-gc-canary-9f0e";
+  const group = (name: string, tags?: Record<string, string>) => ({ name, location: "centralus", ...(tags ? { tags } : {}) });
+  const state = () => ({
+    tenants: { [TENANT]: { clients: [{ clientId: CLIENT, clientSecret: AZ_SECRET }] } },
+    subscriptions: {
+      [SUB]: {
+        tenantId: TENANT,
+        resourceGroups: [
+          group("arvados-images", { "arv-image-build-id": "arvimg-ok" }), // the operator's own group: never swept
+          group("pkr-Resource-Group-failed01", { "arv-image-build-id": "arvimg-failed", "arv-image-expires": past }),
+          // Started half an hour ago (expiry = start + 12 h): a bake still running.
+          group("pkr-Resource-Group-running1", { "arv-image-build-id": "arvimg-running", "arv-image-expires": new Date(Date.now() + 11.5 * 3600_000).toISOString() }),
+          group("pkr-Resource-Group-someone", {}), // not arv-image's
+        ],
+      },
+    },
+    images: [],
+    vmSizes: {},
+  });
+  let tlsDir: string;
+  let ca: string;
+  let secretsFile: string;
+  beforeAll(async () => {
+    tlsDir = join(tmp, "tls");
+    ca = (await makeTestCa(tlsDir)).caCert;
+    secretsFile = join(tmp, "azure-secrets.sh");
+    writeFileSync(secretsFile, `export ARM_TENANT_ID=${TENANT}\nexport ARM_CLIENT_ID=${CLIENT}\nexport ARM_CLIENT_SECRET=${AZ_SECRET}\nexport ARM_SUBSCRIPTION_ID=${SUB}\n`);
+  });
+  const azureGc = (args: string[]) =>
+    scenario({
+      argv: ["gc", "--cloud", "azure", "--azure-secrets-file", secretsFile, "--json", ...args],
+      env: { AZURE_AUTHORITY_HOST: "${AZURE_URL}", ARV_IMAGE_AZURE_ARM_ENDPOINT: "${AZURE_URL}", NODE_EXTRA_CA_CERTS: ca },
+      azure: { state: state(), tlsDir },
+    });
+
+  it("deletes only the expired temporary resource group of a failed build; --dry-run deletes nothing", async () => {
+    const dry = await azureGc(["--dry-run"]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect((JSON.parse(dry.stdout) as { actions: { id: string; done: boolean }[] }).actions).toEqual([expect.objectContaining({ id: "pkr-Resource-Group-failed01", done: false })]);
+    expect(dry.azure.requests.filter((q) => q.method === "DELETE")).toEqual([]);
+
+    const r = await azureGc([]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { cloud: string; actions: { kind: string; id: string; done: boolean }[] };
+    expect(doc.cloud).toBe("azure");
+    expect(doc.actions.map((a) => `${a.kind} ${a.id} ${a.done}`)).toEqual(["resource-group pkr-Resource-Group-failed01 true"]);
+    const deletes = r.azure.requests.filter((q) => q.method === "DELETE").map((q) => q.path);
+    expect(deletes).toEqual([`/subscriptions/${SUB}/resourcegroups/pkr-Resource-Group-failed01`]);
+    expect(r.stdout + r.stderr + JSON.stringify(r.azure.requests)).not.toContain(AZ_SECRET);
   });
 });

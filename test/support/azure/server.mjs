@@ -81,6 +81,8 @@ export const ROUTES = Object.freeze([
   "token", //                POST /{tenant}/oauth2/v2.0/token (MSAL) and POST /{tenant}/oauth2/token (v1, go-autorest)
   "subscriptions.get", //    GET /subscriptions/{s}
   "resourceGroups.get", //   GET /subscriptions/{s}/resourcegroups/{rg}
+  "resourceGroups.list", //  GET /subscriptions/{s}/resourcegroups[?$filter=tagName eq 'K']
+  "resourceGroups.delete", // DELETE /subscriptions/{s}/resourcegroups/{rg} (202, gone at once)
   "resourceGroups.checkExistence", // HEAD /subscriptions/{s}/resourcegroups/{rg}
   "virtualMachineImages.listSkus", // GET …/locations/{l}/publishers/{p}/artifacttypes/vmimage/offers/{o}/skus
   "virtualMachineImages.list", //    GET …/skus/{sku}/versions
@@ -268,7 +270,8 @@ export async function startAzureServer(options) {
     const s = seg.map(norm);
     if (s[0] === "subscriptions") {
       if (s.length === 2) return "subscriptions.get";
-      if (s.length === 4 && s[2] === "resourcegroups") return method === "HEAD" ? "resourceGroups.checkExistence" : "resourceGroups.get";
+      if (s.length === 3 && s[2] === "resourcegroups") return "resourceGroups.list";
+      if (s.length === 4 && s[2] === "resourcegroups") return method === "HEAD" ? "resourceGroups.checkExistence" : method === "DELETE" ? "resourceGroups.delete" : "resourceGroups.get";
       if (s[2] !== "providers" || s[3] !== "microsoft.compute") return "";
       if (s.length === 5 && s[4] === "skus") return "resourceSkus.list";
       if (s[4] !== "locations") return "";
@@ -470,6 +473,8 @@ export async function startAzureServer(options) {
     "subscriptions.get": "Microsoft.Resources/subscriptions/read",
     "resourceGroups.get": "Microsoft.Resources/subscriptions/resourcegroups/read",
     "resourceGroups.checkExistence": "Microsoft.Resources/subscriptions/resourcegroups/read",
+    "resourceGroups.list": "Microsoft.Resources/subscriptions/resourcegroups/read",
+    "resourceGroups.delete": "Microsoft.Resources/subscriptions/resourcegroups/delete",
     "virtualMachineImages.listSkus": "Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/read",
     "virtualMachineImages.list": "Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read",
     "virtualMachineImages.get": "Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read",
@@ -483,7 +488,7 @@ export async function startAzureServer(options) {
    */
   async function armRoute(req, res, route, seg, entry, url, origin) {
     const method = req.method ?? "GET";
-    if (method !== "GET" && !(method === "HEAD" && route === "resourceGroups.checkExistence"))
+    if (method !== "GET" && !(method === "HEAD" && route === "resourceGroups.checkExistence") && !(method === "DELETE" && route === "resourceGroups.delete"))
       return armError(res, 405, "MethodNotAllowed", `The Azure test server does not model ${method} on ${route}.`);
 
     // 1. authentication (ARM checks the token before anything else)
@@ -546,6 +551,28 @@ export async function startAzureServer(options) {
         tenantId: sub.tenantId ?? String(claims.tid), displayName: sub.displayName ?? subId, state: "Enabled",
         subscriptionPolicies: { locationPlacementId: "Public_2014-09-01", quotaId: "PayAsYouGo_2014-09-01", spendingLimit: "Off" },
       });
+    }
+    if (route === "resourceGroups.list") {
+      // ARM's tag filter: $filter=tagName eq 'K' [and tagValue eq 'V'] (no other filters are modelled).
+      const filter = url.searchParams.get("$filter") ?? "";
+      const fm = /^tagName eq '([^']*)'(?: and tagValue eq '([^']*)')?$/.exec(filter.trim());
+      if (filter !== "" && !fm) return armError(res, 400, "InvalidFilter", `The Azure test server models only tagName/tagValue filters, not: ${filter}`);
+      const groups = (sub.resourceGroups ?? []).filter((g) => !fm || (g.tags && fm[1] in g.tags && (fm[2] === undefined || g.tags[fm[1]] === fm[2])));
+      return sendJson(res, 200, {
+        value: groups.map((g) => ({
+          id: `/subscriptions/${subId}/resourceGroups/${g.name}`, name: g.name, type: "Microsoft.Resources/resourceGroups",
+          location: normLoc(g.location), ...(g.tags ? { tags: g.tags } : {}), properties: { provisioningState: "Succeeded" },
+        })),
+      });
+    }
+    if (route === "resourceGroups.delete") {
+      const groups = sub.resourceGroups ?? [];
+      const i = groups.findIndex((g) => norm(g.name) === norm(seg[3]));
+      if (i === -1) return armError(res, 404, "ResourceGroupNotFound", `Resource group '${seg[3]}' could not be found.`);
+      groups.splice(i, 1);
+      // ARM answers 202 with a Location to poll; the group is gone here at once.
+      res.writeHead(202, { "x-ms-request-id": randomUUID(), "content-length": "0" });
+      return void res.end();
     }
     if (route === "resourceGroups.get" || route === "resourceGroups.checkExistence") {
       const rg = (sub.resourceGroups ?? []).find((g) => norm(g.name) === norm(seg[3]));

@@ -36,6 +36,7 @@ source "azure-arm" "compute" {
     creation_date      = local.image_timestamp
     packer             = "true"
     arv-image-build-id = var.build_id
+    arv-image-expires  = var.build_expires
   }
 }
 
