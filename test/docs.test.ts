@@ -55,3 +55,29 @@ describe("mirrors", () => {
     for (const m of MIRRORS) if (URLS[m.key] !== "") expect(rows.find((r) => r[0] === m.name)?.[1]).toBe(URLS[m.key]);
   });
 });
+
+describe("the example CI workflow (scripts/docs/examples/bake-on-release.yml)", () => {
+  it("is valid YAML, appears in the README as it is, and its bake command is a valid arv-image command line", async () => {
+    const { parse } = await import("yaml");
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { runCli, EXAMPLE_KEY } = await import("./support/cli.js");
+    const text = readFileSync(join(REPO, "scripts/docs/examples/bake-on-release.yml"), "utf8");
+    const wf = parse(text) as { jobs: { bake: { steps: { name?: string; run?: string }[] } } };
+    expect(readFileSync(join(REPO, "README.md"), "utf8")).toContain(text.trimEnd());
+    const bake = wf.jobs.bake.steps.find((s) => s.name === "Bake")?.run ?? "";
+    const argv = bake.replace(/>\s*result\.json\s*$/, "").trim().split(/\s+/);
+    expect(argv.slice(0, 2)).toEqual(["arv-image", "build"]);
+    // Run it for real up to packer validate, in a directory with the files it names.
+    const dir = mkdtempSync(join(tmpdir(), "arv-image-example-"));
+    try {
+      writeFileSync(join(dir, "dispatch.pub"), readFileSync(EXAMPLE_KEY, "utf8"));
+      writeFileSync(join(dir, "aws-secrets.sh"), "export AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nexport AWS_SECRET_ACCESS_KEY=example\n");
+      const r = await runCli([...argv.slice(1), "--dry-run", "--skip-preflight"], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, dryRun: true, cloud: "aws" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

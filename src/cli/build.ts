@@ -318,7 +318,7 @@ async function build(raw: Record<string, unknown>, io: Io, report: (r: Preflight
       cloud === "aws"
         ? `\nIf anything was left behind it is tagged arv-image-build-id=${buildId}; to check: arv-image gc --cloud aws --aws-region ${o.awsRegion}${o.awsProfile !== undefined ? ` --aws-profile ${o.awsProfile}` : ""} --dry-run --older-than 0m (without --dry-run to delete; after ${expires} gc finds it without --older-than).`
         : cloud === "azure"
-          ? `\nIf anything was left behind it is in a temporary resource group pkr-Resource-Group-* tagged arv-image-build-id=${buildId}.`
+          ? `\nIf anything was left behind it is in a temporary resource group pkr-Resource-Group-* tagged arv-image-build-id=${buildId}; to check: arv-image gc --cloud azure --azure-secrets-file FILE --dry-run --older-than 0m.`
           : "";
     throw new PackerError(`${why}\nlog: ${logPath}${gcHint}`, exit);
   }
