@@ -42,6 +42,7 @@
  * dryRun makes only the Describe calls and returns the same actions with done=false.
  */
 import { CallTimeout, type CheckContext, withTimeout } from "../preflight/types.js";
+import { ec2Client, loadEc2 } from "./aws.js";
 
 import { BUILD_ID_TAG, EXPIRES_TAG } from "./tags.js";
 export { BUILD_ID_TAG, EXPIRES_TAG };
@@ -158,8 +159,7 @@ export async function sweepAws(ctx: CheckContext, opts: SweepOptions): Promise<S
   if (typeof opts.olderThanMs !== "number" || Number.isNaN(opts.olderThanMs) || opts.olderThanMs < 0) {
     throw new RangeError(`olderThanMs must be a non-negative number of milliseconds, not ${String(opts.olderThanMs)}`);
   }
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-  const sdk: Ec2 = await import("@aws-sdk/client-ec2");
+  const sdk = await loadEc2();
   const now = opts.now ?? new Date();
   const waitMs = opts.waitMs ?? 300_000;
   const pollMs = opts.pollMs ?? 5_000;
@@ -167,25 +167,16 @@ export async function sweepAws(ctx: CheckContext, opts: SweepOptions): Promise<S
   const o = ctx.config.options;
   const region = o.awsRegion;
   const ms = ctx.timeoutMs;
-  const s = ctx.secrets;
   const endpoint = ctx.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === "true" ? undefined : ctx.env.AWS_ENDPOINT_URL_EC2 || ctx.env.AWS_ENDPOINT_URL || undefined;
   const clients = new Map<string, InstanceType<Ec2["EC2Client"]>>();
   const clientFor = (r: string) => {
     let c = clients.get(r);
-    if (!c) clients.set(r, (c = makeClient(r)));
+    if (!c) {
+      c = ec2Client(sdk, ctx, r, endpoint ? { endpoint } : {});
+      clients.set(r, c);
+    }
     return c;
   };
-  const makeClient = (r: string) => new sdk.EC2Client({
-    region: r,
-    ...(endpoint ? { endpoint } : {}),
-    ...(s.AWS_ACCESS_KEY_ID && s.AWS_SECRET_ACCESS_KEY
-      ? { credentials: { accessKeyId: s.AWS_ACCESS_KEY_ID, secretAccessKey: s.AWS_SECRET_ACCESS_KEY, ...(s.AWS_SESSION_TOKEN ? { sessionToken: s.AWS_SESSION_TOKEN } : {}) } }
-      : o.awsProfile !== undefined
-        ? { profile: o.awsProfile }
-        : {}),
-    maxAttempts: 2,
-    requestHandler: { requestTimeout: ms, connectionTimeout: ms, throwOnRequestTimeout: true },
-  });
   const send = <T>(what: string, command: object, r = region) => withTimeout(what, ms, (abortSignal) => clientFor(r).send(command as never, { abortSignal }) as Promise<T>);
   /** Where the AMI is built, then where Packer copied it (images and snapshots only). */
   const imageRegions = [...new Set([region, ...(o.awsAmiRegions ?? [])])];

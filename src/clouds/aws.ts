@@ -18,25 +18,40 @@ const ROOT_DEVICE = "/dev/xvda";
 type Ec2 = typeof import("@aws-sdk/client-ec2");
 type Image = import("@aws-sdk/client-ec2").Image;
 
-export async function awsChecks(ctx: CheckContext): Promise<CheckOutput> {
+/** The EC2 SDK, loaded on first use (only the AWS commands need it). */
+export async function loadEc2(): Promise<Ec2> {
   // The SDK warns on Node < 22 that future versions will need Node 22; arv-image pins a
   // version that runs on 20, so the notice would be noise on the user's terminal.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-  const sdk: Ec2 = await import("@aws-sdk/client-ec2");
+  return import("@aws-sdk/client-ec2");
+}
+
+/**
+ * An EC2 client for `region` with the build's credentials: the AWS secrets file's exports,
+ * else --aws-profile, else the SDK's default chain. Every request has the time limit.
+ */
+export function ec2Client(sdk: Ec2, ctx: CheckContext, region: string, extra: { endpoint?: string; maxAttempts?: number } = {}): import("@aws-sdk/client-ec2").EC2Client {
+  const s = ctx.secrets;
+  const ms = ctx.timeoutMs;
+  return new sdk.EC2Client({
+    region,
+    ...(extra.endpoint ? { endpoint: extra.endpoint } : {}),
+    ...(s.AWS_ACCESS_KEY_ID && s.AWS_SECRET_ACCESS_KEY
+      ? { credentials: { accessKeyId: s.AWS_ACCESS_KEY_ID, secretAccessKey: s.AWS_SECRET_ACCESS_KEY, ...(s.AWS_SESSION_TOKEN ? { sessionToken: s.AWS_SESSION_TOKEN } : {}) } }
+      : ctx.config.options.awsProfile !== undefined
+        ? { profile: ctx.config.options.awsProfile }
+        : {}),
+    maxAttempts: extra.maxAttempts ?? 2,
+    requestHandler: { requestTimeout: ms, connectionTimeout: ms, throwOnRequestTimeout: true },
+  });
+}
+
+export async function awsChecks(ctx: CheckContext): Promise<CheckOutput> {
+  const sdk = await loadEc2();
   const o = ctx.config.options;
   const region = o.awsRegion;
   const ms = ctx.timeoutMs;
-  const s = ctx.secrets;
-  const client = new sdk.EC2Client({
-    region,
-    ...(s.AWS_ACCESS_KEY_ID && s.AWS_SECRET_ACCESS_KEY
-      ? { credentials: { accessKeyId: s.AWS_ACCESS_KEY_ID, secretAccessKey: s.AWS_SECRET_ACCESS_KEY, ...(s.AWS_SESSION_TOKEN ? { sessionToken: s.AWS_SESSION_TOKEN } : {}) } }
-      : o.awsProfile !== undefined
-        ? { profile: o.awsProfile }
-        : {}),
-    maxAttempts: 2,
-    requestHandler: { requestTimeout: ms, connectionTimeout: ms, throwOnRequestTimeout: true },
-  });
+  const client = ec2Client(sdk, ctx, region);
   // One shape for every call: a time limit, and the output typed by the caller.
   const send = <T>(what: string, command: object) => withTimeout(what, ms, (abortSignal) => client.send(command as never, { abortSignal }) as Promise<T>);
   const where = `EC2 in ${region}${endpointNote(ctx.env)}`;
@@ -301,23 +316,12 @@ function credentialProblem(e: unknown, ctx: CheckContext, where: string): string
  * warnings (a failure here leaves a good image that gc would sweep after it expires).
  */
 export async function keepImages(ctx: CheckContext, images: readonly { region?: string; id: string }[]): Promise<string[]> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-  const sdk: Ec2 = await import("@aws-sdk/client-ec2");
+  const sdk = await loadEc2();
   const o = ctx.config.options;
-  const s = ctx.secrets;
   const warnings: string[] = [];
   for (const image of images) {
     const region = image.region ?? o.awsRegion;
-    const client = new sdk.EC2Client({
-      region,
-      ...(s.AWS_ACCESS_KEY_ID && s.AWS_SECRET_ACCESS_KEY
-        ? { credentials: { accessKeyId: s.AWS_ACCESS_KEY_ID, secretAccessKey: s.AWS_SECRET_ACCESS_KEY, ...(s.AWS_SESSION_TOKEN ? { sessionToken: s.AWS_SESSION_TOKEN } : {}) } }
-        : o.awsProfile !== undefined
-          ? { profile: o.awsProfile }
-          : {}),
-      maxAttempts: 3,
-      requestHandler: { requestTimeout: ctx.timeoutMs, connectionTimeout: ctx.timeoutMs, throwOnRequestTimeout: true },
-    });
+    const client = ec2Client(sdk, ctx, region, { maxAttempts: 3 });
     try {
       const send = <T>(what: string, command: object) => withTimeout(what, ctx.timeoutMs, (abortSignal) => client.send(command as never, { abortSignal }) as Promise<T>);
       const r = await send<{ Images?: Image[] }>("DescribeImages", new sdk.DescribeImagesCommand({ ImageIds: [image.id] }));
