@@ -9,7 +9,7 @@ import { optionsSchema, parseHostsEntry, type OptionKey, type Options } from "./
 import { parsePublicKeys, type PublicKey } from "./ssh-key.js";
 import { runSecretsFile } from "./secrets-file.js";
 import { MIRRORS, type UrlKey } from "../render/versions.js";
-import { crossCheck, readArvadosConfig, type ArvadosClusterFacts } from "./arvados-config.js";
+import type { ArvadosClusterFacts } from "./arvados-config.js";
 import { legacyVariables } from "./legacy.js";
 
 export type Source = "default" | "flag" | "inferred" | "detected" | "secrets file" | "cluster config";
@@ -121,8 +121,10 @@ export async function resolveConfig(input: ResolveInput): Promise<ResolveResult>
   // 4. The cluster's own config.yml, when given: it can supply the cluster id, the
   // dispatcher's key, the runtime engine and the login user.
   let cluster: ArvadosClusterFacts | undefined;
-  if (o.arvadosConfig !== undefined) {
-    const r = readArvadosConfig(o.arvadosConfig, o.arvadosClusterId);
+  // Loaded only when used: the YAML parser is not part of every start-up.
+  const arvadosConfig = o.arvadosConfig !== undefined ? await import("./arvados-config.js") : undefined;
+  if (o.arvadosConfig !== undefined && arvadosConfig !== undefined) {
+    const r = arvadosConfig.readArvadosConfig(o.arvadosConfig, o.arvadosClusterId);
     if (!r.ok) problems.push(...r.problems);
     else {
       cluster = r.cluster;
@@ -164,8 +166,8 @@ export async function resolveConfig(input: ResolveInput): Promise<ResolveResult>
     publicKeys = [{ type, blob, comment: `arvados-dispatch-cloud ${cluster.clusterId} (from ${o.arvadosConfig})`, line: `${k.line} arvados-dispatch-cloud ${cluster.clusterId}` }];
     sources.publicKeyFile = "cluster config";
   }
-  if (cluster !== undefined) {
-    const cc = crossCheck(cluster, {
+  if (cluster !== undefined && arvadosConfig !== undefined) {
+    const cc = arvadosConfig.crossCheck(cluster, {
       ...(o.publicKeyFile !== undefined ? { publicKeyLines: publicKeys.map((k) => k.line) } : {}),
       runtimeEngine: o.runtimeEngine,
       loginUser: o.loginUser,
