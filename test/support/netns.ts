@@ -4,13 +4,15 @@
  * neither the CLI nor an SDK default (IMDS at 169.254.169.254, a real endpoint) can reach
  * anything outside. Elsewhere the scenario runs on the host's loopback and says so.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REPO, run } from "./cli.js";
+import { REPO } from "./cli.js";
 
-const probe = spawnSync("unshare", ["--net", "--", "ip", "link", "set", "lo", "up"], { stdio: "ignore" });
+// Its own PID namespace too: when the scenario is killed (a hang), every process in it goes.
+const UNSHARE = ["--net", "--pid", "--fork", "--kill-child"];
+const probe = spawnSync("unshare", [...UNSHARE, "--", "ip", "link", "set", "lo", "up"], { stdio: "ignore" });
 /** True when scenarios run in their own network namespace. */
 export const NETNS = probe.status === 0;
 if (!NETNS) console.warn("netns.ts: `unshare --net` is not available here (needs root and iproute2); loopback scenarios run in the host's network namespace");
@@ -44,7 +46,27 @@ export interface ScenarioResult {
   azure: { requests: RequestEntry[] };
 }
 
-export async function scenario(s: Scenario): Promise<ScenarioResult> {
+/** Runs a command, killing it (SIGKILL) if it is still running after `ms`. */
+function runWithin(cmd: string, args: string[], env: NodeJS.ProcessEnv, ms: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      stderr += `\n(scenario killed after ${ms / 1000} s)`;
+      child.kill("SIGKILL");
+    }, ms);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export async function scenario(s: Scenario, timeoutMs = 100_000): Promise<ScenarioResult> {
   const dir = mkdtempSync(join(tmpdir(), "arv-image-scenario-"));
   try {
     const spec = join(dir, "spec.json");
@@ -52,8 +74,8 @@ export async function scenario(s: Scenario): Promise<ScenarioResult> {
     writeFileSync(spec, JSON.stringify({ ...s, env }));
     const runner = `${REPO}test/support/netns-run.mjs`;
     const r = NETNS
-      ? await run("unshare", ["--net", "--", process.execPath, runner, spec], { env: { ...process.env, ARV_IMAGE_TEST_NETNS: "1" } })
-      : await run(process.execPath, [runner, spec]);
+      ? await runWithin("unshare", [...UNSHARE, "--", process.execPath, runner, spec], { ...process.env, ARV_IMAGE_TEST_NETNS: "1" }, timeoutMs)
+      : await runWithin(process.execPath, [runner, spec], process.env, timeoutMs);
     if (r.code !== 0) throw new Error(`scenario runner failed (${r.code}): ${r.stderr}`);
     return JSON.parse(r.stdout) as ScenarioResult;
   } finally {
