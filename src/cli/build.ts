@@ -325,8 +325,8 @@ async function build(raw: Record<string, unknown>, io: Io, report: (r: Preflight
   if (cloud === "aws") {
     // The images are the product: take them out of what `arv-image gc` may sweep.
     const { keepImages } = await import("../clouds/aws.js");
-    const secrets: Record<string, string> = Object.assign({}, ...c.secretsFiles.map((f) => f.env));
-    const warnings = await keepImages({ config: c, secrets, env: process.env, timeoutMs: o.preflightTimeout * 1000, skipped: new Set() }, images);
+    const { cloudContext } = await import("../preflight/types.js");
+    const warnings = await keepImages(cloudContext(c), images);
     for (const w of warnings) io.stderr(`arv-image: warning: ${w}\n`);
   }
   const snippet = clusterConfigFragment({

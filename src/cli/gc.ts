@@ -5,6 +5,7 @@
  */
 import { EnvironmentError, PreflightError, UsageError } from "../errors.js";
 import type { Io } from "../main.js";
+import { cloudContext } from "../preflight/types.js";
 import { resolveOrFail } from "./resolve.js";
 
 export const GC_SCHEMA = "arv-image.gc/v1";
@@ -16,8 +17,7 @@ export async function runGc(raw: Record<string, unknown>, io: Io): Promise<void>
     throw new UsageError(`--cloud gcp: arv-image gc sweeps AWS accounts and Azure subscriptions; a googlecompute build's instance and disk carry the label arv-image-build-id (gcloud compute instances list --filter=labels.arv-image-build-id:*). Use --cloud aws or --cloud azure.`);
   }
   const o = c.options;
-  const secrets: Record<string, string> = Object.assign({}, ...c.secretsFiles.map((s) => s.env));
-  const ctx = { config: c, secrets, env: process.env, timeoutMs: o.preflightTimeout * 1000, skipped: new Set<never>() };
+  const ctx = cloudContext(c);
   const where = cloud === "aws" ? o.awsRegion : "the subscription";
   let result;
   try {

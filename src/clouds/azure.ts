@@ -13,13 +13,7 @@ import { Agent } from "node:https";
 import type { CheckName } from "../config/preflight-checks.js";
 import { CallTimeout, type CheckContext, type CheckOutput, type Finding, withTimeout } from "../preflight/types.js";
 
-/** Login and Resource Manager hosts of each Azure cloud (the names Packer's cloud_environment_name takes). */
-const CLOUDS = {
-  Public: { login: "https://login.microsoftonline.com", arm: "https://management.azure.com" },
-  USGovernment: { login: "https://login.microsoftonline.us", arm: "https://management.usgovcloudapi.net" },
-  China: { login: "https://login.chinacloudapi.cn", arm: "https://management.chinacloudapi.cn" },
-  Germany: { login: "https://login.microsoftonline.de", arm: "https://management.microsoftazure.de" },
-} as const;
+import { AZURE_CLOUDS as CLOUDS } from "./endpoints.js";
 
 export interface Principal {
   tenantId: string;

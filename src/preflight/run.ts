@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import type { Cloud } from "../config/flags.js";
 import { CHECK_NAMES, type CheckName } from "../config/preflight-checks.js";
 import type { ResolvedConfig } from "../config/resolve.js";
-import type { CheckContext, CheckOutput, Finding, Inferred } from "./types.js";
+import { cloudContext, type CheckContext, type CheckOutput, type Finding, type Inferred } from "./types.js";
 
 export interface PackerProbe {
   /** The Packer found and its version, or why none can be used. */
@@ -27,9 +27,8 @@ export async function runPreflight(
   config: ResolvedConfig & { cloud: Cloud },
   opts: PackerProbe & { env: NodeJS.ProcessEnv; skipped: readonly CheckName[]; timeoutMs: number },
 ): Promise<PreflightResult> {
-  const skipped = new Set(opts.skipped);
-  const secrets: Record<string, string> = Object.assign({}, ...config.secretsFiles.map((s) => s.env));
-  const ctx: CheckContext = { config, secrets, env: opts.env, timeoutMs: opts.timeoutMs, skipped };
+  const ctx: CheckContext = { ...cloudContext(config, { env: opts.env, skipped: opts.skipped }), timeoutMs: opts.timeoutMs };
+  const skipped = ctx.skipped;
   const findings: Finding[] = [];
   if (!skipped.has("local.packer")) {
     findings.push(

@@ -28,6 +28,17 @@ export interface CheckContext {
   skipped: ReadonlySet<CheckName>;
 }
 
+/** The context for cloud calls made for a resolved configuration: credentials from its secrets files. */
+export function cloudContext(config: ResolvedConfig, opts: { env?: NodeJS.ProcessEnv; skipped?: readonly CheckName[] } = {}): CheckContext {
+  return {
+    config,
+    secrets: Object.assign({}, ...config.secretsFiles.map((s) => s.env)) as Record<string, string>,
+    env: opts.env ?? process.env,
+    timeoutMs: config.options.preflightTimeout * 1000,
+    skipped: new Set(opts.skipped ?? []),
+  };
+}
+
 export interface CheckOutput {
   findings: Finding[];
   inferred: Inferred;

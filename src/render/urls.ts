@@ -5,6 +5,7 @@
  */
 import type { Cloud } from "../config/flags.js";
 import type { ResolvedConfig } from "../config/resolve.js";
+import { AZURE_CLOUDS } from "../clouds/endpoints.js";
 import { packerFeatures, scriptContext } from "./context.js";
 import { AUTOSCALER_COMMIT, CUDA_KEYRING_VERSION, GO_VERSION, SINGULARITY_VERSION } from "./versions.js";
 
@@ -15,12 +16,7 @@ export interface UrlUse {
   purpose: string;
 }
 
-const AZURE_HOSTS = {
-  Public: { login: "https://login.microsoftonline.com", arm: "https://management.azure.com" },
-  USGovernment: { login: "https://login.microsoftonline.us", arm: "https://management.usgovcloudapi.net" },
-  China: { login: "https://login.chinacloudapi.cn", arm: "https://management.chinacloudapi.cn" },
-  Germany: { login: "https://login.microsoftonline.de", arm: "https://management.microsoftazure.de" },
-} as const;
+
 
 export function buildUrls(c: ResolvedConfig, cloud: Cloud): UrlUse[] {
   const o = c.options;
@@ -31,7 +27,7 @@ export function buildUrls(c: ResolvedConfig, cloud: Cloud): UrlUse[] {
     out.push(here(`https://ec2.${o.awsRegion}.amazonaws.com`, "EC2 API: preflight, and Packer's instance, key pair, security group and AMI calls"));
     out.push(here(`https://sts.${o.awsRegion}.amazonaws.com`, "STS, only when the credentials are a role, SSO or web identity"));
   } else if (cloud === "azure") {
-    const h = AZURE_HOSTS[o.azureCloudEnvironment];
+    const h = AZURE_CLOUDS[o.azureCloudEnvironment];
     out.push(here(h.login, "Entra ID token for the service principal (preflight and Packer)"));
     out.push(here(h.arm, "Azure Resource Manager: preflight, and Packer's resource group, VM and image calls"));
   } else {
