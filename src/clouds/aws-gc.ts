@@ -83,7 +83,7 @@ export interface SweepOptions {
   pageSize?: number;
 }
 
-type Ec2 = typeof import("@aws-sdk/client-ec2");
+type Ec2 = typeof import("./ec2-sdk.js");
 type Tag = import("@aws-sdk/client-ec2").Tag;
 type Instance = import("@aws-sdk/client-ec2").Instance;
 type Volume = import("@aws-sdk/client-ec2").Volume;
