@@ -9,12 +9,13 @@ import { FLAGS } from "./config/flags.js";
 
 export interface Io {
   stdout: (s: string) => void;
-  stderr: (s: string) => void;
+  /** Text, or bytes already encoded (the live view of a build); `written` is called once it is written. */
+  stderr: (s: string | Uint8Array, written?: () => void) => void;
 }
 
 const processIo: Io = {
   stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
+  stderr: (s, written) => process.stderr.write(s, written && (() => written())),
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -22,8 +23,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   // cleaned up or, during a build, before Packer has: the output is lost, the work is not.
   for (const s of [process.stdout, process.stderr]) s.on("error", () => {});
   try {
-    const program = buildProgram(io);
-    await program.parseAsync(normalizeArgv(argv), { from: "user" });
+    const args = normalizeArgv(argv);
+    const program = buildProgram(io, args);
+    await program.parseAsync(args, { from: "user" });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -102,7 +102,13 @@ const COMMANDS: { name: CommandName; summary: string; run: (raw: Record<string, 
   },
 ];
 
-export function buildProgram(io: Io): Command {
+/**
+ * The command line parser. With `argv`, only the command it names gets its options (there
+ * are about a hundred flags per command, and building them all took several milliseconds
+ * of every start); without, or when `argv` names no known command, every command does.
+ */
+export function buildProgram(io: Io, argv?: readonly string[]): Command {
+  const named = argv === undefined ? undefined : commandNamed(argv);
   const program = new Command("arv-image")
     .description("Bake Arvados cloud compute-node images with Packer.\nTakes every flag of Arvados' build.sh; see https://doc.arvados.org for the dispatcher setup.")
     .version(packageVersion(), "--version", "Print arv-image's version.")
@@ -113,10 +119,17 @@ export function buildProgram(io: Io): Command {
     .allowExcessArguments(false);
   for (const c of COMMANDS) {
     const cmd = program.command(c.name).description(c.summary).allowExcessArguments(false);
-    for (const f of flagsFor(c.name)) for (const opt of optionsFor(f)) cmd.addOption(opt);
+    if (named === undefined || named === c.name) for (const f of flagsFor(c.name)) for (const opt of optionsFor(f)) cmd.addOption(opt);
     cmd.action(async (raw: Record<string, unknown>) => c.run(raw, io));
   }
   return program;
+}
+
+/** The command `argv` runs or asks help for (`help NAME`), if it is one of ours. */
+function commandNamed(argv: readonly string[]): CommandName | undefined {
+  const words = argv.filter((a) => !a.startsWith("-"));
+  const name = words[0] === "help" ? words[1] : words[0];
+  return COMMANDS.find((c) => c.name === name)?.name;
 }
 
 function packageVersion(): string {
