@@ -66,13 +66,12 @@ export async function runProvision(raw: Record<string, unknown>, io: Io): Promis
     started,
     io,
     scrub,
-    secrets: secretsOf(c).length > 0,
     debug: false,
     onFirst: (s) => `\narv-image: ${s} received and passed to Packer once; waiting for it to stop the provisioning on ${target}. ${target} may be left half-provisioned: provision a fresh machine next time.\n`,
     onRepeat: (s) => `\narv-image: ${s} passed to Packer again; arv-image still waits for Packer to exit.\n`,
   });
   const elapsed = (Date.now() - started.getTime()) / 1000;
-  const base = { schema: PROVISION_SCHEMA, target, buildDirectory: dir, log: run.logPath, elapsedSeconds: Math.round(elapsed * 10) / 10, packerExitCode: run.code };
+  const base = { schema: PROVISION_SCHEMA, target, buildDirectory: dir, log: run.logPath, elapsedSeconds: Math.round(elapsed * 10) / 10, packerSeconds: Math.round(run.seconds * 1000) / 1000, packerExitCode: run.code };
   if (run.interrupted || run.code !== 0) {
     const why = run.interrupted
       ? `interrupted (${run.interrupted}); Packer exited with ${run.code}`

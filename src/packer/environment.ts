@@ -36,13 +36,19 @@ export function packerEnvironment(
   return { ...env, CHECKPOINT_DISABLE: "1", ...extra };
 }
 
+/** A scrubber: the text with every secret replaced, and each secret's UTF-8 bytes (to look for in raw output). */
+export type Scrubber = ((text: string) => string) & { readonly secretBytes: readonly Buffer[] };
+
 /** Replaces every secret value in a line of text before it is shown or logged. */
-export function makeScrubber(secretValues: readonly string[]): (text: string) => string {
+export function makeScrubber(secretValues: readonly string[]): Scrubber {
   const values = [...new Set(secretValues.filter((v) => v.length >= 4))].sort((a, b) => b.length - a.length);
-  if (values.length === 0) return (t) => t;
-  return (t) => {
-    let out = t;
-    for (const v of values) if (out.includes(v)) out = out.replaceAll(v, "<redacted>");
-    return out;
-  };
+  const scrub =
+    values.length === 0
+      ? (t: string) => t
+      : (t: string) => {
+          let out = t;
+          for (const v of values) if (out.includes(v)) out = out.replaceAll(v, "<redacted>");
+          return out;
+        };
+  return Object.assign(scrub, { secretBytes: values.map((v) => Buffer.from(v, "utf8")) });
 }

@@ -92,13 +92,14 @@ export class LineSplitter {
   /** The line being buffered has already been emitted in part. */
   #oversized = false;
 
-  readonly #onBlock: ((lines: string) => void) | undefined;
+  readonly #onBlock: ((lines: Buffer) => void) | undefined;
 
   /**
-   * `onBlock`, if given, receives runs of whole lines (never oversized) joined by "\n" in
-   * one string, instead of one onLine call each; onLine still gets the rest.
+   * `onBlock`, if given, receives runs of whole lines (never oversized) as the bytes between
+   * their first character and their last newline (excluded), undecoded, instead of one
+   * onLine call each; onLine still gets the rest. The bytes are a view of the pushed chunk.
    */
-  constructor(onLine: OnLine, maxLineBytes: number = DEFAULT_MAX_LINE_BYTES, onBlock?: (lines: string) => void) {
+  constructor(onLine: OnLine, maxLineBytes: number = DEFAULT_MAX_LINE_BYTES, onBlock?: (lines: Buffer) => void) {
     this.#onBlock = onBlock;
     // 4 bytes is the longest UTF-8 character; a smaller piece could not always hold one.
     if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 4) throw new RangeError(`maxLineBytes must be an integer >= 4, got ${maxLineBytes}`);
@@ -128,16 +129,16 @@ export class LineSplitter {
     }
     const last = buf.lastIndexOf(0x0a);
     if (last >= start && last - start <= this.#max) {
-      // The common case: whole lines, none of them oversized. Decode them in one go (a
-      // newline byte never sits inside a UTF-8 character) and split the text: one native
-      // call per chunk instead of one per line.
-      const text = buf.toString("utf8", start, last);
+      // The common case: whole lines, none of them oversized. Hand them on in one go, or
+      // decode them in one go (a newline byte never sits inside a UTF-8 character) and split
+      // the text: one native call per chunk instead of one per line.
       if (this.#onBlock) {
-        this.#onBlock(text);
+        this.#onBlock(buf.subarray(start, last));
         start = last + 1;
         if (start < buf.length) this.#append(Buffer.from(buf.subarray(start)));
         return;
       }
+      const text = buf.toString("utf8", start, last);
       let from = 0;
       for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", from)) {
         this.#onLine(text.slice(from, nl), true);

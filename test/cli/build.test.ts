@@ -162,6 +162,9 @@ describe("arv-image build (stand-in packer)", () => {
       { cloud: "aws", region: "eu-west-1", id: "ami-0fedcba9876543210" },
     ].map((i) => expect.objectContaining(i)));
     expect(existsSync(doc.log)).toBe(true);
+    // Packer's own share of the elapsed time, in seconds (the bench reads it).
+    expect(doc.packerSeconds).toBeGreaterThan(0);
+    expect(doc.packerSeconds).toBeLessThanOrEqual(doc.elapsedSeconds + 0.05);
   });
 
   it("Azure: the managed image name and its resource group in the snippet", async () => {

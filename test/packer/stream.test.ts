@@ -12,6 +12,7 @@ import { escapeField, parseLine } from "../../dist/packer/machine-readable.js";
 import { ArtifactCollector, ErrorCollector } from "../../dist/packer/results.js";
 import { makeScrubber } from "../../dist/packer/environment.js";
 import { PackerStream } from "../../dist/packer/stream.js";
+import { jsScanner, type PlainScanner, wasmScanner } from "../../dist/packer/scan.js";
 import { freeText } from "../support/arbitrary.js";
 
 function reference(lines: { text: string; err: boolean }[], scrub: (s: string) => string, color: boolean) {
@@ -43,9 +44,34 @@ const packerLine = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom("1700000000,amazon-ebs.compute,artifact,0,id,us-east-1:ami-0123456789abcdef0", "1700000000,amazon-ebs.compute,artifact,0,end", "1700000000,amazon-ebs.compute,error,Build failed%!(PACKER_COMMA) badly") },
   { weight: 1, arbitrary: text },
   { weight: 1, arbitrary: fc.constantFrom("", "1700000000,,ui,say,with a CR\r", "1700000000,,ui,message,    x: line\\nwith escapes\\r", "not,machine,readable", "1700000000,,ui,say,%!(PACKER_COMMA)") },
+  // Near misses of a plain progress line, each part varied on its own, and text that ends
+  // inside an escape: the byte scanner must take exactly the lines parseLine + humanize would.
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom("", "1", "1700000000", "123456789012345", "1234567890123456", "17x0", " 1"),
+        fc.constantFrom("", "amazon-ebs.compute", "a\rb", "a,b"),
+        fc.constantFrom("ui", "u", "uix", "UI"),
+        fc.constantFrom("say", "message", "sa", "says", "messag", "error", ""),
+        fc.constantFrom(",", "", ",,"),
+        fc.array(fc.constantFrom("x", " ", ",", "%", "%!(PACKER_COMMA)", "%!(PACKER_COMMA", "\\", "\\n", "\\r", "\\\\n", "\r", "é", "😀"), { maxLength: 6 }),
+      )
+      .map(([ts, t, ui, kind, sep, text]) => `${ts},${t},${ui},${kind}${sep}${text.join("")}`),
+  },
 );
 
-describe("PackerStream", () => {
+const wasm = wasmScanner();
+const scanners: [string, PlainScanner | undefined][] = [
+  ["JavaScript", jsScanner],
+  ["WebAssembly", wasm],
+];
+
+describe.each(scanners)("PackerStream, %s scanner", (_name, scanner) => {
+  it("the scanner is there (WebAssembly with SIMD is in every Node arv-image supports)", () => {
+    expect(scanner).toBeDefined();
+  });
+
   it("gives the same log, view, images and errors as line-by-line processing, however the output is chunked", () => {
     fc.assert(
       fc.property(
@@ -55,16 +81,16 @@ describe("PackerStream", () => {
         fc.boolean(),
         (lines, cuts, secret, color) => {
           const scrub = secret === undefined ? undefined : makeScrubber([secret]);
-          const s = new PackerStream({ scrub, color });
+          const s = new PackerStream({ scrub, color, ...(scanner ? { scanner } : {}) });
           // Each stream gets whole lines in order (as Packer writes them), cut anywhere.
           const out = Buffer.from(lines.filter((l) => !l.err).map((l) => l.text + "\n").join(""));
           const err = Buffer.from(lines.filter((l) => l.err).map((l) => l.text + "\n").join(""));
           let log = Buffer.alloc(0);
-          let view = "";
+          let view = Buffer.alloc(0);
           const take = () => {
             const t = s.take();
-            log = Buffer.concat([log, t.log]);
-            view += t.view;
+            log = Buffer.concat([log, ...t.log]);
+            view = Buffer.concat([view, t.view]);
           };
           let i = 0;
           for (let pos = 0; pos < out.length; i++) {
@@ -78,24 +104,72 @@ describe("PackerStream", () => {
           take();
           const ref = reference([...lines.filter((l) => !l.err), ...lines.filter((l) => l.err)], scrub ?? ((x) => x), color);
           expect(log.toString("utf8")).toBe(ref.log);
-          expect(view).toBe(ref.view);
+          expect(view.toString("utf8")).toBe(ref.view);
           expect(s.artifacts.images()).toEqual(ref.images);
           expect(s.errors.errors()).toEqual(ref.errors);
           expect(s.errors.buildErrors()).toEqual(ref.buildErrors);
         },
       ),
-      { numRuns: 400 },
+      { numRuns: 1000 },
     );
   });
 
   it("logs Packer's bytes unchanged when there is no secret to scrub, even bytes that are not UTF-8", () => {
-    const s = new PackerStream({ scrub: undefined, color: false });
+    const s = new PackerStream({ scrub: undefined, color: false, ...(scanner ? { scanner } : {}) });
     const bytes = Buffer.concat([Buffer.from("1700000000,,ui,message,    x: "), Buffer.from([0xff, 0xfe]), Buffer.from("\n1700000000,,ui,say,==> done\npartial")]);
     s.stdout(bytes.subarray(0, 7));
     s.stdout(bytes.subarray(7));
     s.end();
     const { log, view } = s.take();
-    expect(log.equals(Buffer.concat([bytes, Buffer.from("\n")]))).toBe(true);
-    expect(view).toBe("    x: \ufffd\ufffd\n==> done\npartial\n");
+    expect(Buffer.concat(log).equals(Buffer.concat([bytes, Buffer.from("\n")]))).toBe(true);
+    expect(view.toString("utf8")).toBe("    x: \ufffd\ufffd\n==> done\npartial\n");
+  });
+  it("keeps order and bytes across megabytes of view in chunks of any size (new view buffers, big blocks)", () => {
+    // 3 MiB of output: plain lines with escapes and multi-byte text, and now and then a line
+    // that is not plain, fed in chunks from a few bytes up to 1.5 MiB at once.
+    const lines: string[] = [];
+    for (let i = 0, length = 0; length < 3 << 20; i++, length += (lines.at(-1) as string).length + 1) {
+      if (i % 997 === 0) lines.push(`1700000000,amazon-ebs.compute,artifact,0,id,us-east-1:ami-${i}`);
+      else if (i % 991 === 0) lines.push(`1700000000,,ui,error,   e: failed%!(PACKER_COMMA) ${i}`);
+      else lines.push(`1700000000,,ui,${i % 3 ? "message" : "say"},    x: ${"é😀".repeat(i % 5)}line ${i}%!(PACKER_COMMA) a\\nb ${"y".repeat(i % 200)}`);
+    }
+    const bytes = Buffer.from(lines.map((l) => l + "\n").join(""));
+    const ref = reference(lines.map((text) => ({ text, err: false })), (x) => x, false);
+    const s = new PackerStream({ color: false, ...(scanner ? { scanner } : {}) });
+    // Views are copied when taken; every other one is released (its memory may be reused),
+    // the others are kept and must never change.
+    const copies: Buffer[] = [];
+    const kept: { view: Buffer; copy: Buffer }[] = [];
+    const take = (k: number) => {
+      const { view, release } = s.take();
+      const copy = Buffer.from(view);
+      copies.push(copy);
+      if (k % 2 === 0) release();
+      else kept.push({ view, copy });
+    };
+    const sizes = [7, 65536, 1 << 20, 1536 * 1024, 333, 4096, 250_000];
+    let k = 0;
+    for (let pos = 0; pos < bytes.length; k++) {
+      const n = sizes[k % sizes.length] as number;
+      s.stdout(bytes.subarray(pos, pos + n));
+      pos += n;
+      take(k);
+    }
+    s.end();
+    take(k);
+    expect(Buffer.concat(copies).toString("utf8")).toBe(ref.view);
+    for (const { view, copy } of kept) expect(view.equals(copy)).toBe(true);
+    expect(s.artifacts.images()).toEqual(ref.images);
+  });
+  it("never looks past a block's last byte (a backslash ending the block stays a backslash)", () => {
+    // The second block ends where the first had "n" after its backslash; a scanner reading
+    // past the end (the WebAssembly one keeps the last block in memory) would see "\\n".
+    const s = new PackerStream({ color: false, ...(scanner ? { scanner } : {}) });
+    s.stdout(Buffer.from("1,,ui,say,a\\n\n"));
+    s.stdout(Buffer.from("1,,ui,say,a\\\n"));
+    s.stdout(Buffer.from("1,,ui,message,%!(PACKER_COMMA)\n"));
+    s.stdout(Buffer.from("1,,ui,message,%!(PACKER_COMMA\n"));
+    s.end();
+    expect(s.take().view.toString("utf8")).toBe("a\n\na\\\n,\n%!(PACKER_COMMA\n");
   });
 });
