@@ -362,6 +362,9 @@ interface PackerRun {
   onRepeat: (signal: NodeJS.Signals) => string;
 }
 
+/** Unwritten live view beyond which lines are left out of it (see flushBuffers). */
+const VIEW_BACKLOG_BYTES = 8 * 1024 * 1024;
+
 /**
  * Runs `packer build` in the build directory: the live view on stderr, every line in the
  * log file, back-pressure, and the interrupt protocol (forward, keep streaming, wait).
@@ -390,6 +393,10 @@ export async function runPackerBuild(r: PackerRun): Promise<{ code: number; inte
   // tenth of the streaming time in `npm run bench`.
   let pending = 0;
   let timer: NodeJS.Timeout | undefined;
+  // Bytes of view given to stderr and not written yet (a pipe's writes queue in memory), and
+  // lines left out while there were too many.
+  let viewBacklog = 0;
+  let notShown = 0;
   const flushBuffers = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
@@ -401,7 +408,25 @@ export async function runPackerBuild(r: PackerRun): Promise<{ code: number; inte
       for (const part of logParts) log.write(part);
       log.uncork();
     }
-    if (view.length > 0) io.stderr(view, release);
+    if (view.length === 0) return;
+    // A terminal (or pipe) that falls behind must neither block Packer (its cleanup could
+    // stall behind `| less`) nor fill memory: past a backlog of unwritten view, lines are
+    // left out of the view (the log has them all) and a notice says how many.
+    if (viewBacklog + view.length > VIEW_BACKLOG_BYTES) {
+      release();
+      for (let nl = view.indexOf(0x0a); nl !== -1; nl = view.indexOf(0x0a, nl + 1)) notShown++;
+      return;
+    }
+    if (notShown > 0) sayNotShown();
+    viewBacklog += view.length;
+    io.stderr(view, () => {
+      viewBacklog -= view.length;
+      release();
+    });
+  };
+  const sayNotShown = () => {
+    io.stderr(`arv-image: ${notShown} ${notShown === 1 ? "line" : "lines"} of Packer's output left out here: the terminal fell behind (the log has every line: ${logPath})\n`);
+    notShown = 0;
   };
   const received = (bytes: number) => {
     pending += bytes;
@@ -456,6 +481,7 @@ export async function runPackerBuild(r: PackerRun): Promise<{ code: number; inte
   }
   stream.end();
   flushBuffers();
+  if (notShown > 0) sayNotShown();
   await new Promise<void>((r) => (logFailed ? r() : log.end(r)));
   return { code, interrupted: sig.first(), stream, logPath, seconds: (performance.now() - startedPacker) / 1000 };
 }

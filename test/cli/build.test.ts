@@ -322,6 +322,47 @@ describe("legacy pass-through (stand-in packer)", () => {
   });
 });
 
+describe("a terminal that falls behind (stand-in packer)", () => {
+  it("never holds Packer up: the build finishes while stderr is unread, and says how many lines it left out", async () => {
+    // 200,000 progress lines (~13 MB of live view) into a stderr pipe nobody reads until
+    // the build is over: a pipe's writes queue in arv-image's memory, so past its backlog
+    // limit lines are left out of the view (never out of the log).
+    const lines: string[] = [];
+    for (let i = 0; i < 200_000; i++) lines.push(`${T},,ui,message,    amazon-ebs.compute: line ${i} of the provisioning output`);
+    const dir = standIn({ REPLAY: recording("long.log", [...lines, ...AWS_OK]) });
+    const out = join(mkdtempSync(join(tmp, "slow-")), "b");
+    const child = spawn(process.execPath, [BIN, "build", ...awsArgs(), "--json", "--out", out], {
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}` },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stderr.pause();
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    const done = () => {
+      try {
+        return JSON.parse(stdout) as { ok: boolean; log: string };
+      } catch {
+        return undefined;
+      }
+    };
+    for (let i = 0; i < 600 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
+    // The result is out while stderr has not been read at all.
+    expect(done()?.ok).toBe(true);
+    const stderrChunks: Buffer[] = [];
+    child.stderr.on("data", (d: Buffer) => stderrChunks.push(d));
+    child.stderr.resume();
+    const code = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+    expect(code).toBe(0);
+    const stderr = Buffer.concat(stderrChunks).toString("utf8");
+    const notice = /arv-image: (\d+) lines of Packer's output left out here: the terminal fell behind \(the log has every line: (.+)\)/.exec(stderr);
+    expect(notice, stderr.slice(-2000)).not.toBeNull();
+    const shown = stderr.split("\n").filter((l) => l.includes("of the provisioning output")).length;
+    expect(shown + Number(notice?.[1])).toBe(200_000);
+    expect(notice?.[2]).toBe(done()?.log);
+    expect(readFileSync(done()?.log as string, "utf8").split("\n").filter((l) => l.includes("of the provisioning output"))).toHaveLength(200_000);
+  });
+});
+
 describe("interrupts (stand-in packer)", () => {
   async function interrupted(signals: NodeJS.Signals[]): Promise<{ code: number | null; stderr: string; dir: string; cleanedBeforeExit: boolean }> {
     const dir = standIn({ INTERRUPT: "1", CLEANUP_SECONDS: "2" });
