@@ -4,9 +4,17 @@ export default defineConfig({
   test: {
     root: new URL("..", import.meta.url).pathname,
     include: ["test/**/*.test.ts"],
-    testTimeout: 120_000,
+    // Limits guard against hangs only: a loaded two-core machine runs some files 5x slower.
+    testTimeout: 300_000,
     hookTimeout: 300_000,
     // Two cores: the CLI and packer tests spawn processes; more workers only thrash.
     maxWorkers: 2,
+    expect: {
+      // A test that asserts nothing fails.
+      requireAssertions: true,
+      // expect.poll waits for an event, not for a duration: its limit only guards a hang,
+      // so it is far beyond what a loaded two-core machine needs.
+      poll: { timeout: 60_000 },
+    },
   },
 });

@@ -382,22 +382,35 @@ describe("a terminal that falls behind (stand-in packer)", () => {
 
 describe("interrupts (stand-in packer)", () => {
   async function interrupted(signals: NodeJS.Signals[]): Promise<{ code: number | null; stderr: string; dir: string; cleanedBeforeExit: boolean }> {
-    const dir = standIn({ INTERRUPT: "1", CLEANUP_SECONDS: "2" });
+    // Each step waits for the event it follows, not for a duration: the stand-in's cleanup
+    // lasts until the test releases it, so a second signal always lands during the cleanup.
+    const dir = standIn({ INTERRUPT: "1", CLEANUP_UNTIL: "release" });
     const out = join(mkdtempSync(join(tmp, "int-")), "b");
     const child = spawn(process.execPath, [BIN, "build", ...awsArgs(), "--out", out], {
       env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}` },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";
+    let exited = false;
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.stdout.resume();
-    for (let i = 0; i < 200 && !existsSync(join(dir, "ready")); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(existsSync(join(dir, "ready"))).toBe(true);
-    for (const s of signals) {
+    const closed = new Promise<number | null>((r) => child.on("close", (c) => ((exited = true), r(c))));
+    const until = async (cond: () => boolean) => {
+      while (!cond() && !exited) await new Promise((r) => setTimeout(r, 25));
+      expect(cond(), stderr).toBe(true);
+    };
+    await until(() => existsSync(join(dir, "ready")));
+    const [first, ...more] = signals;
+    child.kill(first);
+    await until(() => existsSync(join(dir, "cleaning")));
+    let warnings = 0;
+    for (const s of more) {
       child.kill(s);
-      await new Promise((r) => setTimeout(r, 300));
+      warnings++;
+      await until(() => (stderr.match(/WARNING: /g) ?? []).length >= warnings);
     }
-    const code = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+    writeFileSync(join(dir, "release"), "");
+    const code = await closed;
     return { code, stderr, dir, cleanedBeforeExit: existsSync(join(dir, "cleanup-done")) };
   }
 

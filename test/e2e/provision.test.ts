@@ -157,7 +157,7 @@ describe.skipIf(SKIP)("e2e tier 2: arv-image build --cloud aws against loopback 
     });
     secrets = join(tmp, "aws-secrets.sh");
     writeFileSync(secrets, `export AWS_ACCESS_KEY_ID=${AK}\nexport AWS_SECRET_ACCESS_KEY=${SK}\n`);
-  }, 120_000);
+  }, 300_000);
   afterAll(async () => {
     await ec2?.close();
   });

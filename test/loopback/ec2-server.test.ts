@@ -262,10 +262,9 @@ describe("EC2 mock through @aws-sdk/client-ec2", () => {
     ec2.state.faults.DescribeVpcs = { delayMs: 1500 };
     // @smithy/node-http-handler 4.x only warns when requestTimeout passes, unless told to throw.
     const impatient = clientFor(ec2.url, { requestHandler: { requestTimeout: 150, throwOnRequestTimeout: true } });
-    const started = Date.now();
+    // The client's own time limit ends the call (the server would answer after 1.5 s).
     const err = await sdkError(impatient.send(new DescribeVpcsCommand({})));
     expect(err.name).toBe("TimeoutError");
-    expect(Date.now() - started).toBeLessThan(1000);
     impatient.destroy();
     delete ec2.state.faults.DescribeSubnets;
     delete ec2.state.faults.DescribeVpcs;
@@ -365,11 +364,9 @@ describe("EC2 mock on the wire", () => {
       () => "answered",
       () => "aborted",
     );
-    await new Promise((r) => setTimeout(r, 50));
-    expect(hanging.requests.map((r) => [r.action, r.status, r.fault])).toEqual([["DescribeKeyPairs", null, "hang"]]);
-    const started = Date.now();
+    await expect.poll(() => hanging.requests.map((r) => [r.action, r.status, r.fault])).toEqual([["DescribeKeyPairs", null, "hang"]]);
+    // close() resolving at all is the point (a kept-alive hanging socket would block it).
     await hanging.close();
-    expect(Date.now() - started).toBeLessThan(500);
     expect(await pending).toBe("aborted");
   });
 });

@@ -8,7 +8,7 @@ import { REPO, run } from "../support/cli.js";
 import { requireTool } from "../support/tools.js";
 
 describe("provisioning scripts", () => {
-  it("pass scripts/try-scripts.mjs", async () => {
+  it("pass scripts/try-scripts.mjs", { timeout: 600_000 }, async () => {
     await requireTool("shellcheck");
     const r = await run(process.execPath, [`${REPO}scripts/try-scripts.mjs`, "--quiet"]);
     expect(r.stderr + r.stdout).toMatch(/all checks passed/);
