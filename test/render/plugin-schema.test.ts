@@ -165,6 +165,26 @@ describe("plugin schema data", () => {
     expect(PACKER_PLUGINS[CLOUD_OF_PLUGIN[plugin]!].source).toBe(`github.com/hashicorp/${plugin}`);
   });
 
+  it("has one data file for each tag sources.json lists, and no other", () => {
+    const listed = Object.entries(SOURCES.plugins).flatMap(([p, { tags }]) => tags.map((t) => `${p}-${t.replace(/^v/, "")}.json`));
+    const files = readdirSync(SCHEMA_DIR).filter((f) => f !== "sources.json");
+    expect(files.sort()).toEqual(listed.sort());
+    for (const f of files) {
+      const s = JSON.parse(readFileSync(join(SCHEMA_DIR, f), "utf8")) as PluginSchema;
+      expect(`${s.plugin}-${s.version}.json`).toBe(f);
+      expect(SOURCES.plugins[s.plugin]?.tags).toContain(s.tag);
+    }
+  });
+
+  it("reads the floor of a required_plugins version constraint", () => {
+    expect(constraintFloor("~> 2.1")).toBe("2.1.0");
+    expect(constraintFloor("~> 1.1.4")).toBe("1.1.4");
+    expect(constraintFloor(">= 1.1.4, < 2.0.0")).toBe("1.1.4");
+    expect(constraintFloor("> 1.2.3")).toBe("1.2.4");
+    expect(constraintFloor("1.3.0")).toBe("1.3.0");
+    expect(() => constraintFloor("< 2.0.0")).toThrow(/no lower bound/);
+  });
+
   it("tells blocks from attributes as the plugins' hcl2spec files do", () => {
     const ebs = loadSchema("amazon", VERSIONS.amazon!.newest).builders["amazon-ebs"]!;
     expect(ebs.blocks.launch_block_device_mappings).toMatchObject({ nesting: "list", attributes: { volume_size: { type: "number" } } });

@@ -79,7 +79,7 @@ export function constraintFloor(constraint: string): string {
     const v = [m[2], m[3] ?? "0", m[4] ?? "0"].join(".");
     const [maj, min, pat] = v.split(".").map(Number) as [number, number, number];
     const lo = m[1] === ">" ? `${maj}.${min}.${pat + 1}` : v;
-    if (m[1] !== undefined || /^\d/.test(part)) if (!floor || compareVersions(lo, floor) > 0) floor = lo;
+    if (!floor || compareVersions(lo, floor) > 0) floor = lo;
   }
   if (!floor) throw new Error(`version constraint "${constraint}" has no lower bound`);
   return floor;
