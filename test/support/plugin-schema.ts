@@ -1,6 +1,6 @@
 /**
  * Holds the `source` blocks of a rendered build directory against the builders' HCL2
- * schemas read from the plugins' own source (test/fixtures/plugin-schemas, written by
+ * schemas, and its `provisioner` blocks against Packer core's, read from their own source (test/fixtures/plugin-schemas, written by
  * scripts/plugin-schemas.mjs): what `packer validate` with that plugin would say about
  * names, blocks, types and allowed values, without running Packer or the plugin.
  */
@@ -35,7 +35,11 @@ export interface PluginSchema {
   tag: string;
   version: string;
   commit: string;
-  builders: Record<string, BuilderSchema>;
+  /** Plugins: builders by their `source` type. */
+  builders?: Record<string, BuilderSchema>;
+  /** Packer core: provisioners by their `provisioner` type, and what core decodes in every one. */
+  provisioners?: Record<string, BuilderSchema>;
+  provisionerMeta?: BodySchema;
 }
 
 export const SCHEMA_DIR = join(REPO, "test/fixtures/plugin-schemas");
@@ -216,11 +220,11 @@ export interface Violation {
   /** The plugin release whose schema the render breaks, e.g. "azure 2.1.0". */
   plugin: string;
   version: string;
-  /** e.g. `source "amazon-ebs" "compute"` */
+  /** e.g. `source "amazon-ebs" "compute"`, `provisioner "shell" (#2 of its type in build #1)` */
   source: string;
   /** Dotted path of the attribute or block within the source block. */
   path: string;
-  kind: "unknown" | "block-as-attribute" | "attribute-as-block" | "repeated-block" | "deprecated" | "enum" | "type" | "unknown-builder";
+  kind: "unknown" | "block-as-attribute" | "attribute-as-block" | "repeated-block" | "deprecated" | "enum" | "type" | "unknown-component";
   /** The value an enum or type check saw, when there is one. */
   value?: unknown;
   file: string;
@@ -302,25 +306,55 @@ export async function checkRender(dir: string, schema: PluginSchema, label: stri
     const where = `${join(dir, file)}${template ? ` (from ${template})` : ""}, rendered for ${label}`;
     const json = await parseHcl(file, text);
     const items = outline(text);
+    const adder =
+      (blockName: string): Add =>
+      (v, what) =>
+        out.push({ ...v, plugin: schema.plugin, version: schema.version, source: blockName, file: join(dir, file), message: `${pv}: ${what} in ${blockName} at ${file}:${v.line} — ${where} [schema: ${origin}]` });
+
     for (const src of items.filter((x) => x.kind === "block" && x.name === "source")) {
       const [type = "", name = ""] = src.labels;
       const sourceName = `source "${type}" "${name}"`;
-      const add = (v: Omit<Violation, "plugin" | "version" | "source" | "file" | "message">, what: string) =>
-        out.push({ ...v, plugin: schema.plugin, version: schema.version, source: sourceName, file: join(dir, file), message: `${pv}: ${what} in ${sourceName} at ${file}:${v.line} — ${where} [schema: ${origin}]` });
+      const add = adder(sourceName);
       const plugin = BUILDER_PLUGIN[type];
       if (plugin !== schema.plugin) {
-        if (!plugin) add({ kind: "unknown-builder", path: type, line: src.line }, `builder type "${type}" is not one the schema data covers`);
+        if (!plugin) add({ kind: "unknown-component", path: type, line: src.line }, `builder type "${type}" is not one the schema data covers`);
         continue;
       }
-      const builder = schema.builders[type];
+      const builder = schema.builders?.[type];
       if (!builder) {
-        add({ kind: "unknown-builder", path: type, line: src.line }, `the ${schema.plugin} plugin has no builder "${type}"`);
+        add({ kind: "unknown-component", path: type, line: src.line }, `the ${schema.plugin} plugin has no builder "${type}"`);
         continue;
       }
       const defs = ((json.source as Record<string, Record<string, Record<string, unknown>[]>>)[type]?.[name] ?? []) as Record<string, unknown>[];
       if (defs.length !== 1) throw new Error(`${file}: ${sourceName} parsed ${defs.length} times`);
       walk(builder, builder, src.children, defs[0]!, "", vars, add);
     }
+
+    // Packer core: the provisioner blocks of each build block.
+    if (!schema.provisioners || !schema.provisionerMeta) continue;
+    const builds = items.filter((x) => x.kind === "block" && x.name === "build");
+    builds.forEach((build, b) => {
+      const buildJson = ((json.build ?? []) as Record<string, unknown>[])[b];
+      if (!buildJson) throw new Error(`${file}: build block #${b + 1} not parsed`);
+      const seen = new Map<string, number>();
+      for (const prov of build.children.filter((x) => x.kind === "block" && x.name === "provisioner")) {
+        const type = prov.labels[0] ?? "";
+        const n = seen.get(type) ?? 0;
+        seen.set(type, n + 1);
+        const provName = `provisioner "${type}" (#${n + 1} of its type in build #${b + 1})`;
+        const add = adder(provName);
+        const p = schema.provisioners![type];
+        if (!p) {
+          add({ kind: "unknown-component", path: type, line: prov.line }, `provisioner type "${type}" is not one the schema data covers`);
+          continue;
+        }
+        const provJson = ((buildJson.provisioner as Record<string, Record<string, unknown>[]> | undefined)?.[type] ?? [])[n];
+        if (!provJson) throw new Error(`${file}: ${provName} not parsed`);
+        // The attributes Packer core decodes itself in every provisioner block, then the provisioner's own.
+        const body: BodySchema = { spec: p.spec, attributes: { ...schema.provisionerMeta!.attributes, ...p.attributes }, blocks: p.blocks };
+        walk(p, body, prov.children, provJson, "", vars, add);
+      }
+    });
   }
   return out;
 }
