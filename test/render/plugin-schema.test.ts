@@ -41,7 +41,7 @@ const CASES = JSON.parse(readFileSync(join(REPO, "test/golden/cases.json"), "utf
  * an entry no longer matches anything, so a stale one cannot linger). Nothing else is
  * allowed through.
  */
-export const KNOWN_DEFECTS: readonly {
+const KNOWN_DEFECTS: readonly {
   item: number;
   plugin: string;
   /** The first plugin release the violation applies to (default: all). */
@@ -327,7 +327,7 @@ function fixedValues(f: FlagDef): string[][] | undefined {
 
 /** Every value of every render flag with a fixed set of values, on each cloud it applies to (--cloud itself is the base cases). */
 const SWEEP: { label: string; args: string[] }[] = renderFlags
-  .filter((f) => f.name !== "cloud" && f.name !== "debug")
+  .filter((f) => f.name !== "cloud")
   .flatMap((f) => {
     const values = fixedValues(f);
     if (!values) return [];
@@ -371,7 +371,7 @@ describe("a property-based sample of flag combinations", () => {
       )
       .map((picked) => Object.values(picked).flatMap((a) => a ?? []));
   const forCloud = (c: Cloud) =>
-    renderFlags.filter((f) => (f.cloud === undefined || f.cloud === c) && f.name !== "cloud" && f.name !== "debug");
+    renderFlags.filter((f) => (f.cloud === undefined || f.cloud === c) && f.name !== "cloud");
   // The autoscaler's flags only with the autoscaler, and provisioned IOPS and throughput
   // only on gp3, the one type that takes both: src/config/resolve.ts refuses the rest.
   const ebsFlags = forCloud("aws").filter((f) => f.group === "ebs" && f.name !== "aws-ebs-autoscale");
