@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { flagsFor } from "../config/flags.js";
 import type { OptionKey } from "../config/schema.js";
-import type { Io } from "../main.js";
+import type { Io } from "../io.js";
 import { resolveOrFail } from "./resolve.js";
 
 export const REDACTED = "<redacted>";

@@ -4,7 +4,7 @@
  * until the build has finished) and deletes it, saying what it did.
  */
 import { EnvironmentError, PreflightError, UsageError } from "../errors.js";
-import type { Io } from "../main.js";
+import type { Io } from "../io.js";
 import { cloudContext } from "../preflight/types.js";
 import { resolveOrFail } from "./resolve.js";
 

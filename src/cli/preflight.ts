@@ -1,6 +1,6 @@
 /** `arv-image preflight`: the checks `build` runs first, on their own, with a report. */
 import { EnvironmentError, PreflightError, UsageError } from "../errors.js";
-import type { Io } from "../main.js";
+import type { Io } from "../io.js";
 import { formatFindings, runPreflight } from "../preflight/run.js";
 import { findPacker, preflightFailure, preflightJson } from "./build.js";
 import { resolveOrFail } from "./resolve.js";

@@ -11,7 +11,7 @@ import { flagByKey } from "../config/flags.js";
 import { badValue } from "../config/resolve.js";
 import { looksLikePrivateKey } from "../config/ssh-key.js";
 import { UsageError } from "../errors.js";
-import type { Io } from "../main.js";
+import type { Io } from "../io.js";
 import { makeScrubber, packerEnvironment } from "../packer/environment.js";
 import { renderBuildDir } from "../render/build-dir.js";
 import { writeBuildDir } from "../render/write.js";

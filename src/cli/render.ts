@@ -1,5 +1,5 @@
 import { UsageError } from "../errors.js";
-import type { Io } from "../main.js";
+import type { Io } from "../io.js";
 import { renderBuildDir } from "../render/build-dir.js";
 import { checkOutDir, writeBuildDir } from "../render/write.js";
 import { resolveOrFail } from "./resolve.js";

@@ -1,7 +1,7 @@
 /** Shared by the image commands: flags → resolved configuration, or a UsageError. */
 import { resolveConfig, type ResolvedConfig } from "../config/resolve.js";
 import { UsageError } from "../errors.js";
-import type { Io } from "../main.js";
+import type { Io } from "../io.js";
 import { detectPackerVersion } from "../packer/version.js";
 
 /** `packerVersion`: the version of the Packer that will run (build, validate); else `packer version` on the PATH. */

@@ -1,6 +1,6 @@
 /** `arv-image urls`: every address a build with these flags contacts, for firewall allow-lists. */
 import { UsageError } from "../errors.js";
-import type { Io } from "../main.js";
+import type { Io } from "../io.js";
 import { buildUrls } from "../render/urls.js";
 import { resolveOrFail } from "./resolve.js";
 
