@@ -325,7 +325,7 @@ async function build(raw: Record<string, unknown>, io: Io, report: (r: Preflight
   if (cloud === "aws") {
     // The images are the product: take them out of what `arv-image gc` may sweep.
     const { keepImages } = await import("../clouds/aws.js");
-    const { cloudContext } = await import("../preflight/types.js");
+    const { cloudContext } = await import("../clouds/context.js");
     const warnings = await keepImages(cloudContext(c), images);
     for (const w of warnings) io.stderr(`arv-image: warning: ${w}\n`);
   }

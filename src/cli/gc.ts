@@ -5,7 +5,7 @@
  */
 import { EnvironmentError, PreflightError, UsageError } from "../errors.js";
 import type { Io } from "../io.js";
-import { cloudContext } from "../preflight/types.js";
+import { cloudContext } from "../clouds/context.js";
 import { resolveOrFail } from "./resolve.js";
 
 export const GC_SCHEMA = "arv-image.gc/v1";

@@ -41,7 +41,8 @@
  * `pollMs` for at most `waitMs`. Each failure is recorded on its action; none is thrown.
  * dryRun makes only the Describe calls and returns the same actions with done=false.
  */
-import { CallTimeout, type CheckContext, withTimeout } from "../preflight/types.js";
+import type { CloudContext } from "./context.js";
+import { CallTimeout, withTimeout } from "./timeout.js";
 import { ec2Client, loadEc2 } from "./aws.js";
 
 import { BUILD_ID_TAG, EXPIRES_TAG } from "./tags.js";
@@ -155,7 +156,7 @@ function chunks<T>(items: readonly T[], n: number): T[][] {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function sweepAws(ctx: CheckContext, opts: SweepOptions): Promise<SweepResult> {
+export async function sweepAws(ctx: CloudContext, opts: SweepOptions): Promise<SweepResult> {
   if (typeof opts.olderThanMs !== "number" || Number.isNaN(opts.olderThanMs) || opts.olderThanMs < 0) {
     throw new RangeError(`olderThanMs must be a non-negative number of milliseconds, not ${String(opts.olderThanMs)}`);
   }
