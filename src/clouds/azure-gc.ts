@@ -9,7 +9,7 @@
 import type { CloudContext } from "./context.js";
 import { withTimeout } from "./timeout.js";
 import { type AzureConnection, armCode, armMessage, connectAzure, describeAzureError, missingPrincipal } from "./azure.js";
-import { duration, parseExpiry, type SweepAction } from "./aws-gc.js";
+import { duration, parseExpiry, type SweepAction } from "./sweep-rule.js";
 import { BUILD_EXPIRY_HOURS, BUILD_ID_TAG, EXPIRES_TAG } from "./tags.js";
 const PACKER_GROUP = /^pkr-Resource-Group-/i;
 
