@@ -3,8 +3,8 @@
  * a quarter of a second with Packer 1.6.6 (longer than the rest of `render`), so its answer
  * is kept in the user's cache directory, keyed by the binary's resolved path, size, mtime,
  * inode and ctime. Another binary (a different path, or the same path replaced, upgraded or
- * touched) is asked again. A cache that cannot be read or written is ignored: then every
- * run asks Packer, as it always did.
+ * touched) is asked again, and so is a version manager's shim every time. A cache that
+ * cannot be read or written is ignored: then every run asks Packer, as it always did.
  */
 import { execFile } from "node:child_process";
 import { accessSync, constants, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -19,7 +19,9 @@ export function parsePackerVersion(output: string): string | undefined {
 /** `packer version` of the packer on PATH (or at `bin`), or undefined when there is none. */
 export async function detectPackerVersion(bin = "packer", env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   const found = locate(bin, env);
-  const id = found === undefined ? undefined : identify(found);
+  // A version manager's shim (asdf, mise: …/shims/packer) runs whichever Packer the current
+  // directory's settings name: the same file answers differently, so it is asked each time.
+  const id = found === undefined || found.split("/").includes("shims") ? undefined : identify(found);
   const file = cacheFile(env);
   if (id !== undefined && file !== undefined) {
     const hit = readCache(file).find((e) => sameBinary(e, id));

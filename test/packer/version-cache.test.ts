@@ -84,6 +84,16 @@ describe("Packer's version, detected once per binary", () => {
     expect(calls(dir) + calls(other)).toBe(3);
   });
 
+  it("asks a version manager's shim (…/shims/packer) every time: its answer depends on the directory", async () => {
+    const dir = join(mkdtempSync(join(tmp, "asdf-")), "shims");
+    mkdirSync(dir);
+    standIn("1.9.4", dir);
+    const cache = mkdtempSync(join(tmp, "cache-"));
+    await render(dir, cache);
+    await render(dir, cache);
+    expect(calls(dir)).toBe(2);
+  });
+
   it("works without a usable cache: an unwritable cache directory, or a damaged cache file", async () => {
     const dir = standIn("1.9.4");
     // A regular file where the cache directory would be: nothing can be created under it (not even by root).
