@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { flagsFor } from "../config/flags.js";
 import type { OptionKey } from "../config/schema.js";
-import type { Io } from "../main.js";
-import { resolveOrFail } from "./resolve.js";
+import type { Io } from "../io.js";
+import { resolveOrFail } from "../pipeline/resolve.js";
 
 export const REDACTED = "<redacted>";
 export const CONFIG_SCHEMA = "arv-image.config/v1";

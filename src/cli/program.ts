@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { PACKAGE_ROOT } from "../paths.js";
 import { Command, Option } from "commander";
 import { FLAGS, flagsFor, type CommandName, type FlagDef, type FlagGroup } from "../config/flags.js";
-import type { Io } from "../main.js";
+import type { Io } from "../io.js";
 
 const GROUP_TITLES: Record<FlagGroup, string> = {
   general: "Image options:",

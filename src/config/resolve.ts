@@ -11,6 +11,7 @@ import { runSecretsFile } from "./secrets-file.js";
 import { MIRRORS, type UrlKey } from "../render/versions.js";
 import type { ArvadosClusterFacts } from "./arvados-config.js";
 import { legacyVariables } from "./legacy.js";
+import { compareVersions } from "../compare-versions.js";
 
 export type Source = "default" | "flag" | "inferred" | "detected" | "secrets file" | "cluster config";
 
@@ -391,16 +392,6 @@ function ebsRules(o: Options, given: Set<string>, problems: string[]): void {
   if (o.ebsMaxLogicalSize < o.ebsMaxVolumeSize) {
     problems.push(badValue(flagByKey("ebsMaxLogicalSize"), o.ebsMaxLogicalSize, `smaller than --ebs-max-volume-size ${o.ebsMaxVolumeSize}`));
   }
-}
-
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(".").map(Number);
-  const pb = b.split(".").map(Number);
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
 
 function choosePacker(flag: string | undefined, detected: string | undefined, problems: string[]): ResolvedConfig["packer"] {

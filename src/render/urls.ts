@@ -5,7 +5,7 @@
  */
 import type { Cloud } from "../config/flags.js";
 import type { ResolvedConfig } from "../config/resolve.js";
-import { AZURE_CLOUDS } from "../clouds/endpoints.js";
+import { AZURE_CLOUDS } from "../data/azure-clouds.js";
 import { packerFeatures, scriptContext } from "./context.js";
 import { AUTOSCALER_COMMIT, CUDA_KEYRING_VERSION, GO_VERSION, SINGULARITY_VERSION } from "./versions.js";
 

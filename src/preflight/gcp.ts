@@ -4,7 +4,7 @@
  * product has no GCP SDK, and the key's shape is what fails builds in practice.)
  */
 import { readFileSync } from "node:fs";
-import type { CheckContext, CheckOutput, Finding } from "../preflight/types.js";
+import type { CheckContext, CheckOutput, Finding } from "./types.js";
 
 export async function gcpChecks(ctx: CheckContext): Promise<CheckOutput> {
   const findings: Finding[] = [];

@@ -1,0 +1,55 @@
+/** Shared by the commands: flags → resolved configuration (or a UsageError), and the Packer that will run it. */
+import type { Cloud } from "../config/flags.js";
+import { MIN_PACKER, resolveConfig, type ResolvedConfig } from "../config/resolve.js";
+import { EnvironmentError, UsageError } from "../errors.js";
+import type { Progress } from "../io.js";
+import { findPacker, type Packer } from "../packer/find.js";
+import { detectPackerVersion } from "../packer/version.js";
+import { packerFeatures } from "../render/context.js";
+
+/** `packerVersion`: the version of the Packer that will run (build, validate); else `packer version` on the PATH. */
+export async function resolveOrFail(raw: Record<string, unknown>, progress: Progress, packerVersion?: string, opts: { cloudOptional?: boolean; noImage?: boolean } = {}): Promise<ResolvedConfig> {
+  const detected = raw.packerVersion === undefined ? (packerVersion ?? (await detectPackerVersion())) : undefined;
+  const r = await resolveConfig({ raw, detectedPackerVersion: detected, cloudOptional: opts.cloudOptional, noImage: opts.noImage });
+  if (!r.ok) throw new UsageError(r.problems);
+  for (const w of r.config.warnings) progress.stderr(`arv-image: warning: ${w}\n`);
+  return r.config;
+}
+
+/** --packer, or packer on the PATH. */
+export const packerOf = (raw: Record<string, unknown>): Promise<Packer> => findPacker(raw.packer as string | undefined);
+
+/**
+ * The Packer to run and the configuration for it. A bad command line is reported as a
+ * usage error (exit 2) even when Packer is missing too: the flags are checked first.
+ */
+export async function packerAndConfig(raw: Record<string, unknown>, progress: Progress): Promise<{ packer: Packer; c: ResolvedConfig & { cloud: Cloud } }> {
+  let packer: Packer;
+  try {
+    packer = await packerOf(raw);
+  } catch (e) {
+    if (e instanceof EnvironmentError) await resolveOrFail(raw, { stderr: () => {} }, MIN_PACKER);
+    throw e;
+  }
+  return { packer, c: await resolveForPacker(raw, progress, packer) };
+}
+
+/** Resolve for the Packer that will run: a --packer-version that asks for what it cannot do is refused. */
+async function resolveForPacker(raw: Record<string, unknown>, progress: Progress, packer: Packer): Promise<ResolvedConfig & { cloud: Cloud }> {
+  const c = await resolveOrFail(raw, progress, packer.version);
+  if (raw.packerVersion !== undefined) {
+    const wanted = packerFeatures(c.packer.version);
+    const actual = packerFeatures(packer.version);
+    if (wanted.requiredPlugins !== actual.requiredPlugins) {
+      throw new UsageError(
+        `--packer-version ${c.packer.version}: the Packer that would run it is ${packer.version} (${packer.bin}), which ${actual.requiredPlugins ? "needs" : "cannot read"} required_plugins (versions.pkr.hcl, Packer >= 1.7). Drop --packer-version to render for the Packer found, e.g. arv-image build … without --packer-version.`,
+      );
+    }
+  }
+  return c as ResolvedConfig & { cloud: Cloud }; // cloud is undefined only with a legacy template, handled first
+}
+
+/** The secrets files' values: scrubbed from everything that leaves arv-image. */
+export function secretsOf(c: ResolvedConfig): string[] {
+  return c.secretsFiles.flatMap((s) => Object.values(s.env));
+}
