@@ -290,6 +290,8 @@ describe("Packer discovery and gating (stand-in packer)", () => {
     const r = await runCli(["build", ...awsArgs(), "--packer", join(dir, "packer"), "--dry-run", "--out", join(mkdtempSync(join(tmp, "g-")), "b")]);
     expect(r.code, r.stderr).toBe(0);
     expect(recorded(dir, "argv").map((a) => a.split("\0")[0])).toEqual(expect.arrayContaining(["version", "init", "validate"]));
+    // -upgrade, so an older installed plugin within the constraint is not kept silently.
+    expect(recorded(dir, "argv").find((a) => a.startsWith("init\0"))?.split("\0")).toEqual(["init", "-upgrade", ".", ""]);
   });
 });
 
