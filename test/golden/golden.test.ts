@@ -26,6 +26,7 @@ import { listFiles, packer, parseHcl, requireTool, shellcheck } from "../support
 import { CASES, GOLDEN, OLD_PACKER, PACKER_VERSIONS, caseDirs, goldenFiles, splitByVersion, writeCase, type Files } from "./tree.js";
 
 const UPDATE = process.env.ARV_IMAGE_GOLDEN === "update";
+const PRELUDE = "scripts/lib/prelude.sh";
 
 let tmp: string;
 beforeAll(async () => {
@@ -61,8 +62,11 @@ function render(name: string, version: string): Promise<Render> {
 }
 
 /**
- * shellcheck, once for each distinct script of all renders, in one invocation. Findings come
- * back keyed by `<case>@<version>`, each line naming the file relative to the build directory.
+ * shellcheck, once for each distinct script of all renders, in one invocation. A step script is
+ * checked together with the prelude it sources (`-x`, found beside it through `-P SCRIPTDIR`),
+ * so "distinct" means the same script text with the same prelude; the prelude and the static
+ * scripts are checked on their own. Findings come back keyed by `<case>@<version>`, each line
+ * naming the file relative to the build directory.
  */
 let shellchecked: Promise<Map<string, string[]>> | undefined;
 function shellcheckAll(): Promise<Map<string, string[]>> {
@@ -71,9 +75,13 @@ function shellcheckAll(): Promise<Map<string, string[]>> {
     for (const name of Object.keys(CASES)) {
       for (const version of PACKER_VERSIONS) {
         const { dir } = await render(name, version);
+        const prelude = readFileSync(join(dir, PRELUDE), "utf8");
         for (const rel of listFiles(dir).filter((f) => f.endsWith(".sh"))) {
           const text = readFileSync(join(dir, rel), "utf8");
-          const key = createHash("sha256").update(`${rel.split("/").pop() ?? ""}\0${text}`).digest("hex");
+          const sourcesPrelude = rel.startsWith("scripts/") && rel !== PRELUDE;
+          const key = createHash("sha256")
+            .update(`${rel.split("/").pop() ?? ""}\0${text}\0${sourcesPrelude ? prelude : ""}`)
+            .digest("hex");
           const o = owners.get(key);
           if (o) o.renders.push(`${name}@${version}`);
           else owners.set(key, { path: join(dir, rel), rel, renders: [`${name}@${version}`] });
@@ -131,12 +139,13 @@ describe.each(Object.keys(CASES))("golden %s", (name) => {
   });
 
   describe.each([...PACKER_VERSIONS])("for Packer %s", (version) => {
-    it("gives the var file mode 0600 and scripts mode 0755", async () => {
+    it("gives the var file mode 0600, scripts mode 0755 and the prelude (sourced, not run) 0644", async () => {
       const { dir } = await render(name, version);
       expect(statSync(join(dir, "arv-image.auto.pkrvars.hcl")).mode & 0o777).toBe(0o600);
-      const scripts = listFiles(dir).filter((f) => f.startsWith("scripts/"));
+      const scripts = listFiles(dir).filter((f) => f.startsWith("scripts/") && f !== PRELUDE);
       expect(scripts.length).toBeGreaterThan(5);
       for (const f of scripts) expect(statSync(join(dir, f)).mode & 0o777, f).toBe(0o755);
+      expect(statSync(join(dir, PRELUDE)).mode & 0o777).toBe(0o644);
     });
 
     it("passes packer fmt -check", async () => {
@@ -146,9 +155,14 @@ describe.each(Object.keys(CASES))("golden %s", (name) => {
       expect(r.code).toBe(0);
     });
 
-    it("passes shellcheck on every script (each distinct script checked once for all cases)", async () => {
+    it("passes shellcheck on every script, the prelude known (each distinct script checked once for all cases)", async () => {
       const { dir } = await render(name, version);
-      expect(listFiles(dir).filter((f) => f.endsWith(".sh")).length).toBeGreaterThan(5);
+      const scripts = listFiles(dir).filter((f) => f.endsWith(".sh"));
+      expect(scripts).toContain(PRELUDE);
+      // Every step script sources the prelude from the staging directory, where Packer puts it.
+      for (const f of scripts.filter((s) => s.startsWith("scripts/") && s !== PRELUDE)) {
+        expect(readFileSync(join(dir, f), "utf8"), f).toMatch(/^# shellcheck source=lib\/prelude\.sh\nsource "\$ARV_PRELUDE"$/m);
+      }
       expect((await shellcheckAll()).get(`${name}@${version}`) ?? []).toEqual([]);
     });
 

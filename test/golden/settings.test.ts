@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { packer, parseHcl } from "../support/tools.js";
+import { packer, packerEval, parseHcl } from "../support/tools.js";
 import { goldenFile, materialize } from "./tree.js";
 type Block = Record<string, unknown>;
 async function source(c: string, v: string, cloud: string, type: string): Promise<Block> {
@@ -82,8 +82,8 @@ describe("provisioner order (packer inspect)", () => {
     const r = await packer(["inspect", "."], dir).finally(() => rmSync(dir, { recursive: true, force: true }));
     expect(r.code).toBe(0);
     const provisioners = r.stdout.slice(r.stdout.indexOf("provisioners:")).split("\n").map((l) => l.trim()).filter((l) => /^(shell|file)$/.test(l));
-    // stage, upload, scripts, reboot, stage again and upload again (the reboot empties /tmp), scripts
-    expect(provisioners).toEqual(["shell", "file", "shell", "shell", "shell", "file", "shell"]);
+    // stage, upload files/ and the prelude, scripts, reboot, stage and upload again (the reboot empties /tmp), scripts
+    expect(provisioners).toEqual(["shell", "file", "file", "shell", "shell", "shell", "file", "file", "shell"]);
     const hcl = goldenFile("aws-gpu-ebs-network-dev", "1.6.6", "aws.pkr.hcl");
     expect(hcl.indexOf('"20-arvados.sh"]')).toBeLessThan(hcl.indexOf("expect_disconnect"));
     expect(hcl.indexOf("expect_disconnect")).toBeLessThan(hcl.indexOf('"30-nvidia.sh"'));
@@ -96,3 +96,22 @@ describe("provisioner order (packer inspect)", () => {
   });
 });
 
+describe("the prelude", () => {
+  it("is staged where every script sources it from, under the staging directory 99-hygiene removes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "arv-image-prelude-"));
+    try {
+      materialize("aws-workdir-no-pin", "1.6.6", dir);
+      // Real Packer evaluates where the staging directory is (--workdir /var/tmp/arv-build).
+      const staging = await packerEval<string>(dir, "local.staging");
+      expect(staging).toBe("/var/tmp/arv-build/arv-image");
+      const doc = (await parseHcl("aws.pkr.hcl", goldenFile("aws-workdir-no-pin", "1.6.6", "aws.pkr.hcl"))) as { build: { provisioner: Record<string, Block[]> }[] };
+      expect(doc.build[0]?.provisioner.file).toContainEqual({ source: "${path.root}/scripts/lib/prelude.sh", destination: "${local.staging}/lib/prelude.sh" });
+      const script = goldenFile("aws-workdir-no-pin", "1.6.6", "scripts/10-base.sh");
+      expect(script).toContain(`\nARV_PRELUDE='${staging}'/lib/prelude.sh\n`);
+      expect(goldenFile("aws-workdir-no-pin", "1.6.6", "scripts/lib/prelude.sh")).toContain(`\nreadonly STAGING='${staging}'\n`);
+      expect(goldenFile("aws-workdir-no-pin", "1.6.6", "scripts/99-hygiene.sh")).toMatch(/^  rm -rf -- "\$STAGING"$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
