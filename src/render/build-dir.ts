@@ -36,6 +36,8 @@ export interface RenderResult {
 }
 
 export const VAR_FILE = "arv-image.auto.pkrvars.hcl";
+/** The prelude every script sources; Packer stages it as <staging>/lib/prelude.sh (templates/partials/provisioners.hbs). */
+export const PRELUDE = "scripts/lib/prelude.sh";
 
 /** Static files under templates/files/ each feature needs. */
 const STATIC_FILES: { file: string; when: (on: ScriptContext["on"]) => boolean; mode: number }[] = [
@@ -62,6 +64,8 @@ export function renderBuildDir(c: ResolvedConfig, cloud: Target): RenderResult {
   add(`${main}.pkr.hcl`, renderTemplate(`packer/${main}.pkr.hcl.hbs`, hctx));
   add(VAR_FILE, varFile(c, cloud), 0o600);
 
+  // A library, not a step: the scripts source it from the staging directory (not executable).
+  add(PRELUDE, renderTemplate(`${PRELUDE}.hbs`, sctx));
   for (const script of [...plan.first, ...plan.second]) {
     add(`scripts/${script}`, renderTemplate(`scripts/${script}.hbs`, sctx), 0o755);
   }
