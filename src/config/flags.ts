@@ -5,7 +5,7 @@
  */
 
 import { CHECK_NAMES } from "./preflight-checks.js";
-import { MIRRORS } from "../render/versions.js";
+import { MIRRORS } from "../releases/versions.js";
 
 const MIRROR_NAMES = MIRRORS.map((m) => m.name).join(", ");
 

@@ -8,7 +8,7 @@ import { CLOUDS, FLAGS, type Cloud, type FlagDef, flagByKey } from "./flags.js";
 import { optionsSchema, parseHostsEntry, type OptionKey, type Options } from "./schema.js";
 import { parsePublicKeys, type PublicKey } from "./ssh-key.js";
 import { runSecretsFile } from "./secrets-file.js";
-import { MIRRORS, type UrlKey } from "../render/versions.js";
+import { MIRRORS, type UrlKey } from "../releases/versions.js";
 import type { ArvadosClusterFacts } from "./arvados-config.js";
 import { legacyVariables } from "./legacy.js";
 

@@ -8,7 +8,7 @@ import type { ResolvedConfig } from "../config/resolve.js";
 import { readStatic, renderTemplate } from "./engine.js";
 import { hcl } from "./escape.js";
 import { STAGED_FILES, type ScriptContext } from "./script-context.js";
-import { APT_PINS } from "./versions.js";
+import { APT_PINS } from "../releases/versions.js";
 import {
   hclContext,
   omittedFor,

@@ -13,7 +13,7 @@ import {
   PACKER_PLUGINS,
   SINGULARITY_VERSION,
   URLS as PUBLIC_URLS,
-} from "./versions.js";
+} from "../releases/versions.js";
 
 /** What the detected or chosen Packer can express. */
 export interface PackerFeatures {

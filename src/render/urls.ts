@@ -7,7 +7,7 @@ import type { Cloud } from "../config/flags.js";
 import type { ResolvedConfig } from "../config/resolve.js";
 import { AZURE_CLOUDS } from "../clouds/endpoints.js";
 import { packerFeatures, scriptContext } from "./context.js";
-import { AUTOSCALER_COMMIT, CUDA_KEYRING_VERSION, GO_VERSION, SINGULARITY_VERSION } from "./versions.js";
+import { AUTOSCALER_COMMIT, CUDA_KEYRING_VERSION, GO_VERSION, SINGULARITY_VERSION } from "../releases/versions.js";
 
 export interface UrlUse {
   url: string;
