@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PACKAGE_ROOT } from "../paths.js";
 import { Command, Option } from "commander";
-import { FLAGS, flagsFor, type CommandName, type FlagDef, type FlagGroup } from "../config/flags.js";
+import { FLAGS, flagsFor, shownDefault, type CommandName, type FlagDef, type FlagGroup } from "../config/flags.js";
 import type { Io } from "../main.js";
 
 const GROUP_TITLES: Record<FlagGroup, string> = {
@@ -19,7 +19,8 @@ const GROUP_TITLES: Record<FlagGroup, string> = {
 };
 
 export function optionsFor(f: FlagDef): Option[] {
-  const def = f.defaultText ? ` (default: ${f.defaultText})` : "";
+  const shown = shownDefault(f);
+  const def = shown !== undefined && shown !== "" ? ` (default: ${shown})` : "";
   const aliases = f.aliases?.length ? ` Also spelled ${f.aliases.map((a) => `--${a}`).join(", ")}.` : "";
   const help = `${f.help}${def}${aliases}`;
   const group = GROUP_TITLES[f.group];

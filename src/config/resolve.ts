@@ -5,7 +5,8 @@
 import { constants, accessSync, readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { CLOUDS, FLAGS, type Cloud, type FlagDef, flagByKey } from "./flags.js";
-import { optionsSchema, parseHostsEntry, type OptionKey, type Options } from "./schema.js";
+import { optionsSchema, type OptionKey, type Options } from "./schema.js";
+import { parseHostsEntry } from "./values.js";
 import { parsePublicKeys, type PublicKey } from "./ssh-key.js";
 import { runSecretsFile } from "./secrets-file.js";
 import { MIRRORS, type UrlKey } from "../releases/versions.js";
