@@ -50,7 +50,7 @@ export const IMAGE_COMMANDS = ["render", "config", "validate", "preflight", "bui
 export const ALL_COMMANDS = [...IMAGE_COMMANDS, "gc"] as const satisfies readonly CommandName[];
 
 /** One row of the table; `K` its config key, `T` its zod type, `D` its default. */
-export interface Flag<K extends string = string, T extends z.ZodType = z.ZodType, D = unknown> {
+export interface Flag<K extends string = string, T extends z.ZodType = z.ZodType, D = unknown, Cs extends readonly CommandName[] = readonly CommandName[]> {
   /** Long name without dashes, e.g. "aws-region". */
   readonly name: string;
   /** Config key: the camelCase of the name (what commander produces). */
@@ -63,8 +63,8 @@ export interface Flag<K extends string = string, T extends z.ZodType = z.ZodType
    * like a given value. Absent: the option is undefined unless given (or inferred).
    */
   readonly default?: D;
-  /** Commands that accept it. */
-  readonly commands: readonly CommandName[];
+  /** Commands that accept it: IMAGE_COMMANDS, ALL_COMMANDS, or a list of its own (a command's option). */
+  readonly commands: Cs;
   /** Placeholder shown in help, e.g. "<region>". */
   readonly arg?: string;
   /** Other spellings accepted on the command line, e.g. "ssh_user". */
@@ -85,8 +85,10 @@ export interface Flag<K extends string = string, T extends z.ZodType = z.ZodType
 /** Any row, its key and types forgotten. */
 export type FlagDef = Flag<string, z.ZodType, unknown>;
 
-/** A row, its default checked against its type's input (the `const` keeps the key literal). */
-function flag<const K extends string, T extends z.ZodType, D extends z.input<T> | undefined = undefined>(row: Flag<K, T, D>): Flag<K, T, D> {
+/** A row, its default checked against its type's input (`const` keeps the key and commands literal). */
+function flag<const K extends string, T extends z.ZodType, const Cs extends readonly CommandName[], D extends z.input<T> | undefined = undefined>(
+  row: Flag<K, T, D, Cs>,
+): Flag<K, T, D, Cs> {
   return row;
 }
 
@@ -495,12 +497,20 @@ export const FLAGS = [] = [
   }),
 ] as const;
 
+/** The rows with their literal types forgotten, for code that works on any row. */
+const ROWS: readonly FlagDef[] = FLAGS;
+
+type Row = (typeof FLAGS)[number];
+/** Keys of the options only some commands take (--out, --json, --dry-run, gc's, provision's…). */
+export type CommandOptionKey = Row extends infer R ? (R extends Row ? (R["commands"] extends typeof IMAGE_COMMANDS | typeof ALL_COMMANDS ? never : R["key"]) : never) : never;
+export const COMMAND_OPTION_KEYS: readonly CommandOptionKey[] = ROWS.filter((f) => f.commands !== IMAGE_COMMANDS && f.commands !== ALL_COMMANDS).map((f) => f.key as CommandOptionKey);
+
 export function flagsFor(command: CommandName): FlagDef[] {
-  return FLAGS.filter((f) => f.commands.includes(command));
+  return ROWS.filter((f) => f.commands.includes(command));
 }
 
 export function flagByKey(key: string): FlagDef {
-  const f = FLAGS.find((x) => x.key === key);
+  const f = ROWS.find((x) => x.key === key);
   if (!f) throw new Error(`no flag with key ${key}`);
   return f;
 }

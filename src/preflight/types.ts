@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from "../config/resolve.js";
+import type { ResolvedConfig } from "../config/resolved.js";
 import type { CheckName } from "../config/preflight-checks.js";
 
 export type Severity = "error" | "warning" | "info";

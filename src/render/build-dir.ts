@@ -4,7 +4,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import type { Cloud } from "../config/flags.js";
-import type { ResolvedConfig } from "../config/resolve.js";
+import type { ResolvedConfig } from "../config/resolved.js";
 import { readStatic, renderTemplate } from "./engine.js";
 import { hcl } from "./escape.js";
 import { STAGED_FILES, type ScriptContext } from "./script-context.js";

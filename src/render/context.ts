@@ -3,7 +3,8 @@
  * place; names, lists and feature decisions are made here.
  */
 import type { Cloud } from "../config/flags.js";
-import { compareVersions, type ResolvedConfig } from "../config/resolve.js";
+import { compareVersions } from "../config/resolve.js";
+import type { ResolvedConfig } from "../config/resolved.js";
 import type { HclValue } from "./escape.js";
 import type { ScriptContext } from "./script-context.js";
 import {

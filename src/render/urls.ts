@@ -4,7 +4,7 @@
  * on the builder VM (after --mirror).
  */
 import type { Cloud } from "../config/flags.js";
-import type { ResolvedConfig } from "../config/resolve.js";
+import type { ResolvedConfig } from "../config/resolved.js";
 import { AZURE_CLOUDS } from "../clouds/endpoints.js";
 import { packerFeatures, scriptContext } from "./context.js";
 import { AUTOSCALER_COMMIT, CUDA_KEYRING_VERSION, GO_VERSION, SINGULARITY_VERSION } from "../releases/versions.js";
