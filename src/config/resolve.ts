@@ -7,7 +7,7 @@ import { COMMAND_OPTION_KEYS, flagByKey, type CommandName } from "./flags.js";
 import { optionsSchema, type OptionKey } from "./schema.js";
 import type { PublicKey } from "./ssh-key.js";
 import { runSecretsFile } from "./secrets-file.js";
-import type { ArvadosClusterFacts } from "./arvados-config.js";
+import type { ArvadosClusterFacts } from "./arvados-facts.js";
 import { legacyVariables } from "./legacy.js";
 import { badValue, flagText, missing, quote } from "./messages.js";
 import { checkFile, checkOutDir, readHostsEntries, readPublicKeys } from "./files.js";

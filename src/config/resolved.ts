@@ -3,7 +3,7 @@
  * changes it after resolution; what is learned later (preflight's choices) makes a new
  * one (withInferred).
  */
-import type { ArvadosClusterFacts } from "./arvados-config.js";
+import type { ArvadosClusterFacts } from "./arvados-facts.js";
 import type { Cloud, CommandName, CommandOptionKey } from "./flags.js";
 import type { OptionKey, Options } from "./schema.js";
 import type { PublicKey } from "./ssh-key.js";
