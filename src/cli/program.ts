@@ -8,6 +8,8 @@ import { PACKAGE_ROOT } from "../paths.js";
 import { Command, Option } from "commander";
 import { FLAGS, flagsFor, shownDefault, type CommandName, type FlagDef, type FlagGroup } from "../config/flags.js";
 import type { Io } from "../main.js";
+import { helpLayout, terminalWidth } from "./help.js";
+import { UsageError } from "../errors.js";
 
 const GROUP_TITLES: Record<FlagGroup, string> = {
   general: "Image options:",
@@ -107,14 +109,16 @@ const COMMANDS: { name: CommandName; summary: string; run: (raw: Record<string, 
  * The command line parser. With `argv`, only the command it names gets its options (there
  * are about a hundred flags per command, and building them all took several milliseconds
  * of every start); without, or when `argv` names no known command, every command does.
+ * `helpWidth`: the width --help is wrapped to (default: the terminal's, else 80).
  */
-export function buildProgram(io: Io, argv?: readonly string[]): Command {
+export function buildProgram(io: Io, argv?: readonly string[], helpWidth: number = terminalWidth()): Command {
   const named = argv === undefined ? undefined : commandNamed(argv);
   const program = new Command("arv-image")
     .description("Bake Arvados cloud compute-node images with Packer.\nTakes every flag of Arvados' build.sh; see https://doc.arvados.org for the dispatcher setup.")
     .version(packageVersion(), "--version", "Print arv-image's version.")
     .helpOption("-h, --help", "Show help.")
     .exitOverride()
+    .configureHelp(helpLayout(helpWidth))
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} })
     .showSuggestionAfterError(true)
     .allowExcessArguments(false);
@@ -123,6 +127,17 @@ export function buildProgram(io: Io, argv?: readonly string[]): Command {
     if (named === undefined || named === c.name) for (const f of flagsFor(c.name)) for (const opt of optionsFor(f)) cmd.addOption(opt);
     cmd.action(async (raw: Record<string, unknown>) => c.run(raw, io));
   }
+  program
+    .command("completion")
+    .description("Print a completion script for bash, zsh or fish, made from the flag table. Load it with: source <(arv-image completion bash).")
+    .argument("<shell>", "bash, zsh or fish")
+    .allowExcessArguments(false)
+    .action(async (shell: string) => {
+      const { completionScript, SHELLS } = await import("./completion.js");
+      const known = SHELLS.find((s) => s === shell);
+      if (known === undefined) throw new UsageError(`completion ${JSON.stringify(shell)}: expected a shell, one of ${SHELLS.join(", ")}, e.g. arv-image completion bash.`);
+      io.stdout(completionScript(known, COMMANDS));
+    });
   return program;
 }
 

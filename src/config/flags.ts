@@ -67,6 +67,11 @@ export interface Flag<K extends string = string, T extends z.ZodType = z.ZodType
   readonly commands: Cs;
   /** Placeholder shown in help, e.g. "<region>". */
   readonly arg?: string;
+  /**
+   * What shell completion offers for the value; default: the `values` of an enum type, files
+   * for <path>/<file>, directories for <dir>, else nothing.
+   */
+  readonly completes?: "nothing";
   /** Other spellings accepted on the command line, e.g. "ssh_user". */
   readonly aliases?: readonly string[];
   /** The cloud this flag belongs to; giving it selects (or conflicts with) that cloud. */
@@ -139,7 +144,7 @@ export const FLAGS = [] = [
   }),
   flag({
     name: "workdir", key: "workdir", kind: "value", arg: "<path>", group: "general", origin: "build.sh",
-    type: remotePath, default: "/tmp", commands: IMAGE_COMMANDS,
+    type: remotePath, default: "/tmp", commands: IMAGE_COMMANDS, completes: "nothing", // a path on the builder VM
     help: "Directory on the builder VM where files are staged.",
     expect: "an absolute path made of [A-Za-z0-9._+@=:,/-], without '..'", example: "/var/tmp",
   }),
