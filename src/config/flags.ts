@@ -3,9 +3,11 @@
  * zod type and default (config/schema.ts builds the schema from them), the commands that
  * take it, its help and group. Commander's options and --help (cli/program.ts), the README
  * flag table (scripts/flag-table.mjs) and shell completion (cli/completion.ts) derive
- * from it too. This file is only rows: what a value may look like is in values.ts.
+ * from it too. This file is rows and lookups on them: a row's shape is in flag-types.ts, what a
+ * value may look like in values.ts.
  */
 import { z } from "zod";
+import { ALL_COMMANDS, CLOUDS, IMAGE_COMMANDS, type CommandName, type Flag, type FlagDef } from "./flag-types.js";
 import { CHECK_NAMES } from "./preflight-checks.js";
 import { MIRRORS } from "../releases/versions.js";
 import {
@@ -29,66 +31,7 @@ import {
 
 const MIRROR_NAMES = MIRRORS.map((m) => m.name).join(", ");
 
-export type Cloud = "aws" | "azure" | "gcp";
-export const CLOUDS = ["aws", "azure", "gcp"] as const satisfies readonly Cloud[];
-
-export type FlagKind =
-  /** takes one value */
-  | "value"
-  /** takes a value and may be repeated; collected into a list */
-  | "list"
-  /** no value; true when given */
-  | "switch"
-  /** no value; --name sets true, --no-name sets false */
-  | "negatable";
-
-export type FlagGroup = "general" | "aws" | "azure" | "gcp" | "ebs" | "output";
-
-export type CommandName = "render" | "config" | "validate" | "preflight" | "build" | "urls" | "provision" | "gc";
-/** Commands that take the full set of image flags. */
-export const IMAGE_COMMANDS = ["render", "config", "validate", "preflight", "build", "urls", "provision"] as const satisfies readonly CommandName[];
-export const ALL_COMMANDS = [...IMAGE_COMMANDS, "gc"] as const satisfies readonly CommandName[];
-
-/** One row of the table; `K` its config key, `T` its zod type, `D` its default. */
-export interface Flag<K extends string = string, T extends z.ZodType = z.ZodType, D = unknown, Cs extends readonly CommandName[] = readonly CommandName[]> {
-  /** Long name without dashes, e.g. "aws-region". */
-  readonly name: string;
-  /** Config key: the camelCase of the name (what commander produces). */
-  readonly key: K;
-  readonly kind: FlagKind;
-  /** What the value means: format and type (a string, list of strings or boolean in; typed value out). */
-  readonly type: T;
-  /**
-   * The default, written as on the command line ("20", "true", "2h") and parsed by `type`
-   * like a given value. Absent: the option is undefined unless given (or inferred).
-   */
-  readonly default?: D;
-  /** Commands that accept it: IMAGE_COMMANDS, ALL_COMMANDS, or a list of its own (a command's option). */
-  readonly commands: Cs;
-  /** Placeholder shown in help, e.g. "<region>". */
-  readonly arg?: string;
-  /**
-   * What shell completion offers for the value; default: the `values` of an enum type, files
-   * for <path>/<file>, directories for <dir>, else nothing.
-   */
-  readonly completes?: "nothing";
-  /** Other spellings accepted on the command line, e.g. "ssh_user". */
-  readonly aliases?: readonly string[];
-  /** The cloud this flag belongs to; giving it selects (or conflicts with) that cloud. */
-  readonly cloud?: Cloud;
-  readonly group: FlagGroup;
-  /** The default as help shows it, when `default` alone does not say it (or there is none to parse). */
-  readonly defaultText?: string;
-  readonly help: string;
-  /** What a valid value looks like, and an example, for usage errors. */
-  readonly expect?: string;
-  readonly example?: string;
-  /** Where the flag comes from: build.sh's surface, or arv-image's additions. */
-  readonly origin: "build.sh" | "arv-image";
-}
-
-/** Any row, its key and types forgotten. */
-export type FlagDef = Flag<string, z.ZodType, unknown>;
+export { ALL_COMMANDS, CLOUDS, IMAGE_COMMANDS, type Cloud, type CommandName, type Flag, type FlagDef, type FlagGroup, type FlagKind } from "./flag-types.js";
 
 /** A row, its default checked against its type's input (`const` keeps the key and commands literal). */
 function flag<const K extends string, T extends z.ZodType, const Cs extends readonly CommandName[], D extends z.input<T> | undefined = undefined>(
