@@ -10,7 +10,8 @@ import { runSecretsFile } from "./secrets-file.js";
 import type { ArvadosClusterFacts } from "./arvados-facts.js";
 import { legacyVariables } from "./legacy.js";
 import { badValue, flagText, missing, quote } from "./messages.js";
-import { checkFile, checkOutDir, readHostsEntries, readPublicKeys } from "./files.js";
+import { commandProblems } from "./command-rules.js";
+import { checkFile, readHostsEntries, readPublicKeys } from "./files.js";
 import { amiRegionRules, chooseCloud, ebsRules, readMirrors, STOCK_TEMPLATES } from "./rules.js";
 import { deepFreeze, type CommandOptions, type ConfigData, type SecretsFile, type Source } from "./resolved.js";
 
@@ -58,15 +59,8 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
   const noImage = input.noImage ?? input.command === "gc";
   const cloudOptional = input.cloudOptional ?? (input.command === "gc" || input.command === "provision");
 
-  // 0. What the command itself needs (render writes --out, so it must be there and usable).
-  if (input.command === "render") {
-    const out = raw.out;
-    if (out === undefined) problems.push(`--out is required for render: the build directory to create, e.g. --out ./build-zzzzz.`);
-    else {
-      const p = await checkOutDir(String(out));
-      if (p) problems.push(p);
-    }
-  }
+  // 0. What the command itself needs (render's --out, provision's machine and key).
+  problems.push(...(await commandProblems(input.command, raw)));
 
   // 1. Formats and defaults (zod), one paragraph per bad flag. The bad values are then
   // set aside so the other rules still run and every problem is reported at once.

@@ -46,3 +46,16 @@ describe("withInferred", () => {
     expect(n.sources.sshUser).toBe("flag");
   });
 });
+
+describe("command rules", () => {
+  it("provision needs the machine and a private key, reported with the flags' own problems", async () => {
+    const { problemsOf } = await import("../support/resolve.js");
+    const problems = await problemsOf("provision", ["--arvados-cluster-id", "Zz", "--public-key-file", EXAMPLE_KEY]);
+    expect(problems[0]).toBe("--ssh-host is required for provision: the machine to provision, e.g. --ssh-host 10.0.0.12.");
+    expect(problems[1]).toContain("--ssh-private-key-file is required for provision");
+    expect(problems[2]).toContain('--arvados-cluster-id "Zz"');
+    expect(await problemsOf("provision", ["--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--ssh-host", "10.0.0.1", "--ssh-private-key-file", EXAMPLE_KEY])).toEqual([
+      `--ssh-private-key-file "${EXAMPLE_KEY}": it does not hold a private key (a public key goes in the machine's authorized_keys); expected a readable SSH private key file, e.g. --ssh-private-key-file ~/.ssh/id_ed25519.`,
+    ]);
+  });
+});
