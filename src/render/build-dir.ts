@@ -4,11 +4,11 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import type { Cloud } from "../config/flags.js";
-import type { ResolvedConfig } from "../config/resolve.js";
+import type { ResolvedConfig } from "../config/resolved.js";
 import { readStatic, renderTemplate } from "./engine.js";
 import { hcl } from "./escape.js";
 import { STAGED_FILES, type ScriptContext } from "./script-context.js";
-import { APT_PINS } from "./versions.js";
+import { APT_PINS } from "../releases/versions.js";
 import {
   hclContext,
   omittedFor,

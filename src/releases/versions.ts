@@ -1,6 +1,11 @@
 /**
- * Versions and download locations, as data: bump them here (and the golden files
- * follow with `npm run golden:update`).
+ * Versions, pins and download locations, as data that config (--mirror, the legacy
+ * pass-through's goversion) and render (scripts, `arv-image urls`) both read: it sits
+ * below both and imports nothing, so scripts/e2e/apt-repo/versions.mjs can transpile it
+ * on its own. Bump a version here and refresh the goldens (`npm run test:update`).
+ *
+ * Shaped for a table of Arvados releases → third-party pins: a release's pins will be a
+ * `ThirdPartyPins` value, and CURRENT_PINS the one for the newest release.
  */
 
 /** Go toolchain used only to compile Singularity, then removed from the image. */
@@ -66,3 +71,21 @@ export const PACKER_PLUGINS = {
   azure: { name: "azure", source: "github.com/hashicorp/azure", version: "~> 2.1" },
   gcp: { name: "googlecompute", source: "github.com/hashicorp/googlecompute", version: "~> 1.1" },
 } as const;
+
+/** What one Arvados release is built with, beyond the Arvados packages themselves. */
+export interface ThirdPartyPins {
+  readonly go: string;
+  readonly singularity: string;
+  readonly autoscalerCommit: string;
+  readonly cudaKeyring: string;
+  readonly apt: readonly { packages: string; version: string }[];
+}
+
+/** The pins arv-image installs today (the newest Arvados release's, once releases are a table). */
+export const CURRENT_PINS: ThirdPartyPins = {
+  go: GO_VERSION,
+  singularity: SINGULARITY_VERSION,
+  autoscalerCommit: AUTOSCALER_COMMIT,
+  cudaKeyring: CUDA_KEYRING_VERSION,
+  apt: APT_PINS,
+};
