@@ -107,7 +107,9 @@ beforeAll(async () => {
   target = await startTarget({ authorizedKey: readFileSync(`${unused}.pub`, "utf8").trim() });
   const tls = await makeTestCa(join(tmp, "tls"), { dnsNames: ["management.azure.com", "login.microsoftonline.com"] });
   ca = tls.caCert;
-  azure = await startAzureServer({ state: state(), tls: { cert: tls.cert, key: tls.key }, path: join(tmp, "azure.sock"), onDeployment: bootVm });
+  azure = await startAzureServer({ state: state(), tls: { cert: tls.cert, key: tls.key }, path: join(tmp, "azure.sock"), onDeployment: bootVm,
+    // ARV_IMAGE_E2E_AZURE_LOG=FILE keeps the request log (JSONL) for reading afterwards.
+    ...(process.env.ARV_IMAGE_E2E_AZURE_LOG ? { log: process.env.ARV_IMAGE_E2E_AZURE_LOG } : {}) });
   sshRelay = createServer((c) => {
     const t = connect(target.port, "127.0.0.1");
     c.pipe(t).pipe(c);
@@ -207,8 +209,10 @@ describe.skipIf(SKIP)("e2e tier 3: arv-image build --cloud azure against loopbac
     // included, so the id may come out as /subscriptions/<redacted>/…
     expect(doc.images[0]?.id.replace("/subscriptions/<redacted>/", `/subscriptions/${SUB}/`)).toBe(image.id);
     expect(doc.imageId).toBe(image.name);
-    expect(doc.arvadosConfig).toContain(`ImageID: ${image.name}`);
-    expect(doc.arvadosConfig).toMatch(/ImageResourceGroup: "?arvados-images"?/);
+    for (const text of [doc.arvadosConfig, b.stderr]) {
+      expect(text).toContain(`ImageID: "${image.name}"`);
+      expect(text).toContain(`ImageResourceGroup: "arvados-images"`);
+    }
 
     // Packer deployed its VM with the key it then logged in with, into a temporary group that is gone.
     const d = deployments.at(-1) as AzureDeploymentEvent;

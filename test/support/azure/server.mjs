@@ -901,13 +901,18 @@ export async function startAzureServer(options) {
       return void res.end();
     }
 
-    /** 201/200/202 with the polling headers of a new operation. @param {number} status @param {unknown} body @param {boolean} [location] */
+    /**
+     * 201/200/202 with the polling headers of a new operation: Azure-AsyncOperation, and Location
+     * too when `location` is set; only Location when it is "only" (Resource Manager's own deletes).
+     * @param {number} status @param {unknown} body @param {boolean | "only"} [location]
+     */
     const accepted = (status, body, location = false) => {
       const op = newOperation(entry, failed);
       const ns = seg[5] ?? "Microsoft.Resources";
-      const loc = "eastus";
+      const loc = normLoc(groups.find((g) => norm(g.name) === norm(seg[3] ?? ""))?.location ?? "eastus");
       /** @type {Record<string, string>} */
-      const h = { ...retry, "azure-asyncoperation": `${origin}/subscriptions/${subId}/providers/${ns}/locations/${loc}/operations/${op.id}?api-version=${apiVersion}` };
+      const h = { ...retry };
+      if (location !== "only") h["azure-asyncoperation"] = `${origin}/subscriptions/${subId}/providers/${ns}/locations/${loc}/operations/${op.id}?api-version=${apiVersion}`;
       if (location) h.location = `${origin}/subscriptions/${subId}/providers/${ns}/locations/${loc}/operationResults/${op.id}?api-version=${apiVersion}`;
       if (body === undefined) {
         res.writeHead(status, { "x-ms-request-id": randomUUID(), "content-length": "0", ...h });
@@ -955,7 +960,7 @@ export async function startAzureServer(options) {
         return void res.end();
       }
       if (!failed) rg.resources.splice(rg.resources.indexOf(existing), 1);
-      return accepted(202, undefined, true);
+      return accepted(202, undefined, p.kind === "deployments" ? "only" : true);
     }
     if (route === "deploymentOperations.list") {
       if (!existing) return armError(res, 404, "DeploymentNotFound", `Deployment '${p.names[0]}' could not be found.`);
