@@ -62,8 +62,8 @@ let mirror: { url: string; close(): Promise<void> };
 let sshRelay: Server;
 let ca: string;
 let secrets: string;
-/** The deployments the server took, as the hook saw them. */
-const deployments: AzureDeploymentEvent[] = [];
+/** The deployments the server took, as the hook saw them, with their resource group's tags. */
+const deployments: (AzureDeploymentEvent & { groupTags: Record<string, string> })[] = [];
 
 /** What Azure's provisioning agent does on first boot: the admin user, with the deployment's key and sudo. */
 async function bootVm(d: AzureDeploymentEvent): Promise<void> {
@@ -83,7 +83,9 @@ async function bootVm(d: AzureDeploymentEvent): Promise<void> {
     { input: `${keys}\n` },
   );
   if (r.code !== 0) throw new Error(`booting the VM on the target: ${r.stderr}`);
-  deployments.push(d);
+  // The temporary group is gone after the build: keep its tags as they were at deployment time.
+  const tags = azure.state.subscriptions[SUB]?.resourceGroups?.find((g) => g.name === d.resourceGroup)?.tags ?? {};
+  deployments.push({ ...d, groupTags: { ...tags } });
 }
 
 const state = () => ({
@@ -215,9 +217,19 @@ describe.skipIf(SKIP)("e2e tier 3: arv-image build --cloud azure against loopbac
     }
 
     // Packer deployed its VM with the key it then logged in with, into a temporary group that is gone.
-    const d = deployments.at(-1) as AzureDeploymentEvent;
+    const d = deployments.at(-1)!;
     expect(d.resourceGroup).toMatch(/^pkr-Resource-Group-/);
+    expect(Object.keys(d.groupTags)).toEqual(expect.arrayContaining(["arv-image-build-id", "arv-image-expires", "arvados_cluster"]));
     expect(d.resources.map((r) => r.type)).toEqual(expect.arrayContaining(["Microsoft.Network/publicIPAddresses", "Microsoft.Network/virtualNetworks", "Microsoft.Network/networkInterfaces", "Microsoft.Compute/virtualMachines"]));
+    // What the rendered template made Packer deploy.
+    const vm = d.resources.find((r) => r.type === "Microsoft.Compute/virtualMachines") as AzureResource;
+    expect(vm.location).toBe("centralus");
+    expect(vm.properties.hardwareProfile).toEqual({ vmSize: "Standard_D2s_v5" });
+    expect(vm.properties.storageProfile.imageReference).toMatchObject({ publisher: "Debian", offer: "debian-12", sku: "12-gen2" });
+    expect(d.adminUsername).toBe("packer");
+    expect(d.sshPublicKeys).toHaveLength(1);
+    // Packer reached the VM at the address of its public IP resource.
+    expect(b.stderr).toContain(`IP Address          : '${VM_IP}'`);
     expect(groupNames()).toEqual(["arvados-images"]);
     expect(tempGroupCalls(from, "PUT")).toHaveLength(1);
     expect(tempGroupCalls(from, "DELETE").map((q) => q.status)).toEqual([202]);
