@@ -65,8 +65,25 @@ let secrets: string;
 /** The deployments the server took, as the hook saw them, with their resource group's tags. */
 const deployments: (AzureDeploymentEvent & { groupTags: Record<string, string> })[] = [];
 
+/** Command lines (all of this machine's processes, read while Packer runs) that hold the client secret. */
+const argvWithSecret: string[] = [];
+let sawPackerBuild = false;
+function scanArgv(): void {
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    let argv = "";
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+    } catch {
+      continue; // gone already
+    }
+    if (/(^|\/)packer build /.test(argv)) sawPackerBuild = true;
+    if (argv.includes(SECRET)) argvWithSecret.push(argv);
+  }
+}
+
 /** What Azure's provisioning agent does on first boot: the admin user, with the deployment's key and sudo. */
 async function bootVm(d: AzureDeploymentEvent): Promise<void> {
+  scanArgv(); // Packer is waiting for this deployment: its command line (and its plugins') exist now
   const user = d.adminUsername ?? "";
   if (!/^[a-z_][a-z0-9_-]*$/.test(user)) throw new Error(`deployment ${d.name}: admin user ${JSON.stringify(user)}`);
   const keys = d.sshPublicKeys.join("\n");
@@ -190,6 +207,9 @@ function expectNoSecrets(b: Bake): void {
   expect(everything).not.toContain(SECRET);
   // No bearer token (an HS256 JWT the server minted) anywhere either.
   expect(everything).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
+  // Nor in any process's command line while Packer ran (the secret reaches Packer by environment).
+  expect(sawPackerBuild).toBe(true);
+  expect(argvWithSecret).toEqual([]);
 }
 
 describe.skipIf(SKIP)("e2e tier 3: arv-image build --cloud azure against loopback Entra ID and Resource Manager", () => {

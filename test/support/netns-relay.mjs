@@ -14,7 +14,8 @@
  * - listens on each relay's host:port and pipes every connection to its Unix socket (path
  *   sockets reach across network namespaces; the test's servers listen on them);
  * - runs argv with exactly env, stdout and stderr inherited, and exits with its code (128+n
- *   after signal n). A line "INT" or "TERM" on stdin sends that signal to the command.
+ *   after signal n). A line "INT" or "TERM" on stdin sends that signal to the command; the end
+ *   of stdin (the caller is gone) sends SIGINT.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -58,6 +59,8 @@ process.stdin.on("data", (d) => {
     if (line === "INT" || line === "TERM") child.kill(`SIG${line}`);
   }
 });
+// The caller went away (its end of our stdin closed): interrupt, so the command cleans up and ends.
+process.stdin.on("end", () => child.kill("SIGINT"));
 const [code, signal] = await new Promise((ok) => child.on("close", (c, s) => ok([c, s])));
 for (const s of relays) s.close();
 process.exitCode = code ?? 128 + (signal ? (constants.signals[/** @type {NodeJS.Signals} */ (signal)] ?? 0) : 0);
