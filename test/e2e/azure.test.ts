@@ -28,7 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cachedMirror } from "../../scripts/e2e/apt-repo.mjs";
 import { ensureRootfs, rootfsPath } from "../../scripts/e2e/rootfs.mjs";
 import { makeTestCa } from "../support/azure/ca.mjs";
-import { startAzureServer, type AzureDeploymentEvent, type AzureResource, type AzureServer } from "../support/azure/server.mjs";
+import { armResourceId, startAzureServer, type AzureDeploymentEvent, type AzureResource, type AzureServer } from "../support/azure/server.mjs";
 import { BIN, EXAMPLE_KEY, REPO } from "../support/cli.js";
 import { mirrorArgs, startMirror } from "../support/mirror/server.mjs";
 import { startTarget, type Target } from "../support/target.js";
@@ -158,6 +158,12 @@ interface Bake {
 function bake(interruptOn?: string): Promise<Bake> {
   const dir = mkdtempSync(join(tmp, "b-"));
   const out = join(dir, "build");
+  const argv = [process.execPath, BIN, "build", "--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--resolver", RESOLVER, ...mirrorArgs(mirror.url), "--azure-secrets-file", secrets, "--azure-resource-group", "arvados-images", "--azure-sku", "12-gen2", "--runtime-engine", "docker", "--out", out, "--json"];
+  return inNamespace(dir, argv, { HOME: dir, PKR_VAR_ssh_timeout: "60s" }, interruptOn).then((r) => ({ ...r, out }));
+}
+
+/** Runs argv in a fresh network + mount namespace where Azure's hosts and the VM's IP lead to this test's servers. */
+function inNamespace(dir: string, argv: string[], env: Record<string, string>, interruptOn?: string): Promise<Omit<Bake, "out">> {
   const spec = join(dir, "spec.json");
   writeFileSync(
     spec,
@@ -167,10 +173,11 @@ function bake(interruptOn?: string): Promise<Bake> {
         { host: "127.0.0.1", port: 443, socket: join(tmp, "azure.sock") },
         { host: VM_IP, port: 22, socket: join(tmp, "ssh.sock") },
       ],
-      argv: [process.execPath, BIN, "build", "--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--resolver", RESOLVER, ...mirrorArgs(mirror.url), "--azure-secrets-file", secrets, "--azure-resource-group", "arvados-images", "--azure-sku", "12-gen2", "--runtime-engine", "docker", "--out", out, "--json"],
-      env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", HOME: dir, SSL_CERT_FILE: ca, NODE_EXTRA_CA_CERTS: ca, PKR_VAR_ssh_timeout: "60s" },
-      cwd: REPO,
+      argv,
+      env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", SSL_CERT_FILE: ca, NODE_EXTRA_CA_CERTS: ca, ...env },
+      cwd: dir,
     }),
+    { mode: 0o600 },
   );
   return new Promise((resolve, reject) => {
     const child = spawn("unshare", ["--net", "--mount", "--pid", "--fork", "--kill-child", "--", process.execPath, `${REPO}test/support/netns-relay.mjs`, spec], { stdio: ["pipe", "pipe", "pipe"] });
@@ -187,7 +194,7 @@ function bake(interruptOn?: string): Promise<Bake> {
       }
     });
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr, out }));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -286,5 +293,67 @@ describe.skipIf(SKIP)("e2e tier 3: arv-image build --cloud azure against loopbac
     expect(groupNames()).toEqual(["arvados-images"]);
     expect(calls(from).some((c) => c.startsWith("PUT images."))).toBe(false);
     expectNoSecrets(b);
+  }, 900_000);
+
+  // Not arv-image yet (its gallery flags come later): Packer 1.6.6's own gallery publishing, to
+  // show the server takes the calls they will make.
+  it("Packer 1.6.6 publishes a managed image to a gallery image version through the server", async () => {
+    const rg = "arvados-images";
+    const group = azure.state.subscriptions[SUB]!.resourceGroups!.find((g) => g.name === rg)!;
+    const gallery = armResourceId(SUB, rg, "Microsoft.Compute/galleries", "arvgallery");
+    (group.resources ??= []).push(
+      { id: gallery, name: "arvgallery", type: "Microsoft.Compute/galleries", location: "centralus", properties: { provisioningState: "Succeeded" } },
+      { id: `${gallery}/images/compute`, name: "compute", type: "Microsoft.Compute/galleries/images", location: "centralus", properties: { osType: "Linux", osState: "Generalized", identifier: { publisher: "arvados", offer: "compute", sku: "debian-12" }, provisioningState: "Succeeded" } },
+    );
+    const dir = mkdtempSync(join(tmp, "g-"));
+    writeFileSync(
+      join(dir, "gallery.pkr.hcl"),
+      `variable "client_secret" {
+  type      = string
+  default   = env("ARM_CLIENT_SECRET")
+  sensitive = true
+}
+source "azure-arm" "g" {
+  client_id                         = "${CLIENT}"
+  client_secret                     = var.client_secret
+  subscription_id                   = "${SUB}"
+  tenant_id                         = "${TENANT}"
+  location                          = "centralus"
+  vm_size                           = "Standard_D2s_v5"
+  os_type                           = "Linux"
+  image_publisher                   = "Debian"
+  image_offer                       = "debian-12"
+  image_sku                         = "12-gen2"
+  managed_image_resource_group_name = "${rg}"
+  managed_image_name                = "gallery-probe-1"
+  shared_image_gallery_destination {
+    resource_group      = "${rg}"
+    gallery_name        = "arvgallery"
+    image_name          = "compute"
+    image_version       = "1.0.0"
+    replication_regions = ["centralus", "eastus"]
+  }
+  communicator = "ssh"
+  ssh_username = "packer"
+  ssh_timeout  = "60s"
+}
+build {
+  sources = ["source.azure-arm.g"]
+  provisioner "shell" {
+    inline = ["true"]
+  }
+}
+`,
+    );
+    const from = azure.requests.length;
+    const r = await inNamespace(dir, ["packer", "build", "-color=false", "-machine-readable", "gallery.pkr.hcl"], { HOME: dir, CHECKPOINT_DISABLE: "1", ARM_CLIENT_SECRET: SECRET });
+    expect(r.code, r.stdout.slice(-4000)).toBe(0);
+    const version = resourcesOf(rg).find((x) => x.type === "Microsoft.Compute/galleries/images/versions");
+    expect(version?.id).toBe(`${gallery}/images/compute/versions/1.0.0`);
+    expect(version?.properties.publishingProfile.source.managedImage.id).toBe(armResourceId(SUB, rg, "Microsoft.Compute/images", "gallery-probe-1"));
+    expect(version?.properties.publishingProfile.targetRegions.map((t: { name: string }) => t.name)).toEqual(["centralus", "eastus"]);
+    expect(r.stdout).toContain(`Shared Gallery Image Version ID : '${version?.id}'`);
+    expect(calls(from)).toEqual(expect.arrayContaining(["GET galleryImages.get 200", "PUT galleryImageVersions.createOrUpdate 201", "GET galleryImageVersions.get 200"]));
+    expect(groupNames()).toEqual(["arvados-images"]);
   }, 900_000);
 });

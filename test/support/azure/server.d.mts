@@ -1,5 +1,12 @@
 // Generated from server.mjs: npx tsc --allowJs --declaration --emitDeclarationOnly --strict --module nodenext --moduleResolution nodenext --target es2022 --types node --outDir /tmp/d test/support/azure/server.mjs
 /**
+ * The id ARM gives a resource: armResourceId(sub, rg, "Microsoft.Compute/galleries/images", "g", "def")
+ * → /subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/def
+ * (for seeding state.subscriptions[s].resourceGroups[i].resources).
+ * @param {string} subscriptionId @param {string} resourceGroup @param {string} type @param {...string} names
+ */
+export function armResourceId(subscriptionId: string, resourceGroup: string, type: string, ...names: string[]): string;
+/**
  * @param {{ state: AzureState, tls: { cert: string | Buffer, key: string | Buffer }, host?: string,
  *           port?: number, path?: string, log?: string, faults?: Record<string, AzureFault>,
  *           onDeployment?: (d: AzureDeploymentEvent) => void | Promise<void> }} options

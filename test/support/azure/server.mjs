@@ -130,6 +130,18 @@ export const ROUTES = Object.freeze([
   "operationResults.get", // GET …/locations/{l}/operationResults/{id}, /subscriptions/{s}/operationresults/{id} (Location)
 ]);
 
+/**
+ * The id ARM gives a resource: armResourceId(sub, rg, "Microsoft.Compute/galleries/images", "g", "def")
+ * → /subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/def
+ * (for seeding state.subscriptions[s].resourceGroups[i].resources).
+ * @param {string} subscriptionId @param {string} resourceGroup @param {string} type @param {...string} names
+ */
+export function armResourceId(subscriptionId, resourceGroup, type, ...names) {
+  const [ns, ...types] = type.split("/");
+  if (types.length !== names.length) throw new Error(`armResourceId: ${type} needs ${types.length} name(s)`);
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${ns}/${types.map((t, i) => `${t}/${names[i]}`).join("/")}`;
+}
+
 /** Resource kinds the write routes know: full type (lower case) → route prefix and canonical type. */
 const KINDS = /** @type {Record<string, { kind: string, type: string, lro: boolean }>} */ ({
   "microsoft.resources/deployments": { kind: "deployments", type: "Microsoft.Resources/deployments", lro: true },
@@ -786,11 +798,8 @@ export async function startAzureServer(options) {
     return { ...k, names, extra };
   }
 
-  /** @param {string} type canonical type @param {string[]} names @param {string} subId @param {string} rgName */
-  function resourceIdOf(type, names, subId, rgName) {
-    const [ns, ...types] = type.split("/");
-    return `/subscriptions/${subId}/resourceGroups/${rgName}/providers/${ns}/${types.map((t, i) => `${t}/${names[i]}`).join("/")}`;
-  }
+  const resourceIdOf = (/** @type {string} */ type, /** @type {string[]} */ names, /** @type {string} */ subId, /** @type {string} */ rgName) =>
+    armResourceId(subId, rgName, type, ...names);
 
   /** Finds a resource by id anywhere in the state. @param {string} id */
   function findById(id) {
