@@ -20,7 +20,7 @@
  * warning otherwise, a failure under ARV_IMAGE_E2E_REQUIRE=1 (CI).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, connect, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -68,6 +68,13 @@ const deployments: (AzureDeploymentEvent & { groupTags: Record<string, string> }
 /** Command lines (all of this machine's processes, read while Packer runs) that hold the client secret. */
 const argvWithSecret: string[] = [];
 let sawPackerBuild = false;
+function cwdOf(pid: string): string {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return "";
+  }
+}
 function scanArgv(): void {
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     let argv = "";
@@ -76,7 +83,7 @@ function scanArgv(): void {
     } catch {
       continue; // gone already
     }
-    if (/(^|\/)packer build /.test(argv)) sawPackerBuild = true;
+    if (/(^|\/)packer build /.test(argv) && cwdOf(pid).startsWith(tmp)) sawPackerBuild = true; // ours, not another test's
     if (argv.includes(SECRET)) argvWithSecret.push(argv);
   }
 }
