@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // npm run bench: arv-image's performance goals, measured (never as a timed test).
 //  (a) start-up: `arv-image --help` and `arv-image render …` against bare `node -e 0`;
-//      target: render <= 2.5x bare node.
+//      target: render <= 2.5x bare node, with --packer-version and with Packer on the PATH
+//      (its version then read from the cache of src/packer/version.ts after one warm-up run).
 //  (b) streaming: `arv-image build` reading 200,000 machine-readable lines from the
-//      stand-in packer, against `stand-in | tee log`; targets: <= 1.5x tee, peak RSS <= 120 MB.
+//      stand-in packer, against `stand-in | tee log`; targets: <= 2x tee, peak RSS <= 120 MB
+//      (memory stays flat however long the output).
 //      Both sides time the same span, from starting the stand-in until the log has every
 //      line: bash times the tee pipeline, arv-image reports its `packer build` (packerSeconds
 //      in --json). The whole build's wall time (it also renders and runs `packer version` and
@@ -62,12 +64,19 @@ if (only !== "streaming") {
   const nodeArgv = [process.execPath, "-e", "0"];
   const helpArgv = [process.execPath, BIN, "--help"];
   const renderArgv = (i) => [process.execPath, BIN, "render", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", KEY, "--packer-version", "1.6.6", "--out", join(tmp, `render-${i}`)];
-  // Alternated, so that the machine's changing load weighs on all three alike.
-  const runs = { node: [], help: [], render: [] };
+  // Without --packer-version: `packer version` of the Packer on the PATH, asked once per
+  // binary and then read from the cache (a private cache home, warmed by one run first).
+  const detectArgv = (i) => [process.execPath, BIN, "render", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", KEY, "--out", join(tmp, `detect-${i}`)];
+  const detectEnv = { ...process.env, XDG_CACHE_HOME: join(tmp, "cache") };
+  const havePacker = spawnSync("packer", ["version"], { encoding: "utf8" }).status === 0;
+  if (havePacker) runOnce("warm-up", detectArgv("warm"), detectEnv);
+  // Alternated, so that the machine's changing load weighs on all alike.
+  const runs = { node: [], help: [], render: [], detect: [] };
   for (let i = 0; i < 21; i++) {
     runs.node.push(runOnce("node", nodeArgv, process.env));
     runs.help.push(runOnce("help", helpArgv, process.env));
     runs.render.push(runOnce("render", renderArgv(i), process.env));
+    if (havePacker) runs.detect.push(runOnce("render (packer on the PATH)", detectArgv(i), detectEnv));
   }
   const node = summarize("node -e 0", runs.node);
   const help = summarize("arv-image --help", runs.help);
@@ -76,6 +85,11 @@ if (only !== "streaming") {
   report(help, node);
   const renderRatio = report(render, node, "<= 2.5x node");
   if (renderRatio > 2.5) fails.push(`render is ${renderRatio.toFixed(2)}x bare node start (target 2.5x)`);
+  if (havePacker) {
+    const detect = summarize("arv-image render (aws, packer on the PATH, version cached)", runs.detect);
+    const detectRatio = report(detect, node, "<= 2.5x node");
+    if (detectRatio > 2.5) fails.push(`render with packer on the PATH is ${detectRatio.toFixed(2)}x bare node start (target 2.5x)`);
+  } else rows.push(["arv-image render (packer on the PATH)", "skipped: no packer on the PATH", "", "", "<= 2.5x node"]);
 }
 
 // (b) streaming 200,000 lines
@@ -118,8 +132,8 @@ if (only !== "startup") {
   const teeRow = { label: "stand-in packer build | tee log (timed by bash)", median: tee.metric, rssMB: tee.rssMB };
   report(teeRow);
   report(build);
-  const streamRatio = report({ label: "  of which packer build, streamed (packerSeconds)", median: build.metric, rssMB: build.rssMB }, teeRow, "<= 1.5x tee, <= 120 MB");
-  if (streamRatio > 1.5) fails.push(`streaming is ${streamRatio.toFixed(2)}x tee (target 1.5x)`);
+  const streamRatio = report({ label: "  of which packer build, streamed (packerSeconds)", median: build.metric, rssMB: build.rssMB }, teeRow, "<= 2x tee, <= 120 MB");
+  if (streamRatio > 2) fails.push(`streaming is ${streamRatio.toFixed(2)}x tee (target 2x)`);
   if (build.rssMB > 120) fails.push(`build's peak RSS ${build.rssMB.toFixed(0)} MB (target 120 MB)`);
 }
 

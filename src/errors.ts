@@ -41,3 +41,6 @@ export class InternalError extends ArvImageError {
     super(`internal error: ${message}`, 1);
   }
 }
+
+/** Packer failed (its own exit code) or was interrupted (130/143). */
+export class PackerError extends ArvImageError {}

@@ -6,16 +6,14 @@ import { ArvImageError, UsageError } from "./errors.js";
 import { buildProgram, normalizeArgv } from "./cli/program.js";
 import { CommanderError } from "commander";
 import { FLAGS } from "./config/flags.js";
-
-export interface Io {
-  stdout: (s: string) => void;
-  /** Text, or bytes already encoded (the live view of a build); `written` is called once it is written. */
-  stderr: (s: string | Uint8Array, written?: () => void) => void;
-}
+import type { Io } from "./io.js";
 
 const processIo: Io = {
   stdout: (s) => process.stdout.write(s),
   stderr: (s, written) => process.stderr.write(s, written && (() => written())),
+  get color() {
+    return process.stderr.isTTY === true && process.env.NO_COLOR === undefined;
+  },
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {

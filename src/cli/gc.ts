@@ -1,44 +1,29 @@
 /**
- * `arv-image gc`: finds what interrupted or failed builds left behind in the account (every
- * resource a build creates is tagged arv-image-build-id, with an arv-image-expires time
- * until the build has finished) and deletes it, saying what it did.
+ * `arv-image gc`: sweeps what interrupted or failed builds left behind (src/pipeline/gc.ts)
+ * and says what it did, or with --dry-run what it would do.
  */
-import { EnvironmentError, PreflightError, UsageError } from "../errors.js";
-import type { Io } from "../main.js";
-import { cloudContext } from "../preflight/types.js";
-import { resolveOrFail } from "./resolve.js";
+import { PreflightError } from "../errors.js";
+import type { Io } from "../io.js";
+import { gcPipeline } from "../pipeline/gc.js";
 
 export const GC_SCHEMA = "arv-image.gc/v1";
 
 export async function runGc(raw: Record<string, unknown>, io: Io): Promise<void> {
-  const c = await resolveOrFail(raw, io, "1.6.6", { noImage: true, cloudOptional: true });
-  const cloud = c.cloud ?? "aws";
-  if (cloud === "gcp") {
-    throw new UsageError(`--cloud gcp: arv-image gc sweeps AWS accounts and Azure subscriptions; a googlecompute build's instance and disk carry the label arv-image-build-id (gcloud compute instances list --filter=labels.arv-image-build-id:*). Use --cloud aws or --cloud azure.`);
-  }
-  const o = c.options;
-  const ctx = cloudContext(c);
-  const where = cloud === "aws" ? o.awsRegion : "the subscription";
-  let result;
-  try {
-    result =
-      cloud === "aws"
-        ? await (await import("../clouds/aws-gc.js")).sweepAws(ctx, { olderThanMs: o.olderThan, dryRun: o.dryRun })
-        : await (await import("../clouds/azure-gc.js")).sweepAzure(ctx, { olderThanMs: o.olderThan, dryRun: o.dryRun });
-  } catch (e) {
-    // Listing failed (credentials, network): nothing was changed.
-    throw new EnvironmentError((e as Error).message);
-  }
-  const failed = result.actions.filter((a) => a.error !== undefined);
-  if (o.json) {
-    io.stdout(JSON.stringify({ schema: GC_SCHEMA, ok: failed.length === 0, cloud, dryRun: o.dryRun, ...(cloud === "aws" ? { region: o.awsRegion } : {}), actions: result.actions }, null, 2) + "\n");
-  } else if (result.actions.length === 0) {
-    io.stdout(`nothing to sweep in ${where}${cloud === "aws" && o.awsAmiRegions ? ` (and ${o.awsAmiRegions.join(", ")})` : ""}: no tagged leftovers of unfinished builds\n`);
+  // The output format is part of parsing: decided before anything runs (a failure too
+  // is printed in it); everything else comes from the resolved configuration.
+  const json = raw.json === true;
+  const r = await gcPipeline(raw, io);
+  const where = r.cloud === "aws" ? r.region : "the subscription";
+  const failed = r.actions.filter((a) => a.error !== undefined);
+  if (json) {
+    io.stdout(JSON.stringify({ schema: GC_SCHEMA, ok: failed.length === 0, cloud: r.cloud, dryRun: r.dryRun, ...(r.cloud === "aws" ? { region: r.region } : {}), actions: r.actions }, null, 2) + "\n");
+  } else if (r.actions.length === 0) {
+    io.stdout(`nothing to sweep in ${where}${r.amiRegions ? ` (and ${r.amiRegions.join(", ")})` : ""}: no tagged leftovers of unfinished builds\n`);
   } else {
-    for (const a of result.actions) {
-      const state = o.dryRun ? "would" : a.error !== undefined ? "FAILED" : "done ";
+    for (const a of r.actions) {
+      const state = r.dryRun ? "would" : a.error !== undefined ? "FAILED" : "done ";
       io.stdout(`${state}  ${a.what}${a.error !== undefined ? `: ${a.error}` : ""}\n`);
     }
   }
-  if (failed.length > 0) throw new PreflightError(`gc could not remove ${failed.length} of ${result.actions.length} leftovers (listed above); run it again, or remove them by hand.`);
+  if (failed.length > 0) throw new PreflightError(`gc could not remove ${failed.length} of ${r.actions.length} leftovers (listed above); run it again, or remove them by hand.`);
 }

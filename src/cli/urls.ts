@@ -1,19 +1,16 @@
 /** `arv-image urls`: every address a build with these flags contacts, for firewall allow-lists. */
-import { UsageError } from "../errors.js";
-import type { Io } from "../main.js";
-import { buildUrls } from "../render/urls.js";
-import { resolveOrFail } from "./resolve.js";
+import type { Io } from "../io.js";
+import { listUrls } from "../pipeline/urls.js";
 
 export const URLS_SCHEMA = "arv-image.urls/v1";
 
 export async function runUrls(raw: Record<string, unknown>, io: Io): Promise<void> {
-  const c = await resolveOrFail(raw, io);
-  if (c.cloud === undefined || c.legacyTemplate) {
-    throw new UsageError(`--json-file ${JSON.stringify(c.legacyTemplate?.path ?? "")}: urls lists what arv-image's own builds contact; a site's JSON template is its own. Give the cloud with --cloud aws|azure|gcp, e.g. --cloud aws.`);
-  }
-  const urls = buildUrls(c, c.cloud);
-  if (c.options.json) {
-    io.stdout(JSON.stringify({ schema: URLS_SCHEMA, cloud: c.cloud, urls }, null, 2) + "\n");
+  // The output format is part of parsing: decided before anything runs (a failure too
+  // is printed in it); everything else comes from the resolved configuration.
+  const json = raw.json === true;
+  const { cloud, urls } = await listUrls(raw, io);
+  if (json) {
+    io.stdout(JSON.stringify({ schema: URLS_SCHEMA, cloud, urls }, null, 2) + "\n");
     return;
   }
   for (const from of ["this machine", "builder VM"] as const) {

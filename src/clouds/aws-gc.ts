@@ -41,47 +41,15 @@
  * `pollMs` for at most `waitMs`. Each failure is recorded on its action; none is thrown.
  * dryRun makes only the Describe calls and returns the same actions with done=false.
  */
-import { CallTimeout, type CheckContext, withTimeout } from "../preflight/types.js";
+import { carryOutAwsSweep, chunks, type AwsSweepPlan, type InstancePlan } from "./aws-gc-execute.js";
 import { ec2Client, loadEc2 } from "./aws.js";
+import type { CloudContext } from "./context.js";
+import { callError, sweepReason, type SweepAction, type SweepOptions, type SweepResult } from "./sweep-rule.js";
+import { BUILD_ID_TAG } from "./tags.js";
+import { withTimeout } from "./timeout.js";
 
-import { BUILD_ID_TAG, EXPIRES_TAG } from "./tags.js";
-export { BUILD_ID_TAG, EXPIRES_TAG };
 /** The name prefix of Packer's temporary key pairs and security groups. */
 export const PACKER_PREFIX = "packer_";
-
-export type SweepKind = "instance" | "volume" | "snapshot" | "image" | "security-group" | "key-pair" | "resource-group";
-
-export interface SweepAction {
-  kind: SweepKind;
-  id: string;
-  /** --aws-region, or for images and snapshots one of --aws-ami-regions (named in `what` then). */
-  region: string;
-  buildId: string;
-  /** What is (or would be) done and why, for a person. */
-  what: string;
-  /** True when the change was made and confirmed (for instances: seen terminated). */
-  done: boolean;
-  error?: string;
-}
-
-export interface SweepResult {
-  actions: SweepAction[];
-}
-
-export interface SweepOptions {
-  /** Rule 2b: sweep tagged resources launched/created at least this long ago (Infinity: never by age). */
-  olderThanMs: number;
-  /** Only list; change nothing. */
-  dryRun: boolean;
-  /** The time the rule compares with (default: the current time). */
-  now?: Date;
-  /** Longest wait for instances to terminate, and for a resource to stop being in use (default 5 min). */
-  waitMs?: number;
-  /** Interval between polls while waiting (default 5 s). */
-  pollMs?: number;
-  /** MaxResults of each Describe page (default 200). */
-  pageSize?: number;
-}
 
 type Ec2 = typeof import("./ec2-sdk.js");
 type Tag = import("@aws-sdk/client-ec2").Tag;
@@ -92,70 +60,9 @@ type Snapshot = import("@aws-sdk/client-ec2").Snapshot;
 type SecurityGroup = import("@aws-sdk/client-ec2").SecurityGroup;
 type KeyPairInfo = import("@aws-sdk/client-ec2").KeyPairInfo;
 
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
-
-/** Parses an `arv-image-expires` value; undefined unless it is an ISO 8601 UTC time. */
-export function parseExpiry(value: string | undefined): Date | undefined {
-  if (value === undefined || !ISO_UTC.test(value)) return undefined;
-  const t = Date.parse(value);
-  return Number.isNaN(t) ? undefined : new Date(t);
-}
-
-/**
- * The sweep rule (see the file's comment) for one resource: why it is swept, or undefined
- * when it is kept. `product` is true for images and snapshots.
- */
-export function sweepReason(
-  tags: readonly Tag[] | undefined,
-  created: Date | string | undefined,
-  opts: { now: Date; olderThanMs: number; product: boolean; createdWord?: string },
-): string | undefined {
-  const tag = (k: string) => tags?.find((t) => t.Key === k);
-  if (!tag(BUILD_ID_TAG)) return undefined;
-  const expiresTag = tag(EXPIRES_TAG);
-  if (opts.product && !expiresTag) return undefined;
-  const expires = parseExpiry(expiresTag?.Value);
-  if (expires && expires.getTime() <= opts.now.getTime()) return `expired ${expiresTag?.Value}`;
-  const at = created === undefined ? undefined : new Date(created);
-  if (at && !Number.isNaN(at.getTime()) && opts.now.getTime() - at.getTime() >= opts.olderThanMs) {
-    return `${opts.createdWord ?? "created"} ${at.toISOString()}, older than ${duration(opts.olderThanMs)}`;
-  }
-  return undefined;
-}
-
-/** 90000000 → "25h"; 5400000 → "90m"; 45000 → "45s". */
-export function duration(ms: number): string {
-  if (!Number.isFinite(ms)) return "forever";
-  if (ms >= 86_400_000 && ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
-  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return `${Math.round(ms / 1000)}s`;
-}
-
-/** A failed call, short: `Code: message`, or the time limit. */
-export function callError(e: unknown): string {
-  if (e instanceof CallTimeout) return e.message;
-  const name = (e as { name?: string } | undefined)?.name ?? "Error";
-  const msg = (e as { message?: string } | undefined)?.message ?? String(e);
-  const code = (e as { code?: string } | undefined)?.code;
-  return `${code && code !== name ? `${code} ` : ""}${name}: ${msg}`;
-}
-
-function errName(e: unknown): string | undefined {
-  return (e as { name?: string } | undefined)?.name;
-}
-
 const tagValue = (tags: readonly Tag[] | undefined, k: string) => tags?.find((t) => t.Key === k)?.Value ?? "";
 
-function chunks<T>(items: readonly T[], n: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += n) out.push(items.slice(i, i + n));
-  return out;
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-export async function sweepAws(ctx: CheckContext, opts: SweepOptions): Promise<SweepResult> {
+export async function sweepAws(ctx: CloudContext, opts: SweepOptions): Promise<SweepResult> {
   if (typeof opts.olderThanMs !== "number" || Number.isNaN(opts.olderThanMs) || opts.olderThanMs < 0) {
     throw new RangeError(`olderThanMs must be a non-negative number of milliseconds, not ${String(opts.olderThanMs)}`);
   }
@@ -228,13 +135,6 @@ export async function sweepAws(ctx: CheckContext, opts: SweepOptions): Promise<S
       stored.push({ region: r, images, snapshots });
     }
 
-    interface InstancePlan {
-      inst: Instance;
-      id: string;
-      buildId: string;
-      reason: string;
-      action?: SweepAction;
-    }
     const sweptInstances: InstancePlan[] = [];
     const keptRefs = { groups: new Set<string>(), keys: new Set<string>() };
     const groupsOf = (i: Instance) => new Set([...(i.SecurityGroups ?? []), ...(i.NetworkInterfaces ?? []).flatMap((n) => n.Groups ?? [])].map((g) => g.GroupId).filter((g): g is string => !!g));
@@ -339,158 +239,8 @@ export async function sweepAws(ctx: CheckContext, opts: SweepOptions): Promise<S
     if (opts.dryRun) return { actions };
 
     // ---- 3. Carry it out.
-    const fail = (a: SweepAction, e: unknown) => {
-      a.error = callError(e);
-    };
-    /** Retries `fn` while it fails with one of `codes` (a resource still in use), until the deadline. */
-    const untilFree = async (codes: string[], deadline: number, fn: () => Promise<unknown>): Promise<void> => {
-      for (;;) {
-        try {
-          await fn();
-          return;
-        } catch (e) {
-          const name = errName(e);
-          if (!name || !codes.includes(name) || Date.now() + pollMs > deadline) throw e;
-          await sleep(pollMs);
-        }
-      }
-    };
-
-    const toTerminate = sweptInstances.filter((p): p is InstancePlan & { action: SweepAction } => p.action !== undefined);
-    const terminated = new Set(sweptInstances.filter((p) => p.inst.State?.Name === "terminated").map((p) => p.id));
-    const asked: (InstancePlan & { action: SweepAction })[] = [];
-    for (const p of toTerminate) {
-      try {
-        await send("TerminateInstances", new sdk.TerminateInstancesCommand({ InstanceIds: [p.id] }));
-        asked.push(p);
-      } catch (e) {
-        if (errName(e) === "InvalidInstanceID.NotFound") {
-          p.action.done = true; // gone since it was listed
-          terminated.add(p.id);
-        } else fail(p.action, e);
-      }
-    }
-    const waitDeadline = Date.now() + waitMs;
-    let pending = asked;
-    let lastState = new Map<string, string>();
-    for (;;) {
-      if (!pending.length) break;
-      try {
-        const seen = await all<Instance>(
-          "DescribeInstances",
-          (NextToken) => new sdk.DescribeInstancesCommand({ Filters: [{ Name: "instance-id", Values: pending.map((p) => p.id) }], MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }),
-          (pg) => ((pg.Reservations ?? []) as { Instances?: Instance[] }[]).flatMap((r) => r.Instances ?? []),
-        );
-        lastState = new Map(seen.map((i) => [i.InstanceId ?? "", i.State?.Name ?? "unknown"]));
-        for (const p of pending) {
-          const st = lastState.get(p.id);
-          if (st === "terminated" || st === undefined) {
-            p.action.done = true;
-            terminated.add(p.id);
-          }
-        }
-        pending = pending.filter((p) => !p.action.done);
-      } catch (e) {
-        if (Date.now() + pollMs > waitDeadline) {
-          for (const p of pending) fail(p.action, e);
-          pending = [];
-          break;
-        }
-      }
-      if (!pending.length) break;
-      if (Date.now() + pollMs > waitDeadline) {
-        for (const p of pending) p.action.error = `asked to terminate, but still ${lastState.get(p.id) ?? "not terminated"} after ${duration(waitMs)}`;
-        break;
-      }
-      await sleep(pollMs);
-    }
-    const freeDeadline = Date.now() + waitMs;
-
-    for (const { action, owner } of groupActions) {
-      if (!terminated.has(owner.id)) {
-        action.error = `not deleted: its instance ${owner.id} is not terminated`;
-        continue;
-      }
-      try {
-        await untilFree(["DependencyViolation"], freeDeadline, () => send("DeleteSecurityGroup", new sdk.DeleteSecurityGroupCommand({ GroupId: action.id })));
-        action.done = true;
-      } catch (e) {
-        if (errName(e) === "InvalidGroup.NotFound") action.done = true;
-        else fail(action, e);
-      }
-    }
-    for (const { action, owner, keyPairId } of keyActions) {
-      if (!terminated.has(owner.id)) {
-        action.error = `not deleted: its instance ${owner.id} is not terminated`;
-        continue;
-      }
-      try {
-        await send("DeleteKeyPair", new sdk.DeleteKeyPairCommand(keyPairId ? { KeyPairId: keyPairId } : { KeyName: action.id }));
-        action.done = true;
-      } catch (e) {
-        if (errName(e) === "InvalidKeyPair.NotFound") action.done = true;
-        else fail(action, e);
-      }
-    }
-
-    // Volumes: those deleted with their instance (DeleteOnTermination) are reported as such.
-    if (volumeActions.length) {
-      const present = new Map<string, Volume>();
-      try {
-        for (const ids of chunks(volumeActions.map((v) => v.action.id), 100)) {
-          const vs = await all<Volume>("DescribeVolumes", (NextToken) => new sdk.DescribeVolumesCommand({ Filters: [{ Name: "volume-id", Values: ids }], MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }), (p) => p.Volumes as Volume[] | undefined);
-          for (const v of vs) if (v.VolumeId) present.set(v.VolumeId, v);
-        }
-      } catch {
-        for (const v of volumeActions) present.set(v.action.id, v.vol); // unknown: try each one
-      }
-      for (const { action, vol } of volumeActions) {
-        const cur = present.get(action.id);
-        if (!cur || cur.State === "deleting" || cur.State === "deleted") {
-          const att = (vol.Attachments ?? []).map((a) => a.InstanceId).filter(Boolean);
-          action.what = `volume ${action.id} was deleted${att.length ? ` with instance ${att.join(", ")}` : ""} (build ${action.buildId})`;
-          action.done = true;
-          continue;
-        }
-        // Attached to an instance this sweep did not end: AWS would refuse; do not wait for it.
-        const holders = (cur.Attachments ?? []).map((a) => a.InstanceId).filter((i): i is string => !!i && !terminated.has(i));
-        if (holders.length) {
-          action.error = `not deleted: attached to instance ${holders.join(", ")}, which is not terminated`;
-          continue;
-        }
-        try {
-          await untilFree(["VolumeInUse", "IncorrectState"], freeDeadline, () => send("DeleteVolume", new sdk.DeleteVolumeCommand({ VolumeId: action.id })));
-          action.done = true;
-        } catch (e) {
-          if (errName(e) === "InvalidVolume.NotFound") action.done = true;
-          else fail(action, e);
-        }
-      }
-    }
-
-    for (const { action } of imageActions) {
-      try {
-        await send("DeregisterImage", new sdk.DeregisterImageCommand({ ImageId: action.id }), action.region);
-        action.done = true;
-      } catch (e) {
-        if (errName(e) === "InvalidAMIID.NotFound") action.done = true;
-        else fail(action, e);
-      }
-    }
-    for (const { action, users } of snapshotActions) {
-      const blocking = users.filter((u) => !u.done);
-      if (blocking.length) {
-        action.error = `not deleted: image ${blocking.map((u) => u.id).join(", ")} that uses it was not deregistered`;
-        continue;
-      }
-      try {
-        await send("DeleteSnapshot", new sdk.DeleteSnapshotCommand({ SnapshotId: action.id }), action.region);
-        action.done = true;
-      } catch (e) {
-        if (errName(e) === "InvalidSnapshot.NotFound") action.done = true;
-        else fail(action, e);
-      }
-    }
+    const plan: AwsSweepPlan = { sweptInstances, groupActions, keyActions, volumeActions, imageActions, snapshotActions };
+    await carryOutAwsSweep(plan, { sdk, send, all, pageSize }, { waitMs, pollMs });
     return { actions };
   } finally {
     for (const c of clients.values()) c.destroy();

@@ -6,10 +6,10 @@
  * Packer's name prefix are ever touched; the managed image lives in the operator's own
  * resource group and is never swept.
  */
-import type { CheckContext } from "../preflight/types.js";
-import { withTimeout } from "../preflight/types.js";
+import type { CloudContext } from "./context.js";
+import { withTimeout } from "./timeout.js";
 import { type AzureConnection, armCode, armMessage, connectAzure, describeAzureError, missingPrincipal } from "./azure.js";
-import { duration, parseExpiry, type SweepAction } from "./aws-gc.js";
+import { duration, parseExpiry, type SweepAction } from "./sweep-rule.js";
 import { BUILD_EXPIRY_HOURS, BUILD_ID_TAG, EXPIRES_TAG } from "./tags.js";
 const PACKER_GROUP = /^pkr-Resource-Group-/i;
 
@@ -19,7 +19,7 @@ interface Group {
   tags?: Record<string, string>;
 }
 
-export async function sweepAzure(ctx: CheckContext, opts: { olderThanMs: number; dryRun: boolean; now?: Date }): Promise<{ actions: SweepAction[] }> {
+export async function sweepAzure(ctx: CloudContext, opts: { olderThanMs: number; dryRun: boolean; now?: Date }): Promise<{ actions: SweepAction[] }> {
   const now = opts.now ?? new Date();
   const connected = await connectAzure(ctx);
   if ("missing" in connected) throw new Error(missingPrincipal(connected.missing));

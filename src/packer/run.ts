@@ -117,3 +117,6 @@ export function forwardSignals(p: PackerProcess, policy: SignalPolicy): { first:
     },
   };
 }
+
+/** The exit code after an interrupt, as a shell reports it: 128 + the signal's number. */
+export const signalExit = (s: NodeJS.Signals) => (s === "SIGTERM" ? 143 : s === "SIGHUP" ? 129 : 130);

@@ -7,8 +7,9 @@
 import { createHash } from "node:crypto";
 import type { Cloud } from "../config/flags.js";
 import { CHECK_NAMES, type CheckName } from "../config/preflight-checks.js";
-import type { ResolvedConfig } from "../config/resolve.js";
-import { cloudContext, type CheckContext, type CheckOutput, type Finding, type Inferred } from "./types.js";
+import type { ResolvedConfig } from "../config/resolved.js";
+import { cloudContext } from "../clouds/context.js";
+import type { CheckContext, CheckOutput, Finding, Inferred } from "./types.js";
 
 export interface PackerProbe {
   /** The Packer found and its version, or why none can be used. */
@@ -27,7 +28,7 @@ export async function runPreflight(
   config: ResolvedConfig & { cloud: Cloud },
   opts: PackerProbe & { env: NodeJS.ProcessEnv; skipped: readonly CheckName[]; timeoutMs: number },
 ): Promise<PreflightResult> {
-  const ctx: CheckContext = { ...cloudContext(config, { env: opts.env, skipped: opts.skipped }), timeoutMs: opts.timeoutMs };
+  const ctx: CheckContext = { ...cloudContext(config, { env: opts.env, timeoutMs: opts.timeoutMs }), skipped: new Set(opts.skipped) };
   const skipped = ctx.skipped;
   const findings: Finding[] = [];
   if (!skipped.has("local.packer")) {
@@ -61,11 +62,11 @@ export async function runPreflight(
 async function cloudChecks(cloud: Cloud, ctx: CheckContext): Promise<CheckOutput> {
   switch (cloud) {
     case "aws":
-      return (await import("../clouds/aws.js")).awsChecks(ctx);
+      return (await import("./aws.js")).awsChecks(ctx);
     case "azure":
-      return (await import("../clouds/azure.js")).azureChecks(ctx);
+      return (await import("./azure.js")).azureChecks(ctx);
     case "gcp":
-      return (await import("../clouds/gcp.js")).gcpChecks(ctx);
+      return (await import("./gcp.js")).gcpChecks(ctx);
   }
 }
 

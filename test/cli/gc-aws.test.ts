@@ -11,8 +11,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { sweepAws, sweepReason, type SweepAction, type SweepOptions } from "../../dist/clouds/aws-gc.js";
-import type { CheckContext } from "../../dist/preflight/types.js";
+import { sweepAws } from "../../dist/clouds/aws-gc.js";
+import { sweepReason, type SweepAction, type SweepOptions } from "../../dist/clouds/sweep-rule.js";
+import type { CloudContext } from "../../dist/clouds/context.js";
 import { startEc2Server, type Ec2Server, type Ec2State, type RequestLogEntry } from "../support/ec2/server.mjs";
 import { REPO, run } from "../support/cli.js";
 import { NETNS } from "../support/netns.js";
@@ -53,13 +54,12 @@ const image = (imageId: string, name: string, created: number, tags: Record<stri
 });
 const snapshot = (snapshotId: string, started: number, tags: Record<string, string>) => ({ snapshotId, volumeSize: 20, startTime: iso(started), tags });
 
-function ctxFor(url: string, timeoutMs = 5000, awsAmiRegions?: string[]): CheckContext {
+function ctxFor(url: string, timeoutMs = 5000, awsAmiRegions?: string[]): CloudContext {
   return {
-    config: { options: { awsRegion: "us-east-1", ...(awsAmiRegions ? { awsAmiRegions } : {}) }, secretsFiles: [] } as unknown as CheckContext["config"],
+    config: { options: { awsRegion: "us-east-1", ...(awsAmiRegions ? { awsAmiRegions } : {}) }, secretsFiles: [] } as unknown as CloudContext["config"],
     secrets: { AWS_ACCESS_KEY_ID: AK, AWS_SECRET_ACCESS_KEY: SECRET },
     env: { AWS_ENDPOINT_URL_EC2: url },
     timeoutMs,
-    skipped: new Set(),
   };
 }
 

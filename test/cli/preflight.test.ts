@@ -250,6 +250,22 @@ describe("build runs preflight first", () => {
     expect(vars).not.toContain(SECRET);
   });
 
+  it("--json: one document on stdout, with what preflight found and chose in it", async () => {
+    const out = join(tmp, "build-dry-run-json");
+    const r = await scenario({
+      argv: ["build", ...AWS, "--aws-secrets-file", secretsFile, "--aws-source-ami", "ami-0e0000000000000c4", "--out", out, "--dry-run", "--json"],
+      env: { AWS_ENDPOINT_URL_EC2: "${EC2_URL}" },
+      ec2: { state: EC2_STATE, credentials: { accessKeyId: AK, secretAccessKey: SECRET } },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const d = JSON.parse(r.stdout) as { schema: string; ok: boolean; dryRun: boolean; buildDirectory: string; preflight: { errors: number; chosen: Doc["chosen"]; findings: unknown[] } };
+    expect(d).toMatchObject({ schema: "arv-image.build-result/v1", ok: true, dryRun: true, buildDirectory: out });
+    expect(d.preflight.errors).toBe(0);
+    expect(d.preflight.chosen).toEqual({ sshUser: "ubuntu", awsRootDevice: "/dev/sda1" });
+    expect(d.preflight.findings.length).toBeGreaterThan(0);
+    expect(r.stdout).not.toContain(SECRET);
+  });
+
   it("--skip-preflight makes no cloud call", async () => {
     const out = join(tmp, "build-skip");
     const r = await scenario({

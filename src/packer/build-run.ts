@@ -1,0 +1,160 @@
+/**
+ * `packer build` in a build directory, streamed: the live view to the caller's progress
+ * sink (stderr), every line in the log file, back-pressure, a bound on what a terminal
+ * that falls behind may hold, and the interrupt protocol (forward, keep streaming, wait).
+ */
+import { createWriteStream } from "node:fs";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import type { Progress } from "../io.js";
+import { utcStamp } from "../time.js";
+import type { Scrubber } from "./environment.js";
+import type { Packer } from "./find.js";
+import { forwardSignals, startPacker } from "./run.js";
+import { PackerStream } from "./stream.js";
+
+export interface PackerRun {
+  packer: Packer;
+  dir: string;
+  args: string[];
+  env: Record<string, string>;
+  started: Date;
+  progress: Progress;
+  scrub: Scrubber;
+  debug: boolean;
+  onFirst: (signal: NodeJS.Signals) => string;
+  onRepeat: (signal: NodeJS.Signals) => string;
+}
+
+export interface PackerRunResult {
+  code: number;
+  interrupted: NodeJS.Signals | undefined;
+  stream: PackerStream;
+  logPath: string;
+  /** Time Packer ran. */
+  seconds: number;
+}
+
+
+/** Unwritten live view beyond which lines are left out of it (see flushBuffers). */
+const VIEW_BACKLOG_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Runs `packer build` in the build directory: the live view on stderr, every line in the
+ * log file, back-pressure, and the interrupt protocol (forward, keep streaming, wait).
+ */
+export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
+  const { packer, dir, args, env, started, progress, debug } = r;
+  const logPath = join(dir, `packer-${utcStamp(started, "-")}.log`);
+  // -debug hands Packer the terminal: nothing passes through arv-image, so no log file.
+  // A 2 MiB write buffer, twice a batch (below): reading goes on while a write is under way
+  // (with the default 16 KiB, every 64 KiB read waited for its write), and memory stays
+  // bounded all the same.
+  const log = debug ? new Writable({ write: (_c, _e, cb) => cb() }) : createWriteStream(logPath, { mode: 0o600, highWaterMark: 2 << 20 });
+  // A failing log file or a closed terminal must never end arv-image before Packer:
+  // report it and keep waiting (Packer may be deleting cloud resources).
+  let logFailed = false;
+  log.on("error", (e: Error) => {
+    if (!logFailed) progress.stderr(`arv-image: warning: cannot write ${logPath}: ${e.message}; still waiting for Packer\n`);
+    logFailed = true;
+  });
+  // (A closed terminal cannot end arv-image either: main.ts ignores its stream errors.)
+  const stream = new PackerStream({ scrub: r.scrub, color: progress.color === true });
+  // Output is written in batches: at 1 MiB, or 20 ms after the first unwritten line (too
+  // short for a person to notice). Packer writes every line with its own write(2); passing
+  // each on as it came cost two system calls per line, and batches of 64 KiB still cost a
+  // tenth of the streaming time in `npm run bench`.
+  let pending = 0;
+  let timer: NodeJS.Timeout | undefined;
+  // Bytes of view given to stderr and not written yet (a pipe's writes queue in memory), and
+  // lines left out while there were too many.
+  let viewBacklog = 0;
+  let notShown = 0;
+  const flushBuffers = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    pending = 0;
+    const { log: logParts, view, release } = stream.take();
+    if (logParts.length > 0 && !logFailed) {
+      // One writev for all the pieces (mostly Packer's own chunks, written as they came).
+      log.cork();
+      for (const part of logParts) log.write(part);
+      log.uncork();
+    }
+    if (view.length === 0) return;
+    // A terminal (or pipe) that falls behind must neither block Packer (its cleanup could
+    // stall behind `| less`) nor fill memory: past a backlog of unwritten view, lines are
+    // left out of the view (the log has them all) and a notice says how many.
+    if (viewBacklog + view.length > VIEW_BACKLOG_BYTES) {
+      release();
+      for (let nl = view.indexOf(0x0a); nl !== -1; nl = view.indexOf(0x0a, nl + 1)) notShown++;
+      return;
+    }
+    if (notShown > 0) sayNotShown();
+    viewBacklog += view.length;
+    progress.stderr(view, () => {
+      viewBacklog -= view.length;
+      release();
+    });
+  };
+  const sayNotShown = () => {
+    progress.stderr(`arv-image: ${notShown} ${notShown === 1 ? "line" : "lines"} of Packer's output left out here: the terminal fell behind (the log has every line: ${logPath})\n`);
+    notShown = 0;
+  };
+  const received = (bytes: number) => {
+    pending += bytes;
+    if (pending >= 1024 * 1024) flushBuffers();
+    else timer ??= setTimeout(flushBuffers, 20);
+    backPressure();
+  };
+  progress.stderr(debug ? `arv-image: packer build -debug (Packer ${packer.version}; interactive, not logged)\n` : `arv-image: packer build (Packer ${packer.version}); log ${logPath}\n`);
+  // Memory stays flat: when the log file lags, stop reading Packer until it drains.
+  let paused = false;
+  const backPressure = () => {
+    if (!paused && !logFailed && log.writableNeedDrain) {
+      paused = true;
+      p.pauseOutput();
+      log.once("drain", () => {
+        paused = false;
+        p.resumeOutput();
+      });
+    }
+  };
+  const startedPacker = performance.now();
+  const p = startPacker({
+    bin: packer.bin,
+    args,
+    cwd: dir,
+    env,
+    interactive: debug,
+    onStdout: (c) => {
+      stream.stdout(c);
+      received(c.length);
+    },
+    onStderr: (c) => {
+      stream.stderr(c);
+      received(c.length);
+    },
+  });
+  const sig = forwardSignals(p, {
+    onFirst: (s) => {
+      flushBuffers();
+      progress.stderr(r.onFirst(s));
+    },
+    onRepeat: (s) => {
+      flushBuffers();
+      progress.stderr(r.onRepeat(s));
+    },
+  });
+  let code: number;
+  try {
+    code = await p.exited;
+  } finally {
+    sig.stop();
+  }
+  stream.end();
+  flushBuffers();
+  if (notShown > 0) sayNotShown();
+  await new Promise<void>((r) => (logFailed ? r() : log.end(r)));
+  return { code, interrupted: sig.first(), stream, logPath, seconds: (performance.now() - startedPacker) / 1000 };
+}

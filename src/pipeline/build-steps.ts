@@ -1,0 +1,84 @@
+/** The parts of build around `packer build`: names, the dry-run plan, the results, the after-work. */
+import type { Cloud } from "../config/flags.js";
+import type { ResolvedConfig } from "../config/resolve.js";
+import type { Progress } from "../io.js";
+import type { ErrorCollector, ImageRef } from "../packer/results.js";
+import type { RenderResult } from "../render/build-dir.js";
+import { clusterConfigFragment, EBS_AUTOSCALE_IAM_POLICY } from "../render/cluster-config.js";
+import { writeFileAtomic } from "../render/write.js";
+
+type Built = ResolvedConfig & { cloud: Cloud };
+
+export function imageNameFor(c: Built, stamp: string, epoch: string): string {
+  const id = c.options.arvadosClusterId;
+  return c.cloud === "azure" ? `${id}-compute-v${epoch}` : `arvados-${id}-compute-${stamp}`;
+}
+
+/** What --dry-run says the build would be, one line each. */
+export function buildPlan(c: Built, result: RenderResult, imageName: string): string[] {
+  const o = c.options;
+  const base =
+    c.cloud === "aws"
+      ? (o.awsSourceAmi ?? "newest official Debian 12 amd64 AMI (owner 136693071363)")
+      : c.cloud === "azure"
+        ? `${o.azureImagePublisher}/${o.azureImageOffer}/${o.azureSku ?? ""}`
+        : `family ${o.gcpSourceImageFamily} (project ${o.gcpSourceImageProject})`;
+  const where = c.cloud === "aws" ? `region ${o.awsRegion}` : c.cloud === "azure" ? `location ${o.azureLocation}` : `zone ${o.gcpZone}`;
+  const size = c.cloud === "aws" ? o.awsInstanceType : c.cloud === "azure" ? o.azureVmSize : o.gcpMachineType;
+  // The steps that run, in order: scripts/NN-*.sh (scripts/lib/ holds what they source).
+  const installs = result.files.filter((f) => /^scripts\/[^/]+\.sh$/.test(f.path)).map((f) => f.path.slice("scripts/".length));
+  return [
+    `cloud:          ${c.cloud} (${where})`,
+    `base image:     ${base}`,
+    `builder:        ${size}`,
+    `image name:     ${imageName}`,
+    `runtime engine: ${o.runtimeEngine}${o.nvidiaGpuSupport ? ", NVIDIA GPU support" : ""}${c.cloud === "aws" && o.awsEbsAutoscale ? ", EBS autoscaler for /tmp" : ", encrypted /tmp on local disks"}`,
+    `scripts:        ${installs.join(" ")}`,
+    ...result.omitted.map((x) => `left out:       ${x}`),
+  ];
+}
+
+/** Packer's own one-line reason for a failed build, else the last error it printed. */
+export function lastError(errors: ErrorCollector): string | undefined {
+  return errors.buildErrors().at(-1)?.message ?? errors.errors().at(-1);
+}
+
+/** Packer's cleanup normally removes everything; if it could not, this finds what is left. */
+export function gcHint(c: Built, buildId: string, expires: string): string {
+  const o = c.options;
+  return c.cloud === "aws"
+    ? `\nIf anything was left behind it is tagged arv-image-build-id=${buildId}; to check: arv-image gc --cloud aws --aws-region ${o.awsRegion}${o.awsProfile !== undefined ? ` --aws-profile ${o.awsProfile}` : ""} --dry-run --older-than 0m (without --dry-run to delete; after ${expires} gc finds it without --older-than).`
+    : c.cloud === "azure"
+      ? `\nIf anything was left behind it is in a temporary resource group pkr-Resource-Group-* tagged arv-image-build-id=${buildId}; to check: arv-image gc --cloud azure --azure-secrets-file FILE --dry-run --older-than 0m.`
+      : "";
+}
+
+/** After a successful build: the images kept from gc, the cluster config (and --emit-config). */
+export async function afterBuild(c: Built, images: ImageRef[], progress: Progress): Promise<{ imageId: string | undefined; arvadosConfig: string; iamPolicy?: object }> {
+  const o = c.options;
+  const cloud = c.cloud;
+  if (cloud === "aws") {
+    // The images are the product: take them out of what `arv-image gc` may sweep.
+    const { keepImages } = await import("../clouds/aws.js");
+    const { cloudContext } = await import("../clouds/context.js");
+    const warnings = await keepImages(cloudContext(c), images);
+    for (const w of warnings) progress.stderr(`arv-image: warning: ${w}\n`);
+  }
+  const snippet = clusterConfigFragment({
+    clusterId: o.arvadosClusterId ?? "zzzzz",
+    cloud,
+    images,
+    ...(o.azureResourceGroup !== undefined ? { azureResourceGroup: o.azureResourceGroup } : {}),
+    ebsAutoscale: cloud === "aws" && o.awsEbsAutoscale,
+    ...(c.cluster ? { instanceTypes: c.cluster.instanceTypes, ...(c.cluster.iamInstanceProfile ? { iamInstanceProfile: c.cluster.iamInstanceProfile } : {}) } : {}),
+  });
+  if (o.emitConfig !== undefined) {
+    await writeFileAtomic(o.emitConfig, snippet);
+    progress.stderr(`arv-image: wrote the config.yml changes to ${o.emitConfig}\n`);
+  }
+  return {
+    imageId: cloud === "azure" ? (images[0]?.name ?? images[0]?.id) : images[0]?.id,
+    arvadosConfig: snippet,
+    ...(cloud === "aws" && o.awsEbsAutoscale ? { iamPolicy: EBS_AUTOSCALE_IAM_POLICY } : {}),
+  };
+}
