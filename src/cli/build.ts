@@ -68,5 +68,6 @@ function runJson(run: BuildRun): object {
     elapsedSeconds: Math.round(run.elapsedSeconds * 10) / 10,
     packerSeconds: Math.round(run.packerSeconds * 1000) / 1000,
     packerExitCode: run.packerExitCode,
+    timings: run.timings,
   };
 }

@@ -13,7 +13,7 @@ export async function runProvision(raw: Record<string, unknown>, io: Io): Promis
   const r = await provisionPipeline(raw, io);
   const run = r.run;
   if (raw.json === true) {
-    const base = { schema: PROVISION_SCHEMA, target: run.target, buildDirectory: run.buildDirectory, log: run.log, elapsedSeconds: Math.round(run.elapsedSeconds * 10) / 10, packerSeconds: Math.round(run.packerSeconds * 1000) / 1000, packerExitCode: run.packerExitCode };
+    const base = { schema: PROVISION_SCHEMA, target: run.target, buildDirectory: run.buildDirectory, log: run.log, elapsedSeconds: Math.round(run.elapsedSeconds * 10) / 10, packerSeconds: Math.round(run.packerSeconds * 1000) / 1000, packerExitCode: run.packerExitCode, timings: run.timings };
     io.stdout(JSON.stringify(r.ok ? { ...base, ok: true, error: null } : { ...base, ok: false, error: r.why }, null, 2) + "\n");
   }
   if (!r.ok) throw r.error;

@@ -110,6 +110,8 @@ export const optionsSchema = z.object({
   json: z.boolean().default(false),
   packer: text.optional(),
   dryRun: z.boolean().default(false),
+  logFormat: z.enum(["human", "json"]).default("human"),
+  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
   verbose: z.boolean().default(false),
   emitConfig: text.optional(),
   olderThan: z

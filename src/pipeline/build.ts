@@ -14,6 +14,7 @@ import { ArvImageError, PackerError, PreflightError, UsageError } from "../error
 import type { Progress } from "../io.js";
 import { makeScrubber, packerEnvironment } from "../packer/environment.js";
 import type { ImageRef } from "../packer/results.js";
+import type { Timing } from "../packer/phases.js";
 import { runPackerBuild } from "../packer/build-run.js";
 import { signalExit } from "../packer/run.js";
 import { initAndValidate } from "../packer/validate.js";
@@ -24,7 +25,7 @@ import { renderBuildDir } from "../render/build-dir.js";
 import { writeBuildDir } from "../render/write.js";
 import { BUILD_EXPIRY_HOURS } from "../clouds/tags.js";
 import { utcStamp } from "../time.js";
-import { afterBuild, buildPlan, gcHint, imageNameFor, lastError } from "./build-steps.js";
+import { afterBuild, buildPlan, gcHint, imageNameFor, lastError, scriptNames } from "./build-steps.js";
 import { runLegacy } from "./legacy.js";
 import { packerAndConfig, secretsOf } from "./resolve.js";
 import { validateStepFor } from "./validate.js";
@@ -38,6 +39,8 @@ export interface BuildRun {
   elapsedSeconds: number;
   packerSeconds: number;
   packerExitCode: number;
+  /** Where the time went, from Packer's timestamps. */
+  timings: Timing[];
 }
 
 export type BuildResult = (
@@ -82,6 +85,7 @@ async function build(raw: Record<string, unknown>, progress: Progress, report: (
   const started = new Date();
   const { packer, c } = await packerAndConfig(raw, progress);
   const scrub = makeScrubber(secretsOf(c));
+  progress.events?.redact(scrub);
   const verboseEnv: Record<string, string> = {};
 
   if (c.legacyTemplate) {
@@ -143,6 +147,7 @@ async function build(raw: Record<string, unknown>, progress: Progress, report: (
     progress,
     scrub,
     debug,
+    scripts: scriptNames(result),
     onFirst: (s) =>
       `\narv-image: ${s} received and passed to Packer once; Packer is cleaning up (terminating the builder instance, deleting its temporary key pair and security group). Waiting for it to finish — press Ctrl-C again only if you accept leaving resources behind.\n`,
     onRepeat: (s) =>
@@ -152,7 +157,7 @@ async function build(raw: Record<string, unknown>, progress: Progress, report: (
   const elapsed = (Date.now() - started.getTime()) / 1000;
   if (debug && !interrupted && code === 0) return { kind: "debug", elapsedSeconds: elapsed };
   const images = run.stream.artifacts.images();
-  const summary: BuildRun = { cloud, buildId, buildDirectory: dir, log: logPath, elapsedSeconds: elapsed, packerSeconds: run.seconds, packerExitCode: code };
+  const summary: BuildRun = { cloud, buildId, buildDirectory: dir, log: logPath, elapsedSeconds: elapsed, packerSeconds: run.seconds, packerExitCode: code, timings: run.timings };
 
   if (interrupted || code !== 0 || images.length === 0) {
     const exit = interrupted ? signalExit(interrupted) : code !== 0 ? code : 1;

@@ -1,0 +1,205 @@
+/**
+ * The live view of a `packer build -machine-readable` run, made from its parsed (and
+ * scrubbed) lines, in one of three forms:
+ * - "tty": Packer's lines scroll (the build-name prefix dropped while there is one build,
+ *   phase changes marked, warnings and errors coloured when colour is on) above a status
+ *   line that build-run.ts redraws in place (statusLine());
+ * - "plain" (a pipe, CI): the same lines, each stamped with the time since Packer's first
+ *   line (from Packer's own timestamps), no control sequence at all;
+ * - "json": one event per line (events.ts).
+ * Phases and scripts come from phases.ts; every line feeds it, shown or not.
+ */
+import { type EventLog, type LogLevel, shown } from "../events.js";
+import { parseLine, type PackerLine } from "./machine-readable.js";
+import { viewOf, type ViewKind } from "./live-view.js";
+import { clockStamp, formatBreakdown, PHASE_LABEL, type PhaseChange, PhaseTracker, shortDuration, splitPrefix, type Timing } from "./phases.js";
+
+export type ViewMode = "tty" | "plain" | "json";
+
+export interface BuildViewOptions {
+  mode: ViewMode;
+  /** Colour (tty only; the caller checked NO_COLOR). */
+  color?: boolean;
+  /** The build directory's provisioning scripts, for n/m. */
+  scripts?: readonly string[];
+  /** json: the event serializer. */
+  events?: EventLog | undefined;
+  level?: LogLevel | undefined;
+}
+
+const SGR = {
+  bold: ["\x1b[1m", "\x1b[22m"],
+  dim: ["\x1b[2m", "\x1b[22m"],
+  red: ["\x1b[1;31m", "\x1b[22;39m"],
+  yellow: ["\x1b[33m", "\x1b[39m"],
+  cyan: ["\x1b[36m", "\x1b[39m"],
+} as const;
+
+/** Packer's lines that report a failed build (as opposed to what a script wrote on stderr). */
+const FAILURE = /^(Build '[^']+' errored|\n?==> Some builds didn't complete|--> [^\s:]+: )/;
+
+export class BuildView {
+  readonly tracker: PhaseTracker;
+  readonly #o: BuildViewOptions;
+  readonly #scripts: readonly string[];
+  #text = "";
+  #lines = 0;
+  /** Wall-clock ms when each build entered its current phase (for the ticking status line). */
+  readonly #phaseWall = new Map<string, number>();
+
+  constructor(o: BuildViewOptions) {
+    this.#o = o;
+    this.#scripts = o.scripts ?? [];
+    this.tracker = new PhaseTracker(this.#scripts);
+  }
+
+  get mode(): ViewMode {
+    return this.#o.mode;
+  }
+
+  /** One whole line of Packer's output (stdout or stderr), already scrubbed. */
+  line(raw: string): void {
+    const parsed = parseLine(raw);
+    if (!parsed) {
+      // Not machine-readable (a plugin's stray output, Packer's stderr): shown as it is.
+      this.#emit("info", raw, { type: "packer-text" }, raw, "other");
+      return;
+    }
+    const change = this.tracker.add(parsed);
+    if (change) this.#phase(change);
+    const v = viewOf(parsed);
+    if (v === undefined) {
+      if (parsed.type === "artifact" || parsed.type === "error") this.#json("debug", { type: "packer", packerType: parsed.type, target: parsed.target, data: parsed.data, packerTime: parsed.timestamp }, parsed.type);
+      return;
+    }
+    const level: LogLevel = parsed.type === "ui" && v.kind === "error" ? (FAILURE.test(v.text) || /^Build '/.test(v.text) ? "error" : "warn") : "info";
+    const p = splitPrefix(v.text);
+    const single = this.tracker.builds.length <= 1;
+    const text = p && single ? `${p.lead}${p.rest}` : v.text;
+    this.#emit(level, text, { type: "packer", kind: v.kind, ...(p ? { build: p.build } : {}), packerTime: parsed.timestamp }, p ? p.rest : v.text, v.kind, parsed);
+  }
+
+  /** arv-image's own message during the run (an interrupt, lines left out): one or more lines. */
+  say(text: string, level: LogLevel = "info"): void {
+    for (const l of text.replace(/^\n+|\n+$/g, "").split("\n")) this.#emit(level, l, { type: "message" }, l.replace(/^arv-image: /, ""), "output");
+  }
+
+  /** What say() would add, without adding it (for a notice that goes before the lines made already). */
+  render(text: string, level: LogLevel = "info"): string {
+    const [text0, lines0] = [this.#text, this.#lines];
+    this.#text = "";
+    this.say(text, level);
+    const out = this.#text;
+    [this.#text, this.#lines] = [text0, lines0];
+    return out;
+  }
+
+  /** The lines made since the last call (text of whole lines), and how many. */
+  take(): { text: string; lines: number } {
+    const r = { text: this.#text, lines: this.#lines };
+    this.#text = "";
+    this.#lines = 0;
+    return r;
+  }
+
+  /** Packer exited: ends the open phases and returns where the time went. */
+  finish(): Timing[] {
+    this.tracker.finish();
+    const timings = this.tracker.timings();
+    const lines = formatBreakdown(timings, this.#scripts);
+    if (this.#o.mode === "json") {
+      this.#json("info", { type: "timings", timings }, lines[0] ?? "where the time went");
+    } else if (shown("info", this.#o.level)) {
+      this.#add(lines.map((l, i) => (i === 0 ? `arv-image: ${l}` : `  ${l}`)).join("\n"), lines.length);
+    }
+    return timings;
+  }
+
+  /** The breakdown as text, for the log file. */
+  breakdown(timings: readonly Timing[]): string {
+    return formatBreakdown(timings, this.#scripts)
+      .map((l, i) => (i === 0 ? `arv-image: ${l}\n` : `  ${l}\n`))
+      .join("");
+  }
+
+  /**
+   * The status line for a terminal, at most `columns - 1` characters (a full-width line
+   * would wrap and a redraw would no longer land on it); "" before Packer said anything.
+   * `bakeSeconds`: time since arv-image started.
+   */
+  statusLine(now: number, bakeSeconds: number, columns: number): string {
+    const builds = this.tracker.status().filter((b) => b.phase !== undefined);
+    if (builds.length === 0) return "";
+    const single = builds.length === 1;
+    const parts = builds.map((b) => {
+      const phase = b.ended ? "done" : PHASE_LABEL[b.phase ?? "launching"];
+      const s = b.script;
+      const script = s ? ` ${s.n !== undefined && s.m !== undefined ? `${s.n}/${s.m} ` : s.n !== undefined ? `${s.n} ` : ""}${s.name}` : "";
+      const since = this.#phaseWall.get(b.build);
+      const inPhase = !b.ended && since !== undefined ? ` (${shortDuration((now - since) / 1000)})` : "";
+      return `${single ? "" : `${b.build}: `}${phase}${script}${inPhase}`;
+    });
+    const line = `▶ ${parts.join(" · ")} · ${shortDuration(bakeSeconds)} in all`;
+    const max = Math.max(10, columns - 1);
+    const chars = [...line];
+    const fitted = chars.length > max ? chars.slice(0, max - 1).join("") + "…" : line;
+    return this.#o.color === true ? `${SGR.cyan[0]}${fitted}${SGR.cyan[1]}` : fitted;
+  }
+
+  #phase(c: PhaseChange): void {
+    this.#phaseWall.set(c.build, Date.now());
+    const s = c.script;
+    const script = s ? ` ${s.n !== undefined && s.m !== undefined ? `${s.n}/${s.m} ` : ""}${s.name}` : "";
+    const who = this.tracker.builds.length > 1 ? `${c.build}: ` : "";
+    const text = `-- ${who}${PHASE_LABEL[c.phase]}${script}`;
+    if (this.#o.mode === "json") {
+      this.#json("info", { type: "phase", phase: c.phase, ...(s ? { script: s.name, ...(s.n !== undefined ? { n: s.n } : {}), ...(s.m !== undefined ? { m: s.m } : {}) } : {}), build: c.build, packerTime: c.at }, `${PHASE_LABEL[c.phase]}${script}`);
+      return;
+    }
+    if (!shown("info", this.#o.level)) return;
+    this.#add(this.#stamp(text, c.at, "phase"), 1);
+  }
+
+  #emit(level: LogLevel, text: string, fields: Record<string, unknown>, msg: string, kind: ViewKind, parsed?: PackerLine): void {
+    if (this.#o.mode === "json") {
+      this.#json(level, fields, msg);
+      return;
+    }
+    if (!shown(level, this.#o.level)) return;
+    const lines = text.split("\n").length;
+    this.#add(this.#stamp(text, parsed?.timestamp, level === "info" ? kind : level), lines);
+  }
+
+  #json(level: LogLevel, fields: Record<string, unknown>, msg: string): void {
+    if (this.#o.mode !== "json" || !this.#o.events) return;
+    const line = this.#o.events.format(level, fields, msg);
+    if (line !== "") this.#add(line.replace(/\n$/, ""), 1);
+  }
+
+  /** Stamps (plain) or colours (tty) each line of a text. */
+  #stamp(text: string, at: number | undefined, style: ViewKind | "phase" | LogLevel): string {
+    if (this.#o.mode === "plain") {
+      const first = this.tracker.first;
+      // Before Packer's first line there is no Packer time to count from.
+      if (first === undefined) return text;
+      const stamp = `[${clockStamp(at !== undefined && first !== undefined ? at - first : 0)}] `;
+      return text
+        .split("\n")
+        .map((l) => (l === "" ? l : stamp + l))
+        .join("\n");
+    }
+    if (this.#o.color !== true) return text;
+    const sgr = style === "phase" ? SGR.cyan : style === "say" ? SGR.bold : style === "error" ? SGR.red : style === "warn" ? SGR.yellow : style === "other" ? SGR.dim : undefined;
+    if (!sgr) return text;
+    // Per line, so that no colour spans a newline.
+    return text
+      .split("\n")
+      .map((l) => (l === "" ? l : sgr[0] + l + sgr[1]))
+      .join("\n");
+  }
+
+  #add(text: string, lines: number): void {
+    this.#text += text + "\n";
+    this.#lines += lines;
+  }
+}
