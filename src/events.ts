@@ -72,3 +72,21 @@ export async function jsonEventLog(level: LogLevel): Promise<EventLog> {
     },
   };
 }
+
+/** Where an event goes: stderr as the caller's Io/Progress has it. */
+interface EventSink {
+  stderr: (s: string | Uint8Array, written?: () => void) => void;
+  readonly events?: EventLog;
+  readonly level?: LogLevel;
+}
+
+/**
+ * One event: its JSON line with `--log-format json`, else `text` (when the level shows it).
+ * Structured fields are for CI systems; people read the text.
+ */
+export function emit(to: EventSink, level: LogLevel, fields: Record<string, unknown>, msg: string, text: string = msg): void {
+  if (to.events) {
+    const line = to.events.format(level, fields, msg);
+    if (line !== "") to.stderr(Buffer.from(line, "utf8"));
+  } else if (shown(level, to.level)) to.stderr(text);
+}

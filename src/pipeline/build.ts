@@ -11,6 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import type { Cloud } from "../config/flags.js";
 import type { ResolvedConfig } from "../config/resolve.js";
 import { ArvImageError, PackerError, PreflightError, UsageError } from "../errors.js";
+import { emit } from "../events.js";
 import type { Progress } from "../io.js";
 import { makeScrubber, packerEnvironment } from "../packer/environment.js";
 import type { ImageRef } from "../packer/results.js";
@@ -101,7 +102,8 @@ async function build(raw: Record<string, unknown>, progress: Progress, report: (
     progress.stderr(`arv-image: preflight (skip with --skip-preflight)\n`);
     const pre = await runPreflight(c, { packer, env: process.env, skipped: c.options.skipCheck, timeoutMs: c.options.preflightTimeout * 1000 });
     report(pre);
-    progress.stderr(formatFindings(pre.findings));
+    if (progress.events) for (const f of pre.findings) emit(progress, f.severity === "info" ? "info" : f.severity === "warning" ? "warn" : "error", { type: "preflight", check: f.check, severity: f.severity }, f.message);
+    else progress.stderr(formatFindings(pre.findings));
     if (pre.errors > 0) throw new PreflightError(preflightFailure(pre, "build"));
     applyInferred(c, pre.inferred);
   }
