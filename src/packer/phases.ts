@@ -178,9 +178,11 @@ export class PhaseTracker {
     const phase = next ?? b.phase ?? "launching";
     if (phase === "provisioning" && next === "provisioning") {
       // Each provisioner step: a known script (n/m), or an unnamed one (inline commands, uploads).
-      const script = SCRIPT.exec(step)?.[1];
-      const name = script === undefined ? undefined : (script.split("/").pop() as string);
-      return this.#enter(b, phase, name, at);
+      const path = SCRIPT.exec(step)?.[1];
+      const base = path === undefined ? undefined : (path.split("/").pop() as string);
+      // Inline commands run from a temporary file (packer-shell123…): no script of the build's.
+      const named = base !== undefined && !/^packer-shell\d+$/.test(base) && (this.#scripts.length === 0 || this.#scripts.includes(base));
+      return this.#enter(b, phase, named ? base : undefined, at);
     }
     return this.#enter(b, phase, phase === b.phase ? b.script?.name : undefined, at);
   }
