@@ -110,7 +110,7 @@ export class BuildView {
     if (this.#o.mode === "json") {
       this.#json("info", { type: "timings", timings }, lines[0] ?? "where the time went");
     } else if (shown("info", this.#o.level)) {
-      this.#add(lines.map((l, i) => (i === 0 ? `arv-image: ${l}` : `  ${l}`)).join("\n"), lines.length);
+      this.#add(lines.map((l, i) => (i === 0 ? `arv-image: ${l}` : `  ${l}`)).join("\n"));
     }
     return timings;
   }
@@ -157,7 +157,7 @@ export class BuildView {
       return;
     }
     if (!shown("info", this.#o.level)) return;
-    this.#add(this.#stamp(text, c.at, "phase"), 1);
+    this.#add(this.#stamp(text, c.at, "phase"));
   }
 
   #emit(level: LogLevel, text: string, fields: Record<string, unknown>, msg: string, kind: ViewKind, parsed?: PackerLine): void {
@@ -166,22 +166,21 @@ export class BuildView {
       return;
     }
     if (!shown(level, this.#o.level)) return;
-    const lines = text.split("\n").length;
-    this.#add(this.#stamp(text, parsed?.timestamp, level === "info" ? kind : level), lines);
+    this.#add(this.#stamp(text, parsed?.timestamp, level === "info" ? kind : level));
   }
 
   #json(level: LogLevel, fields: Record<string, unknown>, msg: string): void {
     if (this.#o.mode !== "json" || !this.#o.events) return;
     const line = this.#o.events.format(level, fields, msg);
-    if (line !== "") this.#add(line.replace(/\n$/, ""), 1);
+    if (line !== "") this.#add(line.replace(/\n$/, ""));
   }
 
   /** Stamps (plain) or colours (tty) each line of a text. */
   #stamp(text: string, at: number | undefined, style: ViewKind | "phase" | LogLevel): string {
     if (this.#o.mode === "plain") {
       const first = this.tracker.first;
-      // Before Packer's first line there is no Packer time to count from.
-      if (first === undefined) return text;
+      // arv-image's own lines (at undefined) and those before Packer's first line: no Packer time to count from.
+      if (first === undefined || at === undefined) return text;
       const stamp = `[${clockStamp(at !== undefined && first !== undefined ? at - first : 0)}] `;
       return text
         .split("\n")
@@ -198,8 +197,9 @@ export class BuildView {
       .join("\n");
   }
 
-  #add(text: string, lines: number): void {
+  #add(text: string): void {
     this.#text += text + "\n";
-    this.#lines += lines;
+    // Lines as a reader counts them (the blank lines Packer puts before "==> Builds finished" are not).
+    for (const l of text.split("\n")) if (l !== "") this.#lines++;
   }
 }
