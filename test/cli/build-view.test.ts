@@ -108,6 +108,24 @@ describe("on a terminal (a real pseudo-terminal)", () => {
     expect(shown).toContainEqual(expect.stringMatching(/^ {6}2\/9 20-arvados\.sh +1m00s {2}<- slowest script$/));
   });
 
+  it("Ctrl-C typed in the terminal: the notice on lines of its own, the status line turns to cleaning up, exit 130 after Packer's cleanup", async () => {
+    const dir = standIn({ INTERRUPT: "1", CLEANUP_UNTIL: "release" });
+    const run = runInPty(awsArgs(outDir()), withPath(dir));
+    await expect.poll(() => existsSync(join(dir, "ready"))).toBe(true);
+    await expect.poll(() => run.output().includes("waiting for interrupt") && / in all$/.test(statusNow(run.output()))).toBe(true);
+    expect(statusNow(run.output())).toMatch(/^▶ provisioning 1\/9 10-base\.sh /);
+    run.type("\x03");
+    await expect.poll(() => existsSync(join(dir, "cleaning"))).toBe(true);
+    await expect.poll(() => run.output().includes("Terminating the source AWS instance") && / in all$/.test(statusNow(run.output()))).toBe(true);
+    expect(statusNow(run.output())).toMatch(/^▶ cleaning up /);
+    writeFileSync(join(dir, "release"), "");
+    expect(await run.exited).toBe(130);
+    const shown = screen(run.output());
+    expect(shown).toContainEqual(expect.stringMatching(/^arv-image: SIGINT received and passed to Packer once; Packer is cleaning up/));
+    expect(shown).toContain("-- cleaning up");
+    expect(shown.filter((l) => l.startsWith("▶ "))).toEqual([]);
+  });
+
   it("NO_COLOR: no colour, the status line still redrawn in place", async () => {
     const dir = standIn({ REPLAY: join(FIXTURES, "gcp-success.log") });
     const run = runInPty(["build", "--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--out", outDir()], withPath(dir, { NO_COLOR: "1" }));

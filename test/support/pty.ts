@@ -11,16 +11,21 @@ export interface PtyRun {
   /** Everything written to the terminal so far, raw. */
   output: () => string;
   exited: Promise<number | null>;
+  /** Types into the terminal (e.g. "\x03", Ctrl-C: the terminal sends SIGINT to the foreground process group). */
+  type: (keys: string) => void;
 }
 
 const quote = (a: string) => `'${a.replaceAll("'", "'\\''")}'`;
 
 export function runInPty(args: readonly string[], env: NodeJS.ProcessEnv, size = { cols: 100, rows: 30 }): PtyRun {
   const cmd = `stty cols ${size.cols} rows ${size.rows}; exec ${[process.execPath, BIN, ...args].map(quote).join(" ")}`;
-  const child = spawn("script", ["-qfec", cmd, "/dev/null"], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn("script", ["-qfec", cmd, "/dev/null"], { env, stdio: ["pipe", "pipe", "inherit"] });
   let out = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-  return { output: () => out, exited: new Promise((r) => child.on("close", (c) => r(c))) };
+  child.stdin.on("error", () => {});
+  const exited = new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+  void exited.then(() => child.stdin.destroy());
+  return { output: () => out, exited, type: (keys) => void child.stdin.write(keys) };
 }
 
 const SGR = /\x1b\[[0-9;]*m/g;
