@@ -28,7 +28,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 // The AMI untagging after a successful AWS bake goes to a closed loopback port, never to AWS.
-const ENV = { ...process.env, AWS_ENDPOINT_URL_EC2: "http://127.0.0.1:9" };
+const ENV: NodeJS.ProcessEnv = { ...process.env, AWS_ENDPOINT_URL_EC2: "http://127.0.0.1:9" };
 delete ENV.NO_COLOR;
 
 function standIn(scenario: Record<string, string>): string {
