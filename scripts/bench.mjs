@@ -4,7 +4,8 @@
 //      target: render <= 2.5x bare node, with --packer-version and with Packer on the PATH
 //      (its version then read from the cache of src/packer/version.ts after one warm-up run).
 //  (b) streaming: `arv-image build` reading 200,000 machine-readable lines from the
-//      stand-in packer, against `stand-in | tee log`; targets: <= 1.5x tee, peak RSS <= 120 MB.
+//      stand-in packer, against `stand-in | tee log`; targets: <= 2x tee, peak RSS <= 120 MB
+//      (memory stays flat however long the output).
 //      Both sides time the same span, from starting the stand-in until the log has every
 //      line: bash times the tee pipeline, arv-image reports its `packer build` (packerSeconds
 //      in --json). The whole build's wall time (it also renders and runs `packer version` and
@@ -131,8 +132,8 @@ if (only !== "startup") {
   const teeRow = { label: "stand-in packer build | tee log (timed by bash)", median: tee.metric, rssMB: tee.rssMB };
   report(teeRow);
   report(build);
-  const streamRatio = report({ label: "  of which packer build, streamed (packerSeconds)", median: build.metric, rssMB: build.rssMB }, teeRow, "<= 1.5x tee, <= 120 MB");
-  if (streamRatio > 1.5) fails.push(`streaming is ${streamRatio.toFixed(2)}x tee (target 1.5x)`);
+  const streamRatio = report({ label: "  of which packer build, streamed (packerSeconds)", median: build.metric, rssMB: build.rssMB }, teeRow, "<= 2x tee, <= 120 MB");
+  if (streamRatio > 2) fails.push(`streaming is ${streamRatio.toFixed(2)}x tee (target 2x)`);
   if (build.rssMB > 120) fails.push(`build's peak RSS ${build.rssMB.toFixed(0)} MB (target 120 MB)`);
 }
 

@@ -29,8 +29,11 @@ export interface ValidateStep {
 
 export async function initAndValidate(packer: Packer, dir: string, step: ValidateStep, env: Record<string, string>, scrub: (s: string) => string, progress: Progress): Promise<void> {
   if (step.init) {
-    progress.stderr(`arv-image: packer init (installs the ${step.cloud} plugin named in versions.pkr.hcl)\n`);
-    const init = await packerStep(packer, ["init", "."], dir, env, scrub);
+    progress.stderr(`arv-image: packer init -upgrade (installs the newest ${step.cloud} plugin that versions.pkr.hcl allows)\n`);
+    // -upgrade: without it, an older plugin already installed that still satisfies the
+    // constraint is kept silently (azure 2.1.x, for one, creates Basic public IPs that Azure
+    // has refused since March 2025).
+    const init = await packerStep(packer, ["init", "-upgrade", "."], dir, env, scrub);
     if (init.code !== 0) throw new PackerError(`packer init failed (exit ${init.code}):\n${init.output.trimEnd()}`, init.code);
   }
   const v = await packerStep(packer, ["validate", "."], dir, env, scrub);

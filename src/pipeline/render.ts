@@ -1,11 +1,11 @@
 /** render: the build directory for these flags, written into --out. */
 import type { Cloud } from "../config/flags.js";
-import type { ResolvedConfig } from "../config/resolve.js";
-import { UsageError } from "../errors.js";
+import type { ResolvedConfig } from "../config/resolved.js";
+import { InternalError, UsageError } from "../errors.js";
 import type { Progress } from "../io.js";
 import { renderBuildDir } from "../render/build-dir.js";
-import { checkOutDir, writeBuildDir } from "../render/write.js";
-import { resolveOrFail } from "./resolve.js";
+import { writeBuildDir } from "../render/write.js";
+import { resolveCommand, type ParsedOptions } from "./resolve.js";
 
 export interface RenderedDir {
   dir: string;
@@ -17,28 +17,17 @@ export interface RenderedDir {
   omitted: string[];
 }
 
-export async function renderPipeline(raw: Record<string, unknown>, progress: Progress): Promise<RenderedDir> {
-  const problems: string[] = [];
-  const out = raw.out as string | undefined;
-  if (out === undefined) problems.push(`--out is required for render: the build directory to create, e.g. --out ./build-zzzzz.`);
-  else {
-    const p = await checkOutDir(out);
-    if (p) problems.push(p);
-  }
-  let config;
-  try {
-    config = await resolveOrFail(raw, progress);
-  } catch (e) {
-    if (e instanceof UsageError) throw new UsageError([...problems, ...e.problems]);
-    throw e;
-  }
-  if (problems.length > 0) throw new UsageError(problems);
+export async function renderPipeline(raw: ParsedOptions, progress: Progress): Promise<RenderedDir> {
+  // Resolution checks --out too (required for render, new or empty, its parent there).
+  const config = await resolveCommand("render", raw, progress);
+  const out = config.command.out;
+  if (out === undefined) throw new InternalError("render resolved without --out");
   if (config.cloud === undefined || config.legacyTemplate) {
     throw new UsageError(
       `--json-file ${JSON.stringify(config.legacyTemplate?.path ?? "")}: a site's own JSON template is run as it is by \`arv-image build\` (legacy pass-through); render only writes arv-image's HCL2. To render, replace --json-file with --cloud aws|azure|gcp, e.g. --cloud aws.`,
     );
   }
   const result = renderBuildDir(config, config.cloud);
-  const dir = await writeBuildDir(out as string, result.files);
+  const dir = await writeBuildDir(out, result.files);
   return { dir, cloud: config.cloud, files: result.files.length, packerVersion: result.packer.version, packerSource: config.packer.source, omitted: [...result.omitted] };
 }

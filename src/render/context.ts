@@ -3,7 +3,7 @@
  * place; names, lists and feature decisions are made here.
  */
 import type { Cloud } from "../config/flags.js";
-import type { ResolvedConfig } from "../config/resolve.js";
+import type { ResolvedConfig } from "../config/resolved.js";
 import { compareVersions } from "../compare-versions.js";
 import type { HclValue } from "./escape.js";
 import type { ScriptContext } from "./script-context.js";
@@ -14,7 +14,7 @@ import {
   PACKER_PLUGINS,
   SINGULARITY_VERSION,
   URLS as PUBLIC_URLS,
-} from "./versions.js";
+} from "../releases/versions.js";
 
 /** What the detected or chosen Packer can express. */
 export interface PackerFeatures {

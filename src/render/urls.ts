@@ -4,10 +4,11 @@
  * on the builder VM (after --mirror).
  */
 import type { Cloud } from "../config/flags.js";
-import type { ResolvedConfig } from "../config/resolve.js";
+import type { ResolvedConfig } from "../config/resolved.js";
+import { compareVersions } from "../compare-versions.js";
 import { AZURE_CLOUDS } from "../data/azure-clouds.js";
 import { packerFeatures, scriptContext } from "./context.js";
-import { AUTOSCALER_COMMIT, CUDA_KEYRING_VERSION, GO_VERSION, SINGULARITY_VERSION } from "./versions.js";
+import { AUTOSCALER_COMMIT, CUDA_KEYRING_VERSION, GO_VERSION, SINGULARITY_VERSION } from "../releases/versions.js";
 
 export interface UrlUse {
   url: string;
@@ -35,6 +36,11 @@ export function buildUrls(c: ResolvedConfig, cloud: Cloud): UrlUse[] {
     out.push(here("https://compute.googleapis.com", "Compute Engine API: Packer's instance and image calls"));
   }
   if (packerFeatures(c.packer.version).requiredPlugins) {
+    // Packer 1.14 looks for official plugins on releases.hashicorp.com first and falls back to
+    // GitHub; 1.7-1.13 know GitHub releases only.
+    if (compareVersions(c.packer.version, "1.14.0") >= 0) {
+      out.push(here("https://releases.hashicorp.com", "packer init: finding and downloading the plugin (Packer 1.14 and later)"));
+    }
     out.push(here("https://api.github.com", "packer init: finding the plugin release"));
     out.push(here("https://github.com", "packer init: downloading the plugin (redirects to objects.githubusercontent.com)"));
   }

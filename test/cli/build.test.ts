@@ -226,6 +226,9 @@ describe("arv-image build (stand-in packer)", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/image name: +arvados-zzzzz-compute-\d{14}/);
     expect(r.stderr).toContain("newest official Debian 12 amd64 AMI");
+    // The steps in order; the prelude they source (scripts/lib/) is not a step.
+    expect(r.stderr).toMatch(/^scripts: +10-base\.sh 20-arvados\.sh \S.* 99-hygiene\.sh$/m);
+    expect(r.stderr).not.toMatch(/^scripts: .*lib\//m);
     expect(recorded(dir, "argv").map((a) => a.split("\0")[0])).toEqual(expect.arrayContaining(["version", "validate"]));
     expect(recorded(dir, "argv").some((a) => a.startsWith("build\0"))).toBe(false);
   });
@@ -290,6 +293,8 @@ describe("Packer discovery and gating (stand-in packer)", () => {
     const r = await runCli(["build", ...awsArgs(), "--packer", join(dir, "packer"), "--dry-run", "--out", join(mkdtempSync(join(tmp, "g-")), "b")]);
     expect(r.code, r.stderr).toBe(0);
     expect(recorded(dir, "argv").map((a) => a.split("\0")[0])).toEqual(expect.arrayContaining(["version", "init", "validate"]));
+    // -upgrade, so an older installed plugin within the constraint is not kept silently.
+    expect(recorded(dir, "argv").find((a) => a.startsWith("init\0"))?.split("\0")).toEqual(["init", "-upgrade", ".", ""]);
   });
 });
 

@@ -36,6 +36,14 @@ describe("arv-image urls", () => {
     ]);
     const all = await urls(["--cloud", "aws", "--nvidia-gpu-support", "--aws-ebs-autoscale", "--packer-version", "1.11.2"]);
     expect(all).toContain("this machine: https://github.com");
+    // Packer 1.11 fetches plugins from GitHub only; 1.14 and later from releases.hashicorp.com first.
+    expect(all.filter((u) => u.includes("releases.hashicorp.com"))).toEqual([]);
+    const current = await urls(["--cloud", "aws", "--packer-version", "1.14.2"]);
+    expect(current.filter((u) => u.startsWith("this machine: https://") && !u.includes("amazonaws"))).toEqual([
+      "this machine: https://releases.hashicorp.com",
+      "this machine: https://api.github.com",
+      "this machine: https://github.com",
+    ]);
     expect(all.filter((u) => u.includes("nvidia"))).toHaveLength(4);
     expect(all).toContain("builder VM: https://go.dev/dl/go1.21.13.linux-amd64.tar.gz");
     expect(all.some((u) => u.startsWith("builder VM: https://github.com/arvados/amazon-ebs-autoscale/archive/"))).toBe(true);
@@ -54,7 +62,7 @@ describe("arv-image urls", () => {
     const out = join(tmp, "mirrored");
     const r = await runCli(["render", "--cloud", "aws", ...BASE, ...m, "--out", out]);
     expect(r.code, r.stderr).toBe(0);
-    const prelude = readFileSync(join(out, "scripts/20-arvados.sh"), "utf8");
+    const prelude = readFileSync(join(out, "scripts/lib/prelude.sh"), "utf8");
     expect(prelude).toContain("readonly ARVADOS_APT_URL='http://mirror.internal/arvados'");
     expect(prelude).toContain("readonly DOCKER_KEY_URL='http://mirror.internal/keys/docker.asc'");
     expect(prelude).toContain("readonly GO_URL='https://mirror.internal/go'");
