@@ -10,7 +10,7 @@
  * Phases and scripts come from phases.ts; every line feeds it, shown or not.
  */
 import { type EventLog, type LogLevel, shown } from "../events.js";
-import { parseLine, type PackerLine } from "./machine-readable.js";
+import { parseLine, type PackerLine, unescapeField } from "./machine-readable.js";
 import { viewOf, type ViewKind } from "./live-view.js";
 import { clockStamp, formatBreakdown, PHASE_LABEL, type PhaseChange, PhaseTracker, shortDuration, splitPrefix, type Timing } from "./phases.js";
 
@@ -38,6 +38,26 @@ const SGR = {
 /** Packer's lines that report a failed build (as opposed to what a script wrote on stderr). */
 const FAILURE = /^(Build '[^']+' errored|\n?==> Some builds didn't complete|--> [^\s:]+: )/;
 
+/**
+ * parseLine for the lines that make nearly all of a long build, "TS,,ui,say|message,TEXT"
+ * with TEXT one item (Packer escapes its commas): the same result without the general
+ * path's type check and split; undefined for any other line.
+ */
+export function progressLine(raw: string): PackerLine | undefined {
+  const c1 = raw.indexOf(",");
+  if (c1 < 1 || c1 > 15) return undefined;
+  const kind = raw.startsWith(",,ui,message,", c1) ? "message" : raw.startsWith(",,ui,say,", c1) ? "say" : undefined;
+  if (kind === undefined) return undefined;
+  const from = c1 + (kind === "message" ? 13 : 9);
+  if (raw.indexOf(",", from) !== -1 || raw.includes("\n")) return undefined;
+  for (let i = 0; i < c1; i++) {
+    const ch = raw.charCodeAt(i);
+    if (ch < 48 || ch > 57) return undefined;
+  }
+  const end = raw.endsWith("\r") ? raw.length - 1 : raw.length;
+  return { timestamp: Number(raw.slice(0, c1)), target: "", type: "ui", data: [kind, unescapeField(raw.slice(from, end))], raw };
+}
+
 export class BuildView {
   readonly tracker: PhaseTracker;
   readonly #o: BuildViewOptions;
@@ -46,6 +66,8 @@ export class BuildView {
   #lines = 0;
   /** Wall-clock ms when each build entered its current phase (for the ticking status line). */
   readonly #phaseWall = new Map<string, number>();
+  #stampFor = -1;
+  #stampText = "";
 
   constructor(o: BuildViewOptions) {
     this.#o = o;
@@ -59,7 +81,7 @@ export class BuildView {
 
   /** One whole line of Packer's output (stdout or stderr), already scrubbed. */
   line(raw: string): void {
-    const parsed = parseLine(raw);
+    const parsed = progressLine(raw) ?? parseLine(raw);
     if (!parsed) {
       // Not machine-readable (a plugin's stray output, Packer's stderr): shown as it is.
       this.#emit("info", raw, { type: "packer-text" }, raw, "other");
@@ -74,9 +96,12 @@ export class BuildView {
     }
     const level: LogLevel = parsed.type === "ui" && v.kind === "error" ? (FAILURE.test(v.text) || /^Build '/.test(v.text) ? "error" : "warn") : "info";
     const p = splitPrefix(v.text);
-    const single = this.tracker.builds.length <= 1;
-    const text = p && single ? `${p.lead}${p.rest}` : v.text;
-    this.#emit(level, text, { type: "packer", kind: v.kind, ...(p ? { build: p.build } : {}), packerTime: parsed.timestamp }, p ? p.rest : v.text, v.kind, parsed);
+    if (this.#o.mode === "json") {
+      this.#json(level, { type: "packer", kind: v.kind, ...(p ? { build: p.build } : {}), packerTime: parsed.timestamp }, p ? p.rest : v.text);
+      return;
+    }
+    const text = p && this.tracker.buildCount <= 1 ? p.lead + p.rest : v.text;
+    this.#emit(level, text, undefined, "", v.kind, parsed);
   }
 
   /** arv-image's own message during the run (an interrupt, lines left out): one or more lines. */
@@ -150,7 +175,7 @@ export class BuildView {
     this.#phaseWall.set(c.build, Date.now());
     const s = c.script;
     const script = s ? ` ${s.n !== undefined && s.m !== undefined ? `${s.n}/${s.m} ` : ""}${s.name}` : "";
-    const who = this.tracker.builds.length > 1 ? `${c.build}: ` : "";
+    const who = this.tracker.buildCount > 1 ? `${c.build}: ` : "";
     const text = `-- ${who}${PHASE_LABEL[c.phase]}${script}`;
     if (this.#o.mode === "json") {
       this.#json("info", { type: "phase", phase: c.phase, ...(s ? { script: s.name, ...(s.n !== undefined ? { n: s.n } : {}), ...(s.m !== undefined ? { m: s.m } : {}) } : {}), build: c.build, packerTime: c.at }, `${PHASE_LABEL[c.phase]}${script}`);
@@ -160,9 +185,10 @@ export class BuildView {
     this.#add(this.#stamp(text, c.at, "phase"));
   }
 
-  #emit(level: LogLevel, text: string, fields: Record<string, unknown>, msg: string, kind: ViewKind, parsed?: PackerLine): void {
+  /** `fields` and `msg`: the event, for json (a Packer line's is made by line() itself). */
+  #emit(level: LogLevel, text: string, fields: Record<string, unknown> | undefined, msg: string, kind: ViewKind, parsed?: PackerLine): void {
     if (this.#o.mode === "json") {
-      this.#json(level, fields, msg);
+      if (fields) this.#json(level, fields, msg);
       return;
     }
     if (!shown(level, this.#o.level)) return;
@@ -181,13 +207,20 @@ export class BuildView {
       const first = this.tracker.first;
       // arv-image's own lines (at undefined) and those before Packer's first line: no Packer time to count from.
       if (first === undefined || at === undefined) return text;
-      const stamp = `[${clockStamp(at !== undefined && first !== undefined ? at - first : 0)}] `;
+      // Packer's timestamps are whole seconds: one stamp serves many lines.
+      if (at - first !== this.#stampFor) {
+        this.#stampFor = at - first;
+        this.#stampText = `[${clockStamp(at - first)}] `;
+      }
+      const stamp = this.#stampText;
+      if (!text.includes("\n")) return text === "" ? text : stamp + text;
       return text
         .split("\n")
         .map((l) => (l === "" ? l : stamp + l))
         .join("\n");
     }
     if (this.#o.color !== true) return text;
+    if (style === "output") return text;
     const sgr = style === "phase" ? SGR.cyan : style === "say" ? SGR.bold : style === "error" ? SGR.red : style === "warn" ? SGR.yellow : style === "other" ? SGR.dim : undefined;
     if (!sgr) return text;
     // Per line, so that no colour spans a newline.
@@ -200,6 +233,7 @@ export class BuildView {
   #add(text: string): void {
     this.#text += text + "\n";
     // Lines as a reader counts them (the blank lines Packer puts before "==> Builds finished" are not).
-    for (const l of text.split("\n")) if (l !== "") this.#lines++;
+    if (!text.includes("\n")) this.#lines += text === "" ? 0 : 1;
+    else for (const l of text.split("\n")) if (l !== "") this.#lines++;
   }
 }

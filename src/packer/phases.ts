@@ -63,17 +63,23 @@ export function phaseOf(step: string, current: Phase | undefined): Phase | undef
   return undefined;
 }
 
-// "==> BUILD: text" (steps, errors) and "    BUILD: text" (what a script printed); build
-// names ("arvados-compute.amazon-ebs.compute", "null.bad") have no spaces or colons.
-const PREFIXED = /^(==> |    |--> )([^\s:]+): ?/;
+// "==> BUILD: text" (steps, errors) and "    BUILD: text" (what a script printed) (see
+// splitPrefix); build names ("arvados-compute.amazon-ebs.compute", "null.bad") have no
+// spaces or colons.
 const BUILD_END = /^Build '([^']+)' (finished|errored)/;
 const SCRIPT = /^(?:Provisioning with shell script|Running local shell script): (.+)$/;
 
 /** The build a ui text belongs to and the text after its prefix, if it has one. */
 export function splitPrefix(text: string): { lead: string; build: string; rest: string } | undefined {
-  const m = PREFIXED.exec(text);
-  if (!m) return undefined;
-  return { lead: m[1] as string, build: m[2] as string, rest: text.slice(m[0].length) };
+  // By hand rather than PREFIXED.exec: this runs for every line of a long build.
+  const lead = text.slice(0, 4);
+  if (lead !== "==> " && lead !== "    " && lead !== "--> ") return undefined;
+  const colon = text.indexOf(":", 4);
+  if (colon <= 4) return undefined;
+  const space = text.indexOf(" ", 4);
+  if (space !== -1 && space < colon) return undefined;
+  const cut = text.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1;
+  return { lead, build: text.slice(4, colon), rest: text.slice(cut) };
 }
 
 interface Segment {
@@ -123,6 +129,8 @@ export class PhaseTracker {
   readonly #builds = new Map<string, BuildState>();
   #first: number | undefined;
   #last: number | undefined;
+  /** Every build seen has a phase (see add()). */
+  #allPhased = false;
 
   constructor(scripts: readonly string[] = []) {
     this.#scripts = scripts;
@@ -135,6 +143,11 @@ export class PhaseTracker {
 
   get last(): number | undefined {
     return this.#last;
+  }
+
+  /** How many builds were seen so far. */
+  get buildCount(): number {
+    return this.#builds.size;
   }
 
   /** Build names seen so far, in order. */
@@ -151,7 +164,10 @@ export class PhaseTracker {
     const at = this.#last;
     if (line.type !== "ui") return undefined;
     const kind = line.data[0];
-    const text = line.data.slice(1).join(",");
+    // What a script prints ("message") never moves a phase once every build has one: the
+    // common case of a long build, kept cheap.
+    if (kind === "message" && this.#allPhased) return undefined;
+    const text = line.data.length === 2 ? (line.data[1] as string) : line.data.slice(1).join(",");
     const end = BUILD_END.exec(text);
     if (end) {
       this.#end(end[1] as string, at);
@@ -239,6 +255,7 @@ export class PhaseTracker {
     if (!b) {
       b = { name, phase: undefined, script: undefined, scriptsSeen: 0, segments: [], ended: false, phaseStart: this.#last ?? 0 };
       this.#builds.set(name, b);
+      this.#allPhased = false;
     }
     return b;
   }
@@ -250,6 +267,7 @@ export class PhaseTracker {
     b.segments.push({ phase, script, start: at, end: undefined });
     if (phase !== b.phase) b.phaseStart = at;
     b.phase = phase;
+    this.#allPhased = [...this.#builds.values()].every((x) => x.phase !== undefined);
     if (script === undefined) b.script = undefined;
     else {
       const i = this.#scripts.indexOf(script);
