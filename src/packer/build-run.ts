@@ -90,8 +90,9 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
   let statusShown = false;
   const CLEAR = "\r\x1b[K";
   const status = () => (tty ? view.statusLine(Date.now(), (Date.now() - started.getTime()) / 1000, tty.columns()) : "");
-  const write = (text: string) => {
-    const bytes = Buffer.from(text, "utf8");
+  const write = (...parts: (string | Buffer)[]) => {
+    const bytes = parts.length === 1 && typeof parts[0] !== "string" ? parts[0] : Buffer.concat(parts.filter((p) => p.length > 0).map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : p)));
+    if (bytes === undefined || bytes.length === 0) return;
     viewBacklog += bytes.length;
     progress.stderr(bytes, () => (viewBacklog -= bytes.length));
   };
@@ -107,20 +108,20 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
       for (const part of logParts) log.write(part);
       log.uncork();
     }
-    const { text, lines } = view.take();
+    const { bytes, lines } = view.take();
     if (lines === 0) return;
     // A terminal (or pipe) that falls behind must neither block Packer (its cleanup could
     // stall behind `| less`) nor fill memory: past a backlog of unwritten view, lines are
     // left out of the view (the log has them all) and a notice says how many. The status
     // line is left out with them: it never adds to a backlog.
-    if (viewBacklog + Buffer.byteLength(text, "utf8") > VIEW_BACKLOG_BYTES) {
+    if (viewBacklog + bytes.length > VIEW_BACKLOG_BYTES) {
       notShown += lines;
       return;
     }
     const notice = notShown > 0 ? view.render(notShownText(), "warn") : "";
     notShown = 0;
     const line = status();
-    write((statusShown ? CLEAR : "") + notice + text + line);
+    write((statusShown ? CLEAR : "") + notice, bytes, line);
     statusShown = line !== "";
   };
   const notShownText = () =>
