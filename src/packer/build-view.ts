@@ -158,7 +158,7 @@ export class BuildView {
   }
 
   /**
-   * The status line for a terminal, at most `columns - 1` characters (a full-width line
+   * The status line for a terminal, at most `columns - 3` characters (a full-width line
    * would wrap and a redraw would no longer land on it); "" before Packer said anything.
    * `bakeSeconds`: time since arv-image started.
    */
@@ -175,7 +175,9 @@ export class BuildView {
       return `${single ? "" : `${b.build}: `}${phase}${script}${inPhase}`;
     });
     const line = `▶ ${parts.join(" · ")} · ${shortDuration(bakeSeconds)} in all`;
-    const max = Math.max(10, columns - 1);
+    // Two columns spare too: the terminal echoes Ctrl-C as "^C" after it, which must not
+    // wrap onto a line the next redraw does not erase.
+    const max = Math.max(10, columns - 3);
     const chars = [...line];
     const fitted = chars.length > max ? chars.slice(0, max - 1).join("") + "…" : line;
     return this.#o.color === true ? `${SGR.cyan[0]}${fitted}${SGR.cyan[1]}` : fitted;

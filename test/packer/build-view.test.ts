@@ -46,7 +46,7 @@ describe("BuildView", () => {
     const v = new BuildView({ mode: "tty", scripts: ["10-base.sh", "20-arvados.sh"] });
     for (const l of lines("aws-success.log").slice(0, 18)) v.line(l);
     expect(v.statusLine(Date.now(), 5, 100)).toMatch(/^▶ provisioning 1\/2 10-base\.sh \(\d+s\) · 5s in all$/);
-    expect([...v.statusLine(Date.now(), 5, 20)]).toHaveLength(19);
+    expect([...v.statusLine(Date.now(), 5, 20)]).toHaveLength(17);
   });
 
   it("json: every Packer line an event, with the build apart from the text", async () => {
