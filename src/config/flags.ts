@@ -316,9 +316,10 @@ export const FLAGS = [] = [
   }),
   flag({
     name: "azure-cloud-environment", key: "azureCloudEnvironment", kind: "value", arg: "<env>", cloud: "azure", group: "azure", origin: "build.sh",
-    type: z.enum(["Public", "USGovernment", "China", "Germany"]), default: "Public", commands: ALL_COMMANDS,
-    help: "Azure cloud: Public, USGovernment, China or Germany.",
-    expect: "one of Public, USGovernment, China, Germany", example: "USGovernment",
+    // Azure Germany closed in 2021 and the azure plugin 2.x no longer accepts it (build.sh did).
+    type: z.enum(["Public", "USGovernment", "China"]), default: "Public", commands: ALL_COMMANDS,
+    help: "Azure cloud: Public, USGovernment or China.",
+    expect: "one of Public, USGovernment, China (Azure Germany closed in 2021; its regions, e.g. germanywestcentral, are in Public)", example: "USGovernment",
   }),
   // --- GCP ---------------------------------------------------------------------------
   flag({

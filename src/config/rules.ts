@@ -72,6 +72,22 @@ export function readMirrors(o: Options, problems: string[]): Partial<Record<UrlK
   return mirrors;
 }
 
+/**
+ * Azure regions belong to one cloud: US Government regions start with usgov or usdod, China's
+ * start with china, every other is Public. A location of another cloud fails late, in the paid build
+ * (the plugin does not check it), so say so now. A warning, not an error: a new region may
+ * not follow the pattern.
+ */
+export function azureLocationRule(o: Options, warnings: string[]): void {
+  const loc = o.azureLocation.toLowerCase();
+  const cloudOfLocation = /^(usgov|usdod)/.test(loc) ? "USGovernment" : /^china/.test(loc) ? "China" : "Public";
+  if (cloudOfLocation !== o.azureCloudEnvironment) {
+    warnings.push(
+      `--azure-location ${JSON.stringify(o.azureLocation)} looks like a region of Azure ${cloudOfLocation}, but --azure-cloud-environment is ${o.azureCloudEnvironment}: the build would fail to find it. ${o.azureCloudEnvironment === "USGovernment" ? "US Government regions are usgov*/usdod*, e.g. usgovvirginia." : o.azureCloudEnvironment === "China" ? "China's regions are china*, e.g. chinanorth3." : "Give --azure-cloud-environment " + cloudOfLocation + " for it."}`,
+    );
+  }
+}
+
 export function amiRegionRules(o: Options, problems: string[]): void {
   const regions = o.awsAmiRegions;
   if (regions === undefined) return;

@@ -68,8 +68,10 @@ export const APT_PINS: readonly { packages: string; version: string }[] = [
  */
 export const PACKER_PLUGINS = {
   aws: { name: "amazon", source: "github.com/hashicorp/amazon", version: "~> 1.3" },
-  azure: { name: "azure", source: "github.com/hashicorp/azure", version: "~> 2.1" },
-  gcp: { name: "googlecompute", source: "github.com/hashicorp/googlecompute", version: "~> 1.1" },
+  // 2.2: azure 2.1.x creates Basic public IPs, which Azure has refused since March 2025.
+  azure: { name: "azure", source: "github.com/hashicorp/azure", version: "~> 2.2" },
+  // 1.1.4: the first with credentials_file (account_file is deprecated from there on).
+  gcp: { name: "googlecompute", source: "github.com/hashicorp/googlecompute", version: ">= 1.1.4, < 2.0.0" },
 } as const;
 
 /** What one Arvados release is built with, beyond the Arvados packages themselves. */

@@ -76,6 +76,8 @@ const CASES: [string, () => string[], string | RegExp][] = [
   ["Azure resource group with a slash", () => [...azure(), "--azure-resource-group", "bad/name"], "--azure-resource-group"],
   ["Azure resource group ending in a dot", () => [...azure(), "--azure-resource-group", "images."], "--azure-resource-group"],
   ["Azure cloud that does not exist", () => [...azure(), "--azure-cloud-environment", "Mars"], "--azure-cloud-environment"],
+  // Azure Germany closed in 2021; the azure plugin 2.x refuses it, so packer validate would fail later.
+  ["Azure Germany, closed in 2021", () => [...azure(), "--azure-cloud-environment", "Germany"], /--azure-cloud-environment "Germany".*one of Public, USGovernment, China .*germanywestcentral/s],
   ["Azure location with a space", () => [...azure(), "--azure-location", "East US"], "--azure-location"],
   ["GCP project with capitals", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "Bad_Project"], "--gcp-project-id"],
   ["GCP zone without the letter", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--gcp-zone", "us-central1"], "--gcp-zone"],
@@ -202,5 +204,25 @@ describe("help", () => {
     expect(r.stdout).toContain("--aws-ebs-autoscale");
     expect(r.stdout).toContain("--ssh-user");
     expect(r.stderr).toBe("");
+  });
+});
+
+describe("an Azure location of another cloud", () => {
+  it.each([
+    ["USGovernment", "eastus2", /looks like a region of Azure Public, but --azure-cloud-environment is USGovernment.*usgovvirginia/],
+    ["China", "westeurope", /looks like a region of Azure Public, but --azure-cloud-environment is China.*chinanorth3/],
+    ["Public", "usgovvirginia", /looks like a region of Azure USGovernment, but --azure-cloud-environment is Public.*--azure-cloud-environment USGovernment/],
+  ])("--azure-cloud-environment %s with --azure-location %s is a warning naming both", async (env, location, message) => {
+    const { resolved } = await import("../support/resolve.js");
+    const c = await resolved("render", [...azure(), "--out", f("never"), "--azure-cloud-environment", env, "--azure-location", location]);
+    expect(c.warnings.filter((w: string) => w.includes("--azure-location"))).toEqual([expect.stringMatching(message)]);
+  });
+
+  it("no warning for a location of the cloud given", async () => {
+    const { resolved } = await import("../support/resolve.js");
+    for (const [env, location] of [["USGovernment", "usgovarizona"], ["USGovernment", "usdodeast"], ["China", "chinaeast2"], ["Public", "germanywestcentral"]]) {
+      const c = await resolved("render", [...azure(), "--out", f("never"), "--azure-cloud-environment", env!, "--azure-location", location!]);
+      expect(c.warnings.filter((w: string) => w.includes("--azure-location"))).toEqual([]);
+    }
   });
 });

@@ -94,7 +94,7 @@ variable "location" {
 
 variable "cloud_environment_name" {
   type        = string
-  description = "Azure cloud: Public, USGovernment, China or Germany."
+  description = "Azure cloud: Public, USGovernment or China."
 }
 
 variable "image_publisher" {

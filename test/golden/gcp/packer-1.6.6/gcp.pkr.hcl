@@ -7,9 +7,10 @@ locals {
 
 source "googlecompute" "compute" {
   project_id   = var.project_id
-  account_file = var.account_file
   zone         = var.zone
   machine_type = var.machine_type
+
+  account_file = var.account_file
 
   source_image_family     = var.source_image_family
   source_image_project_id = [var.source_image_project]
