@@ -12,7 +12,8 @@
 import { type EventLog, type LogLevel, shown } from "../events.js";
 import { parseLine, type PackerLine, unescapeField } from "./machine-readable.js";
 import { viewOf, type ViewKind } from "./live-view.js";
-import { clockStamp, formatBreakdown, PHASE_LABEL, type PhaseChange, PhaseTracker, shortDuration, splitPrefix, type Timing } from "./phases.js";
+import { clockStamp, formatBreakdown, shortDuration } from "./breakdown.js";
+import { PHASE_LABEL, type PhaseChange, PhaseTracker, splitPrefix, type Timing } from "./phases.js";
 
 export type ViewMode = "tty" | "plain" | "json";
 

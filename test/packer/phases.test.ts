@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO } from "../support/cli.js";
 import { parseLine } from "../../dist/packer/machine-readable.js";
-import { formatBreakdown, phaseOf, PhaseTracker, type Phase, type Timing } from "../../dist/packer/phases.js";
+import { formatBreakdown } from "../../dist/packer/breakdown.js";
+import { phaseOf, PhaseTracker, type Phase, type Timing } from "../../dist/packer/phases.js";
 
 const FIXTURES = join(REPO, "test/fixtures/packer-output");
 const SCRIPTS = ["10-base.sh", "20-arvados.sh", "40-docker.sh"];
