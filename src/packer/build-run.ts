@@ -11,8 +11,8 @@ import { utcStamp } from "../time.js";
 import type { Scrubber } from "./environment.js";
 import type { Packer } from "./find.js";
 import { BuildView, type ViewMode } from "./build-view.js";
-import { LineSplitter } from "./machine-readable.js";
 import type { Timing } from "./phases.js";
+import type { ArtifactCollector, ErrorCollector } from "./results.js";
 import { forwardSignals, startPacker } from "./run.js";
 import { PackerStream } from "./stream.js";
 
@@ -34,7 +34,8 @@ export interface PackerRun {
 export interface PackerRunResult {
   code: number;
   interrupted: NodeJS.Signals | undefined;
-  stream: PackerStream;
+  artifacts: ArtifactCollector;
+  errors: ErrorCollector;
   logPath: string;
   /** Time Packer ran. */
   seconds: number;
@@ -69,12 +70,8 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
     logFailed = true;
   });
   // (A closed terminal cannot end arv-image either: main.ts ignores its stream errors.)
-  // PackerStream keeps the log, the artifacts and the errors; the view is made here from
-  // the same lines, parsed once more (phases need each line's timestamp).
-  const stream = new PackerStream({ scrub: r.scrub, color: false });
-  const toView = (l: string) => view.line(r.scrub(l));
-  const outLines = new LineSplitter(toView);
-  const errLines = new LineSplitter(toView);
+  // Each line once: split, scrubbed, parsed, then into the log, the results and the view.
+  const stream = new PackerStream({ scrub: r.scrub, view });
   // Output is written in batches: at 1 MiB, or 20 ms after the first unwritten line (too
   // short for a person to notice). Packer writes every line with its own write(2); passing
   // each on as it came cost two system calls per line, and batches of 64 KiB still cost a
@@ -100,8 +97,7 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
     if (timer) clearTimeout(timer);
     timer = undefined;
     pending = 0;
-    const { log: logParts, release } = stream.take();
-    release();
+    const logParts = stream.takeLog();
     if (logParts.length > 0 && !logFailed) {
       // One writev for all the pieces (mostly Packer's own chunks, written as they came).
       log.cork();
@@ -168,12 +164,10 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
     interactive: debug,
     onStdout: (c) => {
       stream.stdout(c);
-      outLines.push(c);
       received(c.length);
     },
     onStderr: (c) => {
       stream.stderr(c);
-      errLines.push(c);
       received(c.length);
     },
   });
@@ -189,8 +183,6 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
     if (ticker) clearInterval(ticker);
   }
   stream.end();
-  outLines.flush();
-  errLines.flush();
   const seconds = (performance.now() - startedPacker) / 1000;
   const timings = debug ? [] : view.finish();
   flushBuffers();
@@ -199,5 +191,5 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
   if (statusShown) write(CLEAR);
   if (timings.length > 0 && !logFailed) log.write(view.breakdown(timings));
   await new Promise<void>((r) => (logFailed ? r() : log.end(r)));
-  return { code, interrupted: sig.first(), stream, logPath, seconds, timings };
+  return { code, interrupted: sig.first(), artifacts: stream.artifacts, errors: stream.errors, logPath, seconds, timings };
 }

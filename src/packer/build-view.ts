@@ -7,10 +7,11 @@
  * - "plain" (a pipe, CI): the same lines, each stamped with the time since Packer's first
  *   line (from Packer's own timestamps), no control sequence at all;
  * - "json": one event per line (events.ts).
- * Phases and scripts come from phases.ts; every line feeds it, shown or not.
+ * Phases and scripts come from phases.ts; every line feeds it, shown or not. Lines come from
+ * stream.ts, split, scrubbed and parsed once.
  */
 import { type EventLog, type LogLevel, shown } from "../events.js";
-import { parseLine, type PackerLine, unescapeField } from "./machine-readable.js";
+import type { PackerLine } from "./machine-readable.js";
 import { viewOf, type ViewKind } from "./live-view.js";
 import { clockStamp, formatBreakdown, shortDuration } from "./breakdown.js";
 import { PHASE_LABEL, type PhaseChange, PhaseTracker, splitPrefix, type Timing } from "./phases.js";
@@ -39,26 +40,6 @@ const SGR = {
 /** Packer's lines that report a failed build (as opposed to what a script wrote on stderr). */
 const FAILURE = /^(Build '[^']+' errored|\n?==> Some builds didn't complete|--> [^\s:]+: )/;
 
-/**
- * parseLine for the lines that make nearly all of a long build, "TS,,ui,say|message,TEXT"
- * with TEXT one item (Packer escapes its commas): the same result without the general
- * path's type check and split; undefined for any other line.
- */
-export function progressLine(raw: string): PackerLine | undefined {
-  const c1 = raw.indexOf(",");
-  if (c1 < 1 || c1 > 15) return undefined;
-  const kind = raw.startsWith(",,ui,message,", c1) ? "message" : raw.startsWith(",,ui,say,", c1) ? "say" : undefined;
-  if (kind === undefined) return undefined;
-  const from = c1 + (kind === "message" ? 13 : 9);
-  if (raw.indexOf(",", from) !== -1 || raw.includes("\n")) return undefined;
-  for (let i = 0; i < c1; i++) {
-    const ch = raw.charCodeAt(i);
-    if (ch < 48 || ch > 57) return undefined;
-  }
-  const end = raw.endsWith("\r") ? raw.length - 1 : raw.length;
-  return { timestamp: Number(raw.slice(0, c1)), target: "", type: "ui", data: [kind, unescapeField(raw.slice(from, end))], raw };
-}
-
 export class BuildView {
   readonly tracker: PhaseTracker;
   readonly #o: BuildViewOptions;
@@ -81,9 +62,8 @@ export class BuildView {
     return this.#o.mode;
   }
 
-  /** One whole line of Packer's output (stdout or stderr), already scrubbed. */
-  line(raw: string): void {
-    const parsed = progressLine(raw) ?? parseLine(raw);
+  /** One whole line of Packer's output (stdout or stderr), already scrubbed, and what parseLine made of it. */
+  line(raw: string, parsed: PackerLine | undefined): void {
     if (!parsed) {
       // Not machine-readable (a plugin's stray output, Packer's stderr): shown as it is.
       this.#emit("info", raw, { type: "packer-text" }, raw, "other");
