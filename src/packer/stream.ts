@@ -59,13 +59,7 @@ export class PackerStream {
 
   /** At the end: the last line of each stream, if it had no newline. */
   end(): void {
-    for (const held of [this.#out, this.#err]) {
-      if (held.bytes === 0) continue;
-      const pieces = held.pieces;
-      held.pieces = [];
-      held.bytes = 0;
-      this.#lines(Buffer.concat([...pieces, NEWLINE]));
-    }
+    for (const held of [this.#out, this.#err]) if (held.bytes > 0) this.#endHeld(held);
   }
 
   /** The log since the last call, as pieces in order (to be written with one writev, not copied together). */
@@ -83,16 +77,21 @@ export class PackerStream {
     }
     let start = 0;
     if (held.bytes > 0) {
-      // The rest of the held line first, which may make it too long (see #hold).
-      start = chunk.indexOf(0x0a);
-      this.#hold(held, chunk.subarray(0, start));
+      // The rest of the held line (which may make it too long, see #hold), and that line.
+      start = chunk.indexOf(0x0a) + 1;
+      this.#hold(held, chunk.subarray(0, start - 1));
+      this.#endHeld(held);
     }
-    // Whole lines only: a line from stderr never lands inside one from stdout.
-    const lines = held.bytes === 0 ? chunk.subarray(start, last + 1) : Buffer.concat([...held.pieces, chunk.subarray(start, last + 1)]);
+    // The chunk's other whole lines, as they came: a line from stderr never lands inside one from stdout.
+    if (start <= last) this.#lines(chunk.subarray(start, last + 1));
+    if (last + 1 < chunk.length) this.#hold(held, chunk.subarray(last + 1));
+  }
+
+  #endHeld(held: Held): void {
+    const line = Buffer.concat([...held.pieces, NEWLINE]);
     held.pieces = [];
     held.bytes = 0;
-    this.#lines(lines);
-    if (last + 1 < chunk.length) this.#hold(held, chunk.subarray(last + 1));
+    this.#lines(line);
   }
 
   /**
