@@ -31,10 +31,20 @@ const TYPE = /^[A-Za-z0-9_-]+$/;
 export function unescapeField(field: string): string {
   // One pass per escape gives what one left-to-right pass over all three would: no two
   // escapes can overlap, and no replacement ("," LF CR) can be part of a later escape.
-  // replaceAll with plain strings runs without a callback per match (the live view of a long
-  // build has one or more escapes on most lines).
+  // Commas by hand: most lines of a long build's output have one, and slicing around it
+  // costs half of what replaceAll does.
   let text = field;
-  if (text.includes(PACKER_COMMA)) text = text.replaceAll(PACKER_COMMA, ",");
+  let comma = text.indexOf(PACKER_COMMA);
+  if (comma !== -1) {
+    let out = "";
+    let from = 0;
+    do {
+      out += text.slice(from, comma) + ",";
+      from = comma + PACKER_COMMA.length;
+      comma = text.indexOf(PACKER_COMMA, from);
+    } while (comma !== -1);
+    text = out + text.slice(from);
+  }
   if (text.includes("\\")) text = text.replaceAll("\\n", "\n").replaceAll("\\r", "\r");
   return text;
 }
@@ -54,9 +64,11 @@ export function parseLine(raw: string): PackerLine | undefined {
   // By hand rather than one regular expression: this runs for every line of a long build.
   const c1 = line.indexOf(",");
   if (c1 < 1 || c1 > 15) return undefined;
+  let timestamp = 0;
   for (let i = 0; i < c1; i++) {
     const ch = line.charCodeAt(i);
     if (ch < 48 || ch > 57) return undefined;
+    timestamp = timestamp * 10 + ch - 48; // exact: 15 digits are below 2^53
   }
   const c2 = line.indexOf(",", c1 + 1);
   if (c2 === -1) return undefined;
@@ -72,7 +84,7 @@ export function parseLine(raw: string): PackerLine | undefined {
   // Raw newlines never occur inside a record; a line holding one was split wrongly upstream.
   if (line.includes("\n")) return undefined;
   return {
-    timestamp: Number(line.slice(0, c1)),
+    timestamp,
     target: c2 === c1 + 1 ? "" : line.slice(c1 + 1, c2),
     type,
     // Packer always writes the comma after the type, so "ts,,version-prelease," has one empty item.
