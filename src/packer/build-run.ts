@@ -43,7 +43,6 @@ export interface PackerRunResult {
   timings: Timing[];
 }
 
-
 /** Unwritten live view beyond which lines are left out of it (see flushBuffers). */
 const VIEW_BACKLOG_BYTES = 8 * 1024 * 1024;
 
@@ -88,7 +87,9 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
   const CLEAR = "\r\x1b[K";
   const status = () => (tty ? view.statusLine(Date.now(), (Date.now() - started.getTime()) / 1000, tty.columns()) : "");
   const write = (...parts: (string | Buffer)[]) => {
-    const bytes = parts.length === 1 && typeof parts[0] !== "string" ? parts[0] : Buffer.concat(parts.filter((p) => p.length > 0).map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : p)));
+    // One write (a redraw lands whole); the view's own bytes as they are when nothing goes with them.
+    const some = parts.filter((p) => p.length > 0);
+    const bytes = some.length === 1 && typeof some[0] !== "string" ? some[0] : Buffer.concat(some.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : p)));
     if (bytes === undefined || bytes.length === 0) return;
     viewBacklog += bytes.length;
     progress.stderr(bytes, () => (viewBacklog -= bytes.length));

@@ -95,8 +95,9 @@ export class PackerStream {
   }
 
   /**
-   * Whole lines, each ending with a newline, decoded and scrubbed together (a secret has no
-   * newline in it here, so scrubbing them together is scrubbing each), then one by one.
+   * Whole lines, each ending with a newline, decoded and scrubbed together, then taken one by
+   * one. Scrubbing lines together hides every secret that scrubbing each would hide, and a
+   * secret with a newline in it as well.
    */
   #lines(bytes: Buffer): void {
     let text = bytes.toString("utf8");
