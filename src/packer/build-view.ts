@@ -101,13 +101,10 @@ export class BuildView {
 
   /** What say() would add, without adding it (for a notice that goes before the lines made already). */
   render(text: string, level: LogLevel = "info"): string {
-    const [text0, lines0] = [this.#text, this.#lines];
-    this.#text = "";
-    // A notice is far shorter than what #add encodes at: it stays text.
-    this.say(text, level);
-    const out = this.#text;
-    [this.#text, this.#lines] = [text0, lines0];
-    return out;
+    // arv-image's own lines look the same whatever Packer said before: a fresh view makes them.
+    const v = new BuildView(this.#o);
+    v.say(text, level);
+    return v.take().text;
   }
 
   /** The lines made since the last call (whole lines, UTF-8), and how many; `text` decodes them (for tests). */
