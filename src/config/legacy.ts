@@ -6,9 +6,8 @@
  * undeclared variables).
  */
 import type { Options } from "./schema.js";
-import { GO_VERSION } from "../releases/versions.js";
 
-export function legacyVariables(o: Options & { sshUser: string; pinPackages: boolean }, given: ReadonlySet<string>): [string, string][] {
+export function legacyVariables(o: Options & { sshUser: string; pinPackages: boolean }, given: ReadonlySet<string>, goVersion: string): [string, string][] {
   const vars: [string, string][] = [];
   const add = (name: string, value: string | undefined, when = true) => {
     if (when && value !== undefined && value !== "") vars.push([name, value]);
@@ -37,6 +36,6 @@ export function legacyVariables(o: Options & { sshUser: string; pinPackages: boo
   add("public_key_file", o.publicKeyFile);
   add("mksquashfs_mem", o.mksquashfsMem);
   add("nvidia_gpu_support", "1", o.nvidiaGpuSupport);
-  add("goversion", GO_VERSION);
+  add("goversion", goVersion);
   return vars;
 }
