@@ -139,7 +139,7 @@ export const FLAGS = [] = [
     name: "base-os", key: "baseOs", kind: "value", arg: "<os>", group: "general", origin: "arv-image",
     type: z.enum(BASE_OS_NAMES), default: "debian-12", commands: IMAGE_COMMANDS,
     help: "Distribution of the image: picks the official source image on each cloud (unless one is given), the builder's login user and the root device.",
-    expect: `one of ${BASE_OS_NAMES.join(", ")}`, example: "debian-13",
+    expect: `one of ${BASE_OS_NAMES.join(", ")}`, example: "ubuntu-24.04",
   }),
   flag({
     name: "runtime-engine", key: "runtimeEngine", kind: "value", arg: "<engine>", group: "general", origin: "arv-image",
