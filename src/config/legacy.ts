@@ -26,7 +26,7 @@ export function legacyVariables(o: Options & { sshUser: string; pinPackages: boo
   add("zone", o.gcpZone, given.has("gcpZone"));
   add("resource_group", o.azureResourceGroup);
   add("location", o.azureLocation, given.has("azureLocation"));
-  add("image_sku", o.azureSku);
+  add("image_sku", o.azureSku, given.has("azureSku")); // --base-os fills it in for arv-image's own templates only
   add("cloud_environment_name", o.azureCloudEnvironment, given.has("azureCloudEnvironment"));
   add("ssh_user", o.sshUser, given.has("sshUser"));
   add("workdir", o.workdir, given.has("workdir"));
