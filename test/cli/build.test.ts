@@ -322,7 +322,7 @@ describe("legacy pass-through (stand-in packer)", () => {
       "-var", "pin_packages=true",
       "-var", `public_key_file=${EXAMPLE_KEY}`,
       "-var", "mksquashfs_mem=256M",
-      "-var", "goversion=1.21.13",
+      "-var", "goversion=1.25.6", // Arvados 3.2's Go, the default --arvados-version's
       tpl,
     ]);
   });
