@@ -161,7 +161,7 @@ export const FLAGS = [] = [
   flag({
     name: "amd-rocm-support", key: "amdRocmSupport", kind: "switch", group: "general", origin: "arv-image",
     type: z.boolean(), default: false, commands: IMAGE_COMMANDS,
-    help: "Install AMD ROCm and the amdgpu kernel driver from AMD's repositories, at the release's ROCm version (not on debian-13: AMD has no packages for it).",
+    help: "Install AMD ROCm and the amdgpu kernel driver from AMD's repositories, at the release's ROCm version, as Arvados' compute_amd_rocm role does (a prototype there too); not on debian-13, for which AMD has no packages.",
   }),
   flag({
     name: "debug", key: "debug", kind: "switch", group: "general", origin: "build.sh",
