@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { renderBuildDir } from "../../dist/render/build-dir.js";
 import { buildUrls } from "../../dist/render/urls.js";
-import { NEWEST_RELEASE, RELEASES } from "../../dist/releases/versions.js";
+import { NEWEST_RELEASE, RELEASES, arvadosPinVersion, releaseOf } from "../../dist/releases/versions.js";
+import { BASE_OSES, baseOsOfAmiName } from "../../dist/releases/base-os.js";
 import { EXAMPLE_KEY, runCli } from "../support/cli.js";
 import { resolved } from "../support/resolve.js";
 
@@ -36,6 +37,17 @@ describe("the releases table", () => {
     const byPackage = Object.fromEntries(NEWEST_RELEASE.pins.apt.map((p) => [p.packages, p.version]));
     expect(byPackage).toMatchObject({ "src:docker-ce": "5:28.*", cuda: "13.0.*", "src:libnvidia-container src:nvidia-container-toolkit": "1.17.*" });
     expect(byPackage["cuda-drivers nvidia-modprobe nvidia-open nvidia-persistenced nvidia-xconfig src:nvidia-graphics-drivers src:nvidia-kmod-open src:nvidia-settings"]).toBe("580.*");
+  });
+
+  it("finds a version's entry by its series, and writes the Arvados pin as Arvados' template does", () => {
+    expect(releaseOf("3.2.0")?.series).toBe("3.2");
+    expect(releaseOf("3.1.2-1")?.series).toBe("3.1");
+    expect(releaseOf("3.3.0")).toBeUndefined();
+    expect(releaseOf("13.2.1")).toBeUndefined();
+    // roles/arvados_apt/templates/arvados.pref.j2: "-*" unless the version has a revision or ends in "*".
+    expect(arvadosPinVersion("3.2.1")).toBe("3.2.1-*");
+    expect(arvadosPinVersion("3.2.1-2")).toBe("3.2.1-2");
+    expect(arvadosPinVersion("3.2.*")).toBe("3.2.*");
   });
 
   it("by default pins the Arvados packages to the newest release at priority 995, as Arvados does", async () => {
@@ -123,6 +135,18 @@ describe("the releases table", () => {
 });
 
 describe("--base-os", () => {
+  it("tells an official AMI's release from its name", () => {
+    expect(baseOsOfAmiName("debian-13-amd64-20261115-1600")?.name).toBe("debian-13");
+    expect(baseOsOfAmiName("debian-12-amd64-20261101-1900")?.name).toBe("debian-12");
+    expect(baseOsOfAmiName("ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20261130")?.name).toBe("ubuntu-22.04");
+    expect(baseOsOfAmiName("ubuntu/images/hvm-ssd-gp3/ubuntu-jammy-22.04-amd64-server-20261130")?.name).toBe("ubuntu-22.04");
+    expect(baseOsOfAmiName("ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261125")?.name).toBe("ubuntu-24.04");
+    for (const other of ["debian-12-arm64-20261120-1000", "debian-12-backports-amd64-20261120-1000", "my-debian-13-amd64-copy", "ubuntu-minimal/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-minimal-20261129", ""]) {
+      expect(baseOsOfAmiName(other), other).toBeUndefined();
+    }
+    expect(Object.values(BASE_OSES).filter((b) => !b.rocm).map((b) => b.name)).toEqual(["debian-13"]);
+  });
+
   it("AWS: the official AMI filter of the release, its login user and root device", async () => {
     const ubuntu = await resolved("render", [...aws, "--base-os", "ubuntu-24.04", "--out", "/tmp/arv-image-never-created"]);
     expect(ubuntu.options.sshUser).toBe("ubuntu");
