@@ -438,6 +438,11 @@ export const FLAGS = [] = [
     help: "provision: private key Packer logs in with as --ssh-user (read by Packer; never copied or printed).",
     expect: "a readable SSH private key file", example: "~/.ssh/id_ed25519",
   }),
+  flag({
+    name: "capture-hygiene", key: "captureHygiene", kind: "switch", group: "output", origin: "arv-image",
+    type: z.boolean(), default: false, commands: ["provision"],
+    help: "provision: finish as a bake does before the cloud captures the image: remove the SSH host keys (regenerated at next boot), the machine id and cloud-init's state. For a machine you will image yourself, not go on using.",
+  }),
   // --- preflight -------------------------------------------------------------------
   flag({
     name: "skip-preflight", key: "skipPreflight", kind: "switch", group: "output", origin: "arv-image",
