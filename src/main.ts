@@ -7,6 +7,7 @@ import { buildProgram, normalizeArgv } from "./cli/program.js";
 import { CommanderError } from "commander";
 import { FLAGS } from "./config/flags.js";
 import type { Io } from "./io.js";
+import { installInterrupts } from "./interrupt.js";
 
 const processIo: Io = {
   stdout: (s) => process.stdout.write(s),
@@ -20,6 +21,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   // A closed terminal or pipe (`arv-image … | head`) must not end arv-image before it has
   // cleaned up or, during a build, before Packer has: the output is lost, the work is not.
   for (const s of [process.stdout, process.stderr]) s.on("error", () => {});
+  // From here an interrupt never ends arv-image mid-step: each step stops and cleans up.
+  installInterrupts();
   try {
     const args = normalizeArgv(argv);
     const program = buildProgram(io, args);

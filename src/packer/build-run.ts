@@ -33,6 +33,26 @@ export interface PackerRunResult {
   logPath: string;
   /** Time Packer ran. */
   seconds: number;
+  /** Packer said it finished cancelling ("Cleanly cancelled builds after being interrupted."). */
+  cleanupReported: boolean;
+}
+
+/**
+ * What Packer prints once its cleanup after an interrupt is over (hashicorp/packer
+ * command/build.go, 1.6 to 1.14: "Cleanly cancelled builds after being interrupted.").
+ * Without it, Packer ended some other way (killed, crashed): nothing says its cleanup ran.
+ */
+const CLEANUP_DONE = "Cleanly cancelled builds after being interrupted";
+
+/** The last bytes of a stream, enough to hold Packer's closing lines. */
+class Tail {
+  #buf = Buffer.alloc(0);
+  push(c: Buffer): void {
+    this.#buf = Buffer.concat([this.#buf.length + c.length > 32768 ? this.#buf.subarray(-16384) : this.#buf, c.length > 16384 ? c.subarray(-16384) : c]);
+  }
+  includes(s: string): boolean {
+    return this.#buf.includes(s);
+  }
 }
 
 
@@ -120,6 +140,8 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
       });
     }
   };
+  const outTail = new Tail();
+  const errTail = new Tail();
   const startedPacker = performance.now();
   const p = startPacker({
     bin: packer.bin,
@@ -128,10 +150,12 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
     env,
     interactive: debug,
     onStdout: (c) => {
+      outTail.push(c);
       stream.stdout(c);
       received(c.length);
     },
     onStderr: (c) => {
+      errTail.push(c);
       stream.stderr(c);
       received(c.length);
     },
@@ -156,5 +180,6 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
   flushBuffers();
   if (notShown > 0) sayNotShown();
   await new Promise<void>((r) => (logFailed ? r() : log.end(r)));
-  return { code, interrupted: sig.first(), stream, logPath, seconds: (performance.now() - startedPacker) / 1000 };
+  const cleanupReported = outTail.includes(CLEANUP_DONE) || errTail.includes(CLEANUP_DONE);
+  return { code, interrupted: sig.first(), stream, logPath, seconds: (performance.now() - startedPacker) / 1000, cleanupReported };
 }

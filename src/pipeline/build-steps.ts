@@ -5,6 +5,7 @@ import type { Progress } from "../io.js";
 import type { ErrorCollector, ImageRef } from "../packer/results.js";
 import type { RenderResult } from "../render/build-dir.js";
 import { clusterConfigFragment, EBS_AUTOSCALE_IAM_POLICY } from "../render/cluster-config.js";
+import { interrupted } from "../interrupt.js";
 import { writeFileAtomic } from "../render/write.js";
 
 type Built = ResolvedConfig & { cloud: Cloud };
@@ -52,16 +53,32 @@ export function gcHint(c: Built, buildId: string, expires: string): string {
       : "";
 }
 
-/** After a successful build: the images kept from gc, the cluster config (and --emit-config). */
-export async function afterBuild(c: Built, images: ImageRef[], progress: Progress): Promise<{ imageId: string | undefined; arvadosConfig: string; iamPolicy?: object }> {
+/** What the after-work made of a successful build. */
+export interface AfterBuild {
+  imageId: string | undefined;
+  arvadosConfig: string;
+  iamPolicy?: object;
+  /** An interrupt came during the after-work: the steps it left undone, each with how to do it by hand. */
+  interrupted?: NodeJS.Signals;
+  undone: string[];
+}
+
+/**
+ * After a successful build: the images kept from gc, the cluster config (and --emit-config).
+ * The image exists whatever happens here: an interrupt stops the remaining steps, never the
+ * result (the caller still prints the id and the --json document, and what was left undone).
+ */
+export async function afterBuild(c: Built, images: ImageRef[], progress: Progress): Promise<AfterBuild> {
   const o = c.options;
   const cloud = c.cloud;
+  const undone: string[] = [];
   if (cloud === "aws") {
     // The images are the product: take them out of what `arv-image gc` may sweep.
     const { keepImages } = await import("../clouds/aws.js");
     const { cloudContext } = await import("../clouds/context.js");
-    const warnings = await keepImages(cloudContext(c), images);
-    for (const w of warnings) progress.stderr(`arv-image: warning: ${w}\n`);
+    const kept = await keepImages(cloudContext(c), images);
+    for (const w of kept.warnings) progress.stderr(`arv-image: warning: ${w}\n`);
+    undone.push(...kept.undone);
   }
   const snippet = clusterConfigFragment({
     clusterId: o.arvadosClusterId ?? "zzzzz",
@@ -72,12 +89,18 @@ export async function afterBuild(c: Built, images: ImageRef[], progress: Progres
     ...(c.cluster ? { instanceTypes: c.cluster.instanceTypes, ...(c.cluster.iamInstanceProfile ? { iamInstanceProfile: c.cluster.iamInstanceProfile } : {}) } : {}),
   });
   if (o.emitConfig !== undefined) {
-    await writeFileAtomic(o.emitConfig, snippet);
-    progress.stderr(`arv-image: wrote the config.yml changes to ${o.emitConfig}\n`);
+    if (interrupted() !== undefined) undone.push(`writing --emit-config ${o.emitConfig}; the same text is printed here (and is arvadosConfig in --json)`);
+    else {
+      await writeFileAtomic(o.emitConfig, snippet);
+      progress.stderr(`arv-image: wrote the config.yml changes to ${o.emitConfig}\n`);
+    }
   }
+  const sig = interrupted();
   return {
     imageId: cloud === "azure" ? (images[0]?.name ?? images[0]?.id) : images[0]?.id,
     arvadosConfig: snippet,
     ...(cloud === "aws" && o.awsEbsAutoscale ? { iamPolicy: EBS_AUTOSCALE_IAM_POLICY } : {}),
+    ...(sig !== undefined ? { interrupted: sig } : {}),
+    undone,
   };
 }

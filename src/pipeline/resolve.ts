@@ -2,6 +2,7 @@
 import type { Cloud } from "../config/flags.js";
 import { MIN_PACKER, resolveConfig, type ResolvedConfig } from "../config/resolve.js";
 import { EnvironmentError, UsageError } from "../errors.js";
+import { throwIfInterrupted } from "../interrupt.js";
 import type { Progress } from "../io.js";
 import { findPacker, type Packer } from "../packer/find.js";
 import { detectPackerVersion } from "../packer/version.js";
@@ -11,6 +12,8 @@ import { packerFeatures } from "../render/context.js";
 export async function resolveOrFail(raw: Record<string, unknown>, progress: Progress, packerVersion?: string, opts: { cloudOptional?: boolean; noImage?: boolean } = {}): Promise<ResolvedConfig> {
   const detected = raw.packerVersion === undefined ? (packerVersion ?? (await detectPackerVersion())) : undefined;
   const r = await resolveConfig({ raw, detectedPackerVersion: detected, cloudOptional: opts.cloudOptional, noImage: opts.noImage });
+  // A secrets file stopped by an interrupt is not a usage error.
+  throwIfInterrupted("the secrets files");
   if (!r.ok) throw new UsageError(r.problems);
   for (const w of r.config.warnings) progress.stderr(`arv-image: warning: ${w}\n`);
   return r.config;
