@@ -8,10 +8,13 @@ import { CommanderError } from "commander";
 import { FLAGS } from "./config/flags.js";
 import type { Io } from "./io.js";
 import { installInterrupts } from "./interrupt.js";
+import { scrubRegistered } from "./secrets.js";
 
+// The last line of defence: every text arv-image writes is scrubbed of the run's secrets
+// (src/secrets.ts). The live view arrives as bytes, already scrubbed by the stream.
 const processIo: Io = {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s, written) => process.stderr.write(s, written && (() => written())),
+  stdout: (s) => process.stdout.write(scrubRegistered(s)),
+  stderr: (s, written) => process.stderr.write(typeof s === "string" ? scrubRegistered(s) : s, written && (() => written())),
   get color() {
     return process.stderr.isTTY === true && process.env.NO_COLOR === undefined;
   },

@@ -3,6 +3,8 @@
  * from run.ts so the start-up path (`packer version` for render) does not load execa.
  */
 
+import { scrubText, secretForms } from "../secrets.js";
+
 /** Environment variables Packer may take from the caller: cloud credential chains, proxies, CAs, Packer's own. */
 const PASS_THROUGH = [
   /^(PATH|HOME|USER|LOGNAME|LANG|TZ|TMPDIR|TERM)$/,
@@ -39,16 +41,13 @@ export function packerEnvironment(
 /** A scrubber: the text with every secret replaced, and each secret's UTF-8 bytes (to look for in raw output). */
 export type Scrubber = ((text: string) => string) & { readonly secretBytes: readonly Buffer[] };
 
-/** Replaces every secret value in a line of text before it is shown or logged. */
+/**
+ * Replaces every secret value, in every form Packer or JSON may print it (src/secrets.ts:
+ * as it is, with Packer's %!(PACKER_COMMA) and \n escapes, JSON-escaped, line by line), in
+ * text before it is shown or logged.
+ */
 export function makeScrubber(secretValues: readonly string[]): Scrubber {
-  const values = [...new Set(secretValues.filter((v) => v.length >= 4))].sort((a, b) => b.length - a.length);
-  const scrub =
-    values.length === 0
-      ? (t: string) => t
-      : (t: string) => {
-          let out = t;
-          for (const v of values) if (out.includes(v)) out = out.replaceAll(v, "<redacted>");
-          return out;
-        };
-  return Object.assign(scrub, { secretBytes: values.map((v) => Buffer.from(v, "utf8")) });
+  const forms = secretForms(secretValues);
+  const scrub = forms.length === 0 ? (t: string) => t : (t: string) => scrubText(forms, t);
+  return Object.assign(scrub, { secretBytes: forms.map((v) => Buffer.from(v, "utf8")) });
 }

@@ -4,6 +4,8 @@ import { MIN_PACKER, resolveConfig, type ResolvedConfig } from "../config/resolv
 import { EnvironmentError, UsageError } from "../errors.js";
 import { throwIfInterrupted } from "../interrupt.js";
 import type { Progress } from "../io.js";
+import { packerEnvironment } from "../packer/environment.js";
+import { credentialFileSecrets, registerSecrets, secretValuesOf } from "../secrets.js";
 import { findPacker, type Packer } from "../packer/find.js";
 import { detectPackerVersion } from "../packer/version.js";
 import { packerFeatures } from "../render/context.js";
@@ -52,7 +54,21 @@ async function resolveForPacker(raw: Record<string, unknown>, progress: Progress
   return c as ResolvedConfig & { cloud: Cloud }; // cloud is undefined only with a legacy template, handled first
 }
 
-/** The secrets files' values: scrubbed from everything that leaves arv-image. */
-export function secretsOf(c: ResolvedConfig): string[] {
-  return c.secretsFiles.flatMap((s) => Object.values(s.env));
+/**
+ * The secrets of this run, scrubbed from everything that leaves arv-image: what the secrets
+ * files export and what of the caller's environment reaches Packer, each variable as
+ * src/secrets.ts decides (a region is not a secret, a session token is), and the keys inside
+ * the credentials files Packer reads. Registered for main.ts's output too.
+ */
+export function secretsOf(c: ResolvedConfig, env: NodeJS.ProcessEnv = process.env): string[] {
+  const caller = packerEnvironment(env, []);
+  const fromFiles = Object.assign({}, ...c.secretsFiles.map((s) => s.env)) as Record<string, string>;
+  const values = [
+    ...secretValuesOf(caller, "environment"),
+    ...c.secretsFiles.flatMap((s) => secretValuesOf(s.env, "secrets file")),
+    ...credentialFileSecrets(fromFiles.GOOGLE_APPLICATION_CREDENTIALS ?? caller.GOOGLE_APPLICATION_CREDENTIALS),
+    ...credentialFileSecrets(c.options.gcpAccountFile),
+  ];
+  registerSecrets(values);
+  return values;
 }
