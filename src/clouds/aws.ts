@@ -43,6 +43,21 @@ export function ec2Client(sdk: Ec2, ctx: CloudContext, region: string, extra: { 
   });
 }
 
+/** How to give AWS credentials, said wherever none were found (preflight, gc). */
+export const AWS_CREDENTIALS_HOW =
+  "Give --aws-profile NAME (a profile in ~/.aws/credentials or ~/.aws/config), or --aws-secrets-file FILE exporting AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or set those two in the environment.";
+
+/** Whether a failed call failed for want of usable credentials (none found, or refused). */
+export function isCredentialsProblem(e: unknown): boolean {
+  const name = (e as { name?: string } | undefined)?.name ?? "";
+  const msg = (e as { message?: string } | undefined)?.message ?? "";
+  return (
+    name === "CredentialsProviderError" ||
+    /Could not load credentials|profile .* could not be found/i.test(msg) ||
+    ["AuthFailure", "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "ExpiredToken", "RequestExpired", "InvalidToken"].includes(name)
+  );
+}
+
 /** A failed call explained for a person: what went wrong and what to do. */
 export function describeAwsError(err: unknown, where: string, ms: number): string {
   if (err instanceof CallTimeout) return `${where} did not answer within ${ms / 1000} s: check the network, proxy (HTTPS_PROXY) or endpoint, or allow more time with --preflight-timeout.`;
