@@ -7,7 +7,7 @@ import { buildProgram, normalizeArgv } from "./cli/program.js";
 import { CommanderError } from "commander";
 import { FLAGS } from "./config/flags.js";
 import type { Io } from "./io.js";
-import { installInterrupts } from "./interrupt.js";
+import { installInterrupts, interrupted, InterruptedError, signalExit } from "./interrupt.js";
 import { scrubRegistered } from "./secrets.js";
 
 // The last line of defence: every text arv-image writes is scrubbed of the run's secrets
@@ -30,8 +30,20 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     const args = normalizeArgv(argv);
     const program = buildProgram(io, args);
     await program.parseAsync(args, { from: "user" });
+    // The work was done, but the run was interrupted: a shell still sees 128 + n.
+    const sig = interrupted();
+    if (sig !== undefined) {
+      io.stderr(`arv-image: interrupted (${sig}) as it finished; what it printed above is complete.\n`);
+      return signalExit(sig);
+    }
     return 0;
   } catch (e) {
+    // Whatever an interrupt made a step fail with, the run ends as interrupted (128 + n).
+    const sig = interrupted();
+    if (sig !== undefined && !(e instanceof InterruptedError)) {
+      io.stderr(`arv-image: interrupted (${sig}): ${e instanceof Error ? e.message : String(e)}\n`);
+      return signalExit(sig);
+    }
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
       if (e.code === "commander.help") return 2; // no command: help went to stderr

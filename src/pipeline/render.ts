@@ -1,5 +1,7 @@
 /** render: the build directory for these flags, written into --out. */
+import { rm } from "node:fs/promises";
 import type { Cloud } from "../config/flags.js";
+import { interrupted, throwIfInterrupted } from "../interrupt.js";
 import type { ResolvedConfig } from "../config/resolve.js";
 import { UsageError } from "../errors.js";
 import type { Progress } from "../io.js";
@@ -39,6 +41,12 @@ export async function renderPipeline(raw: Record<string, unknown>, progress: Pro
     );
   }
   const result = renderBuildDir(config, config.cloud);
+  throwIfInterrupted("rendering");
   const dir = await writeBuildDir(out as string, result.files);
+  if (interrupted() !== undefined) {
+    // All or nothing: an interrupted render leaves no directory, not even a whole one.
+    await rm(dir, { recursive: true, force: true });
+    throwIfInterrupted("rendering");
+  }
   return { dir, cloud: config.cloud, files: result.files.length, packerVersion: result.packer.version, packerSource: config.packer.source, omitted: [...result.omitted] };
 }
