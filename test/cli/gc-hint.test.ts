@@ -6,6 +6,7 @@
  * the credentials the build used. The failed build is the STAND-IN packer's
  * (test/support/stand-in-packer): real Packer cannot fail a cloud build offline.
  */
+import { spawn } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -86,5 +87,33 @@ describe("arv-image gc without credentials", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Could not load credentials/);
     expect(r.stderr).toMatch(/Give --aws-profile NAME .*or --aws-secrets-file FILE exporting AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+  });
+});
+
+describe("arv-image gc interrupted", () => {
+  it("stops waiting at once on Ctrl-C (a cloud call that does not answer, a poll that would last minutes) and exits 130", async () => {
+    const past = new Date(Date.now() - 3 * 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const region = { regionName: "us-east-1", availabilityZones: [{ zoneName: "us-east-1a", zoneId: "use1-az1", state: "available" }] };
+    const leftover = {
+      instanceId: "i-0f000000000000001", imageId: "ami-0d0000000000000a2", instanceType: "m5.large", availabilityZone: "us-east-1a", privateIpAddress: "127.0.0.1",
+      state: "running", launchTime: past, tags: [{ key: "arv-image-build-id", value: "arvimg-failed" }, { key: "arv-image-expires", value: past }],
+    };
+    const server = await startEc2Server({ state: { regions: [region], instances: [leftover] }, credentials: { accessKeyId: AK, secretAccessKey: SK }, faults: { TerminateInstances: { hang: true } } });
+    try {
+      const secrets = join(tmp, "gc-secrets.sh");
+      writeFileSync(secrets, `export AWS_ACCESS_KEY_ID=${AK}\nexport AWS_SECRET_ACCESS_KEY=${SK}\n`);
+      const child = spawn(process.execPath, [BIN, "gc", "--cloud", "aws", "--aws-secrets-file", secrets], { env: cleanEnv({ AWS_ENDPOINT_URL_EC2: server.url }), stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+      child.stdout.resume();
+      const closed = new Promise<number | null>((r) => child.on("close", r));
+      // The event, not a duration: the terminate call has reached EC2 and hangs there.
+      while (!server.requests.some((q) => q.action === "TerminateInstances") && child.exitCode === null) await new Promise((r) => setTimeout(r, 25));
+      child.kill("SIGINT");
+      expect(await closed, stderr).toBe(130);
+      expect(stderr).toContain("interrupted (SIGINT)");
+    } finally {
+      await server.close();
+    }
   });
 });
