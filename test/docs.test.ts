@@ -47,7 +47,7 @@ describe("preflight checks", () => {
 
 describe("mirrors", () => {
   it("the README's mirror table names every source --mirror can redirect, with its default", async () => {
-    const { MIRRORS, URLS } = (await import(join(REPO, "dist/render/versions.js"))) as { MIRRORS: { name: string; key: string }[]; URLS: Record<string, string> };
+    const { MIRRORS, URLS } = (await import(join(REPO, "dist/releases/versions.js"))) as { MIRRORS: { name: string; key: string }[]; URLS: Record<string, string> };
     const readme = readFileSync(join(REPO, "README.md"), "utf8");
     const table = readme.slice(readme.indexOf("### Mirrors"), readme.indexOf("### Choosing the cloud"));
     const rows = [...table.matchAll(/^\| `([a-z-]+)` \| `([^`]+)` \|/gm)].map((m) => [m[1], m[2]]);

@@ -1,7 +1,7 @@
 // Types of apt-repo.mjs's public API (written by hand from the JSDoc of apt-repo.mjs and apt-repo/*.mjs;
 // `npx tsc --allowJs --declaration --emitDeclarationOnly ... scripts/e2e/apt-repo.mjs` shows the generated ones).
 
-/** arv-image's versions and pins (src/render/versions.ts). */
+/** arv-image's versions and pins (src/releases/versions.ts). */
 export interface ArvImageVersions {
   GO_VERSION: string;
   SINGULARITY_VERSION: string;
@@ -12,7 +12,7 @@ export interface ArvImageVersions {
 }
 
 export interface MirrorOptions {
-  /** default: read from src/render/versions.ts */
+  /** default: read from src/releases/versions.ts */
   versions?: ArvImageVersions;
   /** also serve stand-in linux-headers-<release> packages (the "extras" repository) */
   kernelReleases?: string[];

@@ -18,8 +18,11 @@ export async function runValidate(raw: Record<string, unknown>, io: Io): Promise
 
 /** With --json, every failure still leaves exactly one JSON document on stdout. */
 export async function runBuild(raw: Record<string, unknown>, io: Io): Promise<void> {
+  // The output format is part of parsing: decided before anything runs (a failure too
+  // is printed in it); everything else comes from the resolved configuration.
+  const json = raw.json === true;
   const r = await buildPipeline(raw, io);
-  if (raw.json === true) {
+  if (json) {
     const doc = buildDocument(r);
     if (doc) io.stdout(JSON.stringify({ ...doc, ...(r.preflight ? { preflight: preflightJson(r.preflight) } : {}) }, null, 2) + "\n");
   }
@@ -35,7 +38,7 @@ export async function runBuild(raw: Record<string, unknown>, io: Io): Promise<vo
       io.stderr(`arv-image: packer validate passed; --dry-run stops here. The build would be:\n${r.plan.join("\n")}\n`);
       return;
     case "built":
-      if (raw.json !== true) io.stdout(r.images.map((i) => (i.region ? `${i.region} ${i.id}` : i.id)).join("\n") + "\n");
+      if (!json) io.stdout(r.images.map((i) => (i.region ? `${i.region} ${i.id}` : i.id)).join("\n") + "\n");
       io.stderr(
         `\narv-image: built ${r.images.length === 1 ? "image" : "images"} ${r.images.map((i) => i.id).join(", ")} in ${formatElapsed(r.run.elapsedSeconds)}\nlog: ${r.run.log}\nPaste into the cluster config (config.yml):\n\n${r.arvadosConfig}`,
       );

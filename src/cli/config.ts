@@ -2,14 +2,14 @@ import { createHash } from "node:crypto";
 import { flagsFor } from "../config/flags.js";
 import type { OptionKey } from "../config/schema.js";
 import type { Io } from "../io.js";
-import { resolveOrFail, secretsOf } from "../pipeline/resolve.js";
+import { resolveCommand, secretsOf } from "../pipeline/resolve.js";
 import { isSecret, REDACTED } from "../secrets.js";
 
 export { REDACTED };
 export const CONFIG_SCHEMA = "arv-image.config/v1";
 
 export async function runConfig(raw: Record<string, unknown>, io: Io): Promise<void> {
-  const c = await resolveOrFail(raw, io);
+  const c = await resolveCommand("config", raw, io);
   // Registered for the output's scrubber: a public value (a proxy URL) may still hold one.
   secretsOf(c);
   const values: Record<string, { value: unknown; source: string }> = {};
@@ -24,7 +24,7 @@ export async function runConfig(raw: Record<string, unknown>, io: Io): Promise<v
   }
   const doc = {
     schema: CONFIG_SCHEMA,
-    cloud: c.cloud === undefined ? null : { value: c.cloud, source: raw.cloud !== undefined ? "flag" : "inferred" },
+    cloud: c.cloud === undefined ? null : { value: c.cloud, source: c.sources.cloud === "flag" ? "flag" : "inferred" },
     values,
     publicKeys: c.publicKeys.map((k) => ({
       type: k.type,
@@ -43,7 +43,7 @@ export async function runConfig(raw: Record<string, unknown>, io: Io): Promise<v
     legacyTemplate: c.legacyTemplate ?? null,
     warnings: c.warnings,
   };
-  if (raw.json === true) {
+  if (c.command.json) {
     io.stdout(JSON.stringify(doc, null, 2) + "\n");
     return;
   }

@@ -9,10 +9,13 @@ import { gcPipeline } from "../pipeline/gc.js";
 export const GC_SCHEMA = "arv-image.gc/v1";
 
 export async function runGc(raw: Record<string, unknown>, io: Io): Promise<void> {
+  // The output format is part of parsing: decided before anything runs (a failure too
+  // is printed in it); everything else comes from the resolved configuration.
+  const json = raw.json === true;
   const r = await gcPipeline(raw, io);
   const where = r.cloud === "aws" ? r.region : "the subscription";
   const failed = r.actions.filter((a) => a.error !== undefined);
-  if (raw.json === true) {
+  if (json) {
     io.stdout(JSON.stringify({ schema: GC_SCHEMA, ok: failed.length === 0, cloud: r.cloud, dryRun: r.dryRun, ...(r.cloud === "aws" ? { region: r.region } : {}), actions: r.actions }, null, 2) + "\n");
   } else if (r.actions.length === 0) {
     io.stdout(`nothing to sweep in ${where}${r.amiRegions ? ` (and ${r.amiRegions.join(", ")})` : ""}: no tagged leftovers of unfinished builds\n`);

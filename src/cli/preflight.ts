@@ -8,8 +8,11 @@ import { formatFindings } from "../preflight/run.js";
 export const PREFLIGHT_SCHEMA = "arv-image.preflight/v1";
 
 export async function runPreflightCommand(raw: Record<string, unknown>, io: Io): Promise<void> {
+  // The output format is part of parsing: decided before anything runs (a failure too
+  // is printed in it); everything else comes from the resolved configuration.
+  const json = raw.json === true;
   const { cloud, where, skipped, seconds, result: pre } = await preflightPipeline(raw, io);
-  if (raw.json === true) {
+  if (json) {
     io.stdout(JSON.stringify({ schema: PREFLIGHT_SCHEMA, ok: pre.errors === 0, cloud, elapsedSeconds: Math.round(seconds * 10) / 10, ...preflightJson(pre) }, null, 2) + "\n");
   } else {
     const left = skipped.length > 0 ? ` (left out: ${skipped.join(", ")})` : "";

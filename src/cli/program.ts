@@ -6,8 +6,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PACKAGE_ROOT } from "../paths.js";
 import { Command, Option } from "commander";
-import { FLAGS, flagsFor, type CommandName, type FlagDef, type FlagGroup } from "../config/flags.js";
+import { FLAGS, flagsFor, shownDefault, type CommandName, type FlagDef, type FlagGroup } from "../config/flags.js";
 import type { Io } from "../io.js";
+import { helpLayout, terminalWidth } from "./help.js";
+import { UsageError } from "../errors.js";
 
 const GROUP_TITLES: Record<FlagGroup, string> = {
   general: "Image options:",
@@ -19,7 +21,8 @@ const GROUP_TITLES: Record<FlagGroup, string> = {
 };
 
 export function optionsFor(f: FlagDef): Option[] {
-  const def = f.defaultText ? ` (default: ${f.defaultText})` : "";
+  const shown = shownDefault(f);
+  const def = shown !== undefined && shown !== "" ? ` (default: ${shown})` : "";
   const aliases = f.aliases?.length ? ` Also spelled ${f.aliases.map((a) => `--${a}`).join(", ")}.` : "";
   const help = `${f.help}${def}${aliases}`;
   const group = GROUP_TITLES[f.group];
@@ -106,14 +109,16 @@ const COMMANDS: { name: CommandName; summary: string; run: (raw: Record<string, 
  * The command line parser. With `argv`, only the command it names gets its options (there
  * are about a hundred flags per command, and building them all took several milliseconds
  * of every start); without, or when `argv` names no known command, every command does.
+ * `helpWidth`: the width --help is wrapped to (default: the terminal's, else 80).
  */
-export function buildProgram(io: Io, argv?: readonly string[]): Command {
+export function buildProgram(io: Io, argv?: readonly string[], helpWidth: number = terminalWidth()): Command {
   const named = argv === undefined ? undefined : commandNamed(argv);
   const program = new Command("arv-image")
     .description("Bake Arvados cloud compute-node images with Packer.\nTakes every flag of Arvados' build.sh; see https://doc.arvados.org for the dispatcher setup.")
     .version(packageVersion(), "--version", "Print arv-image's version.")
     .helpOption("-h, --help", "Show help.")
     .exitOverride()
+    .configureHelp(helpLayout(helpWidth))
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} })
     .showSuggestionAfterError(true)
     .allowExcessArguments(false);
@@ -122,6 +127,17 @@ export function buildProgram(io: Io, argv?: readonly string[]): Command {
     if (named === undefined || named === c.name) for (const f of flagsFor(c.name)) for (const opt of optionsFor(f)) cmd.addOption(opt);
     cmd.action(async (raw: Record<string, unknown>) => c.run(raw, io));
   }
+  program
+    .command("completion")
+    .description("Print a completion script for bash, zsh or fish, made from the flag table. Load it with: source <(arv-image completion bash).")
+    .argument("<shell>", "bash, zsh or fish")
+    .allowExcessArguments(false)
+    .action(async (shell: string) => {
+      const { completionScript, SHELLS } = await import("./completion.js");
+      const known = SHELLS.find((s) => s === shell);
+      if (known === undefined) throw new UsageError(`completion ${JSON.stringify(shell)}: expected a shell, one of ${SHELLS.join(", ")}, e.g. arv-image completion bash.`);
+      io.stdout(completionScript(known, COMMANDS));
+    });
   return program;
 }
 

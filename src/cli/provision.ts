@@ -10,13 +10,16 @@ import { formatElapsed } from "../time.js";
 export const PROVISION_SCHEMA = "arv-image.provision-result/v1";
 
 export async function runProvision(raw: Record<string, unknown>, io: Io): Promise<void> {
+  // The output format is part of parsing: decided before anything runs (a failure too
+  // is printed in it); everything else comes from the resolved configuration.
+  const json = raw.json === true;
   const r = await provisionPipeline(raw, io);
   const run = r.run;
-  if (raw.json === true) {
+  if (json) {
     const base = { schema: PROVISION_SCHEMA, target: run.target, buildDirectory: run.buildDirectory, log: run.log, elapsedSeconds: Math.round(run.elapsedSeconds * 10) / 10, packerSeconds: Math.round(run.packerSeconds * 1000) / 1000, packerExitCode: run.packerExitCode };
     io.stdout(JSON.stringify(r.ok ? { ...base, ok: true, error: null } : { ...base, ok: false, error: r.why }, null, 2) + "\n");
   }
   if (!r.ok) throw r.error;
-  if (raw.json !== true) io.stdout(`${run.target}\n`);
+  if (!json) io.stdout(`${run.target}\n`);
   io.stderr(`\narv-image: provisioned ${run.target} in ${formatElapsed(run.elapsedSeconds)}; the dispatcher-contract check passed.\nlog: ${run.log}\n`);
 }

@@ -5,8 +5,11 @@ import { listUrls } from "../pipeline/urls.js";
 export const URLS_SCHEMA = "arv-image.urls/v1";
 
 export async function runUrls(raw: Record<string, unknown>, io: Io): Promise<void> {
+  // The output format is part of parsing: decided before anything runs (a failure too
+  // is printed in it); everything else comes from the resolved configuration.
+  const json = raw.json === true;
   const { cloud, urls } = await listUrls(raw, io);
-  if (raw.json === true) {
+  if (json) {
     io.stdout(JSON.stringify({ schema: URLS_SCHEMA, cloud, urls }, null, 2) + "\n");
     return;
   }

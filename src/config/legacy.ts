@@ -6,7 +6,7 @@
  * undeclared variables).
  */
 import type { Options } from "./schema.js";
-import { GO_VERSION } from "../render/versions.js";
+import { GO_VERSION } from "../releases/versions.js";
 
 export function legacyVariables(o: Options & { sshUser: string; pinPackages: boolean }, given: ReadonlySet<string>): [string, string][] {
   const vars: [string, string][] = [];

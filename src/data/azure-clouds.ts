@@ -3,5 +3,4 @@ export const AZURE_CLOUDS = {
   Public: { login: "https://login.microsoftonline.com", arm: "https://management.azure.com" },
   USGovernment: { login: "https://login.microsoftonline.us", arm: "https://management.usgovcloudapi.net" },
   China: { login: "https://login.chinacloudapi.cn", arm: "https://management.chinacloudapi.cn" },
-  Germany: { login: "https://login.microsoftonline.de", arm: "https://management.microsoftazure.de" },
 } as const;

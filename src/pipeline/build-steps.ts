@@ -28,7 +28,8 @@ export function buildPlan(c: Built, result: RenderResult, imageName: string): st
         : `family ${o.gcpSourceImageFamily} (project ${o.gcpSourceImageProject})`;
   const where = c.cloud === "aws" ? `region ${o.awsRegion}` : c.cloud === "azure" ? `location ${o.azureLocation}` : `zone ${o.gcpZone}`;
   const size = c.cloud === "aws" ? o.awsInstanceType : c.cloud === "azure" ? o.azureVmSize : o.gcpMachineType;
-  const installs = result.files.filter((f) => f.path.startsWith("scripts/")).map((f) => f.path.slice("scripts/".length));
+  // The steps that run, in order: scripts/NN-*.sh (scripts/lib/ holds what they source).
+  const installs = result.files.filter((f) => /^scripts\/[^/]+\.sh$/.test(f.path)).map((f) => f.path.slice("scripts/".length));
   return [
     `cloud:          ${c.cloud} (${where})`,
     `base image:     ${base}`,

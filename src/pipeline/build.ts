@@ -8,9 +8,9 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Cloud } from "../config/flags.js";
-import type { ResolvedConfig } from "../config/resolve.js";
+import { withInferred } from "../config/resolved.js";
 import { ArvImageError, PackerError, PreflightError, UsageError } from "../errors.js";
 import type { Progress } from "../io.js";
 import { makeScrubber, packerEnvironment } from "../packer/environment.js";
@@ -20,7 +20,6 @@ import { InterruptedError, signalExit, throwIfInterrupted } from "../interrupt.j
 import { initAndValidate } from "../packer/validate.js";
 import { preflightFailure } from "../preflight/report.js";
 import type { PreflightResult } from "../preflight/run.js";
-import type { Inferred } from "../preflight/types.js";
 import { renderBuildDir } from "../render/build-dir.js";
 import { cannotCreateIn, checkOutDir, checkOutputFile, writeBuildDir } from "../render/write.js";
 import { BUILD_EXPIRY_HOURS } from "../clouds/tags.js";
@@ -28,7 +27,7 @@ import { utcStamp } from "../time.js";
 import { afterBuild, buildPlan, gcHint, imageNameFor, lastError } from "./build-steps.js";
 import type { AfterBuild } from "./build-steps.js";
 import { runLegacy } from "./legacy.js";
-import { packerAndConfig, secretsOf } from "./resolve.js";
+import { packerAndConfig, secretsOf, type ParsedOptions } from "./resolve.js";
 import { validateStepFor } from "./validate.js";
 
 /** What a `packer build` run was, for the result document. */
@@ -53,7 +52,7 @@ export type BuildResult = (
   | { kind: "failed"; error: ArvImageError; run?: BuildRun; images: ImageRef[]; why?: string; interrupted?: NodeJS.Signals; cleanupReported?: boolean }
 ) & { preflight?: PreflightResult };
 
-export async function buildPipeline(raw: Record<string, unknown>, progress: Progress): Promise<BuildResult> {
+export async function buildPipeline(raw: ParsedOptions, progress: Progress): Promise<BuildResult> {
   let preflight: PreflightResult | undefined;
   try {
     const r = await build(raw, progress, (p) => (preflight = p));
@@ -64,25 +63,11 @@ export async function buildPipeline(raw: Record<string, unknown>, progress: Prog
   }
 }
 
-/** What preflight chose is what gets built: the AMI it checked, the user that AMI logs in with. */
-function applyInferred(c: ResolvedConfig, inferred: Inferred): void {
-  if (inferred.awsSourceAmi && c.options.awsSourceAmi === undefined) {
-    c.options.awsSourceAmi = inferred.awsSourceAmi.id;
-    c.sources.awsSourceAmi = "detected";
-  }
-  if (inferred.awsRootDevice && c.options.awsRootDevice === undefined) {
-    c.options.awsRootDevice = inferred.awsRootDevice;
-    c.sources.awsRootDevice = "detected";
-  }
-  if (inferred.sshUser && c.sources.sshUser === "inferred") {
-    c.options.sshUser = inferred.sshUser;
-    c.sources.sshUser = "detected";
-  }
-}
-
-async function build(raw: Record<string, unknown>, progress: Progress, report: (r: PreflightResult) => void): Promise<BuildResult> {
+async function build(raw: ParsedOptions, progress: Progress, report: (r: PreflightResult) => void): Promise<BuildResult> {
   const started = new Date();
-  const { packer, c } = await packerAndConfig(raw, progress);
+  const resolved = await packerAndConfig("build", raw, progress);
+  const packer = resolved.packer;
+  let c = resolved.c;
   const scrub = makeScrubber(secretsOf(c));
   const verboseEnv: Record<string, string> = {};
 
@@ -93,24 +78,25 @@ async function build(raw: Record<string, unknown>, progress: Progress, report: (
   const cloud = c.cloud;
   throwIfInterrupted("the secrets files");
   // Every path the build writes is checked now, not after a paid 20-minute bake.
-  await checkOutputs(raw, c.options.emitConfig);
+  await checkOutputs(c.command.out, c.options.emitConfig);
   if (!c.options.skipPreflight) {
     const { runPreflight, formatFindings } = await import("../preflight/run.js");
     progress.stderr(`arv-image: preflight (skip with --skip-preflight)\n`);
-    const pre = await runPreflight(c, { packer, env: process.env, skipped: c.options.skipCheck, timeoutMs: c.options.preflightTimeout * 1000 });
+    const pre = await runPreflight(c, { packer, env: process.env, skipped: c.command.skipCheck, timeoutMs: c.command.preflightTimeout * 1000 });
     report(pre);
     throwIfInterrupted("preflight");
     progress.stderr(formatFindings(pre.findings));
     if (pre.errors > 0) throw new PreflightError(preflightFailure(pre, "build"));
-    applyInferred(c, pre.inferred);
+    // What preflight chose is what gets built: the AMI it checked, the user that AMI logs in with.
+    c = withInferred(c, pre.inferred) as typeof c;
   }
   const o = c.options;
   const result = renderBuildDir(c, cloud);
-  const out = (raw.out as string | undefined) ?? freshDir(o.arvadosClusterId ?? "build", started);
+  const out = c.command.out ?? freshDir(o.arvadosClusterId ?? "build", started);
   throwIfInterrupted("rendering");
   const dir = await writeBuildDir(out, result.files);
   progress.stderr(`arv-image: build directory ${dir}\n`);
-  if (raw.verbose === true) {
+  if (c.command.verbose) {
     verboseEnv.PACKER_LOG = "1";
     verboseEnv.PACKER_LOG_PATH = join(dir, `packer-debug-${utcStamp(started, "-")}.log`);
   }
@@ -131,7 +117,7 @@ async function build(raw: Record<string, unknown>, progress: Progress, report: (
   const epoch = String(Math.floor(started.getTime() / 1000));
   const buildId = `arvimg-${stamp}-${randomBytes(4).toString("hex")}`;
   const imageName = imageNameFor(c, stamp, epoch);
-  if (raw.dryRun === true) {
+  if (c.command.dryRun) {
     return { kind: "dry-run", cloud, buildDirectory: dir, imageName, plan: buildPlan(c, result, imageName) };
   }
 
@@ -189,11 +175,14 @@ async function build(raw: Record<string, unknown>, progress: Progress, report: (
 }
 
 /** --out and --emit-config, checked before anything paid runs: exit 2 naming the flag, nothing written. */
-async function checkOutputs(raw: Record<string, unknown>, emitConfig: string | undefined): Promise<void> {
+async function checkOutputs(out: string | undefined, emitConfig: string | undefined): Promise<void> {
   const problems: string[] = [];
-  if (typeof raw.out === "string") {
-    const p = await checkOutDir(raw.out);
+  if (out !== undefined) {
+    const parent = dirname(resolve(out));
+    const p = await checkOutDir(out);
+    const denied = p === undefined ? await cannotCreateIn(parent) : undefined;
     if (p) problems.push(p);
+    else if (denied) problems.push(`--out ${JSON.stringify(out)}: cannot create anything in ${JSON.stringify(parent)} (${denied}); expected a path in a writable directory, e.g. --out ./build-zzzzz.`);
   } else {
     // The build directory (and its log) goes into the current directory.
     const denied = await cannotCreateIn(process.cwd());

@@ -7,31 +7,33 @@ import { cloudContext } from "../clouds/context.js";
 import type { SweepAction } from "../clouds/sweep-rule.js";
 import { EnvironmentError, UsageError } from "../errors.js";
 import type { Progress } from "../io.js";
-import { resolveOrFail } from "./resolve.js";
+import { resolveCommand, type ParsedOptions } from "./resolve.js";
 
 export interface GcResult {
   cloud: "aws" | "azure";
   dryRun: boolean;
   /** AWS: --aws-region, and --aws-ami-regions where images were swept too. */
   region?: string;
-  amiRegions?: string[];
+  amiRegions?: readonly string[];
   actions: SweepAction[];
 }
 
-export async function gcPipeline(raw: Record<string, unknown>, progress: Progress): Promise<GcResult> {
-  const c = await resolveOrFail(raw, progress, "1.6.6", { noImage: true, cloudOptional: true });
+export async function gcPipeline(raw: ParsedOptions, progress: Progress): Promise<GcResult> {
+  // gc builds no image: no cluster id or key, and the cloud defaults to AWS.
+  const c = await resolveCommand("gc", raw, progress, "1.6.6");
   const cloud = c.cloud ?? "aws";
   if (cloud === "gcp") {
     throw new UsageError(`--cloud gcp: arv-image gc sweeps AWS accounts and Azure subscriptions; a googlecompute build's instance and disk carry the label arv-image-build-id (gcloud compute instances list --filter=labels.arv-image-build-id:*). Use --cloud aws or --cloud azure.`);
   }
   const o = c.options;
+  const { dryRun, olderThan } = c.command;
   const ctx = cloudContext(c);
   try {
     const result =
       cloud === "aws"
-        ? await (await import("../clouds/aws-gc.js")).sweepAws(ctx, { olderThanMs: o.olderThan, dryRun: o.dryRun })
-        : await (await import("../clouds/azure-gc.js")).sweepAzure(ctx, { olderThanMs: o.olderThan, dryRun: o.dryRun });
-    return { cloud, dryRun: o.dryRun, ...(cloud === "aws" ? { region: o.awsRegion, ...(o.awsAmiRegions ? { amiRegions: o.awsAmiRegions } : {}) } : {}), actions: result.actions };
+        ? await (await import("../clouds/aws-gc.js")).sweepAws(ctx, { olderThanMs: olderThan, dryRun })
+        : await (await import("../clouds/azure-gc.js")).sweepAzure(ctx, { olderThanMs: olderThan, dryRun });
+    return { cloud, dryRun, ...(cloud === "aws" ? { region: o.awsRegion, ...(o.awsAmiRegions ? { amiRegions: o.awsAmiRegions } : {}) } : {}), actions: result.actions };
   } catch (e) {
     // Listing failed (credentials, network): nothing was changed. Without credentials, say
     // how to give them, as preflight does.

@@ -4,11 +4,8 @@
  * machine keeps its SSH host keys and machine id (the hygiene script leaves them when not
  * capturing). Returns how the run went; errors before Packer runs are thrown.
  */
-import { accessSync, constants, existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { flagByKey } from "../config/flags.js";
-import { badValue } from "../config/resolve.js";
-import { looksLikePrivateKey } from "../config/ssh-key.js";
 import { PackerError, UsageError } from "../errors.js";
 import type { Progress } from "../io.js";
 import { runPackerBuild } from "../packer/build-run.js";
@@ -19,7 +16,7 @@ import { renderBuildDir } from "../render/build-dir.js";
 import { writeBuildDir } from "../render/write.js";
 import { utcStamp } from "../time.js";
 import { lastError } from "./build-steps.js";
-import { packerOf, resolveOrFail, secretsOf } from "./resolve.js";
+import { packerOf, resolveCommand, secretsOf, type ParsedOptions } from "./resolve.js";
 import { validateStepFor } from "./validate.js";
 
 export interface ProvisionRun {
@@ -34,43 +31,26 @@ export interface ProvisionRun {
 
 export type ProvisionResult = { ok: true; run: ProvisionRun } | { ok: false; run: ProvisionRun; why: string; error: PackerError };
 
-export async function provisionPipeline(raw: Record<string, unknown>, progress: Progress): Promise<ProvisionResult> {
+export async function provisionPipeline(raw: ParsedOptions, progress: Progress): Promise<ProvisionResult> {
   const started = new Date();
-  // The command line first: a usage error must not wait for (or be hidden by) Packer.
-  const problems: string[] = [];
-  if (raw.sshHost === undefined) problems.push(`--ssh-host is required for provision: the machine to provision, e.g. --ssh-host 10.0.0.12.`);
-  const keyFile = raw.sshPrivateKeyFile as string | undefined;
-  if (keyFile === undefined) problems.push(`--ssh-private-key-file is required for provision: the private key Packer logs in with as --ssh-user, e.g. --ssh-private-key-file ~/.ssh/id_ed25519.`);
-  else {
-    try {
-      accessSync(keyFile, constants.R_OK);
-      if (!looksLikePrivateKey(readFileSync(keyFile, "utf8"))) problems.push(badValue(flagByKey("sshPrivateKeyFile"), keyFile, "it does not hold a private key (a public key goes in the machine's authorized_keys)"));
-    } catch {
-      problems.push(badValue(flagByKey("sshPrivateKeyFile"), keyFile, "cannot read it"));
-    }
-  }
-  let c;
-  try {
-    c = await resolveOrFail(raw, progress, undefined, { cloudOptional: true });
-  } catch (e) {
-    if (e instanceof UsageError) throw new UsageError([...problems, ...e.problems]);
-    throw e;
-  }
-  if (problems.length > 0) throw new UsageError(problems);
+  // The command line first (resolution checks --ssh-host and the key too): a usage error
+  // must not wait for (or be hidden by) Packer.
+  const c = await resolveCommand("provision", raw, progress);
   if (c.legacyTemplate) throw new UsageError(`--json-file ${JSON.stringify(c.legacyTemplate.path)}: provision runs arv-image's own scripts; drop --json-file.`);
   if (c.cloud !== undefined) progress.stderr(`arv-image: note: provision runs the cloud-neutral provisioning (no ${c.cloud} builder, nothing captured); ${c.cloud}-only parts such as the EBS autoscaler are left out.\n`);
 
   const packer = await packerOf(raw);
   const o = c.options;
+  const cmd = c.command;
   const scrub = makeScrubber(secretsOf(c));
   const result = renderBuildDir(c, "none");
-  const out = o.out ?? freshDir(`arv-image-provision-${(o.sshHost ?? "host").replace(/[^A-Za-z0-9.-]/g, "_")}-${utcStamp(started, "-")}`);
+  const out = cmd.out ?? freshDir(`arv-image-provision-${(cmd.sshHost ?? "host").replace(/[^A-Za-z0-9.-]/g, "_")}-${utcStamp(started, "-")}`);
   const dir = await writeBuildDir(out, result.files);
   progress.stderr(`arv-image: build directory ${dir}\n`);
-  const env = packerEnvironment(process.env, c.secretsFiles.map((s) => s.env), o.verbose ? { PACKER_LOG: "1", PACKER_LOG_PATH: `${dir}/packer-debug-${utcStamp(started, "-")}.log` } : {});
+  const env = packerEnvironment(process.env, c.secretsFiles.map((s) => s.env), cmd.verbose ? { PACKER_LOG: "1", PACKER_LOG_PATH: `${dir}/packer-debug-${utcStamp(started, "-")}.log` } : {});
   await initAndValidate(packer, dir, validateStepFor(result), env, scrub, progress);
 
-  const target = `${o.sshUser}@${o.sshHost}:${o.sshPort}`;
+  const target = `${o.sshUser}@${cmd.sshHost}:${cmd.sshPort}`;
   const run = await runPackerBuild({
     packer,
     dir,

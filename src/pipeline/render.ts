@@ -1,13 +1,13 @@
 /** render: the build directory for these flags, written into --out. */
 import { rm } from "node:fs/promises";
 import type { Cloud } from "../config/flags.js";
+import type { ResolvedConfig } from "../config/resolved.js";
+import { InternalError, UsageError } from "../errors.js";
 import { interrupted, throwIfInterrupted } from "../interrupt.js";
-import type { ResolvedConfig } from "../config/resolve.js";
-import { UsageError } from "../errors.js";
 import type { Progress } from "../io.js";
 import { renderBuildDir } from "../render/build-dir.js";
-import { checkOutDir, writeBuildDir } from "../render/write.js";
-import { resolveOrFail } from "./resolve.js";
+import { writeBuildDir } from "../render/write.js";
+import { resolveCommand, type ParsedOptions } from "./resolve.js";
 
 export interface RenderedDir {
   dir: string;
@@ -19,22 +19,11 @@ export interface RenderedDir {
   omitted: string[];
 }
 
-export async function renderPipeline(raw: Record<string, unknown>, progress: Progress): Promise<RenderedDir> {
-  const problems: string[] = [];
-  const out = raw.out as string | undefined;
-  if (out === undefined) problems.push(`--out is required for render: the build directory to create, e.g. --out ./build-zzzzz.`);
-  else {
-    const p = await checkOutDir(out);
-    if (p) problems.push(p);
-  }
-  let config;
-  try {
-    config = await resolveOrFail(raw, progress);
-  } catch (e) {
-    if (e instanceof UsageError) throw new UsageError([...problems, ...e.problems]);
-    throw e;
-  }
-  if (problems.length > 0) throw new UsageError(problems);
+export async function renderPipeline(raw: ParsedOptions, progress: Progress): Promise<RenderedDir> {
+  // Resolution checks --out too (required for render, new or empty, its parent there).
+  const config = await resolveCommand("render", raw, progress);
+  const out = config.command.out;
+  if (out === undefined) throw new InternalError("render resolved without --out");
   if (config.cloud === undefined || config.legacyTemplate) {
     throw new UsageError(
       `--json-file ${JSON.stringify(config.legacyTemplate?.path ?? "")}: a site's own JSON template is run as it is by \`arv-image build\` (legacy pass-through); render only writes arv-image's HCL2. To render, replace --json-file with --cloud aws|azure|gcp, e.g. --cloud aws.`,
@@ -42,7 +31,7 @@ export async function renderPipeline(raw: Record<string, unknown>, progress: Pro
   }
   const result = renderBuildDir(config, config.cloud);
   throwIfInterrupted("rendering");
-  const dir = await writeBuildDir(out as string, result.files);
+  const dir = await writeBuildDir(out, result.files);
   if (interrupted() !== undefined) {
     // All or nothing: an interrupted render leaves no directory, not even a whole one.
     await rm(dir, { recursive: true, force: true });

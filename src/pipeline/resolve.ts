@@ -1,6 +1,11 @@
-/** Shared by the commands: flags → resolved configuration (or a UsageError), and the Packer that will run it. */
-import type { Cloud } from "../config/flags.js";
-import { MIN_PACKER, resolveConfig, type ResolvedConfig } from "../config/resolve.js";
+/**
+ * Shared by the pipelines: what commander parsed → the frozen, resolved configuration (or
+ * a UsageError naming every problem), and the Packer that will run it. After this nothing
+ * reads the parsed options: commands take everything from the resolved configuration.
+ */
+import type { Cloud, CommandName } from "../config/flags.js";
+import { MIN_PACKER, resolveConfig } from "../config/resolve.js";
+import type { ResolvedConfig } from "../config/resolved.js";
 import { EnvironmentError, UsageError } from "../errors.js";
 import { throwIfInterrupted } from "../interrupt.js";
 import type { Progress } from "../io.js";
@@ -10,10 +15,16 @@ import { findPacker, type Packer } from "../packer/find.js";
 import { detectPackerVersion } from "../packer/version.js";
 import { packerFeatures } from "../render/context.js";
 
-/** `packerVersion`: the version of the Packer that will run (build, validate); else `packer version` on the PATH. */
-export async function resolveOrFail(raw: Record<string, unknown>, progress: Progress, packerVersion?: string, opts: { cloudOptional?: boolean; noImage?: boolean } = {}): Promise<ResolvedConfig> {
+/** What commander parsed: only the flags that were given. */
+export type ParsedOptions = Readonly<Record<string, unknown>>;
+
+/**
+ * The frozen configuration for `command`, its warnings reported. `packerVersion`: the
+ * version of the Packer that will run (build, validate); else `packer version` on the PATH.
+ */
+export async function resolveCommand<C extends CommandName>(command: C, raw: ParsedOptions, progress: Progress, packerVersion?: string): Promise<ResolvedConfig<C>> {
   const detected = raw.packerVersion === undefined ? (packerVersion ?? (await detectPackerVersion())) : undefined;
-  const r = await resolveConfig({ raw, detectedPackerVersion: detected, cloudOptional: opts.cloudOptional, noImage: opts.noImage });
+  const r = await resolveConfig({ command, raw, detectedPackerVersion: detected });
   // A secrets file stopped by an interrupt is not a usage error.
   throwIfInterrupted("the secrets files");
   if (!r.ok) throw new UsageError(r.problems);
@@ -21,28 +32,26 @@ export async function resolveOrFail(raw: Record<string, unknown>, progress: Prog
   return r.config;
 }
 
-/** --packer, or packer on the PATH. */
-export const packerOf = (raw: Record<string, unknown>): Promise<Packer> => findPacker(raw.packer as string | undefined);
+/** --packer, or packer on the PATH (read before resolution: its version decides what is rendered). */
+export const packerOf = (raw: ParsedOptions): Promise<Packer> => findPacker(raw.packer as string | undefined);
+
+export type CloudConfig<C extends CommandName> = ResolvedConfig<C> & { readonly cloud: Cloud };
 
 /**
  * The Packer to run and the configuration for it. A bad command line is reported as a
  * usage error (exit 2) even when Packer is missing too: the flags are checked first.
  */
-export async function packerAndConfig(raw: Record<string, unknown>, progress: Progress): Promise<{ packer: Packer; c: ResolvedConfig & { cloud: Cloud } }> {
+export async function packerAndConfig<C extends "build" | "validate">(command: C, raw: ParsedOptions, progress: Progress): Promise<{ packer: Packer; c: CloudConfig<C> }> {
   let packer: Packer;
   try {
     packer = await packerOf(raw);
   } catch (e) {
-    if (e instanceof EnvironmentError) await resolveOrFail(raw, { stderr: () => {} }, MIN_PACKER);
+    if (e instanceof EnvironmentError) await resolveCommand(command, raw, { stderr: () => {} }, MIN_PACKER);
     throw e;
   }
-  return { packer, c: await resolveForPacker(raw, progress, packer) };
-}
-
-/** Resolve for the Packer that will run: a --packer-version that asks for what it cannot do is refused. */
-async function resolveForPacker(raw: Record<string, unknown>, progress: Progress, packer: Packer): Promise<ResolvedConfig & { cloud: Cloud }> {
-  const c = await resolveOrFail(raw, progress, packer.version);
-  if (raw.packerVersion !== undefined) {
+  const c = await resolveCommand(command, raw, progress, packer.version);
+  // A --packer-version that asks for what the Packer found cannot do is refused.
+  if (c.sources.packerVersion === "flag") {
     const wanted = packerFeatures(c.packer.version);
     const actual = packerFeatures(packer.version);
     if (wanted.requiredPlugins !== actual.requiredPlugins) {
@@ -51,7 +60,7 @@ async function resolveForPacker(raw: Record<string, unknown>, progress: Progress
       );
     }
   }
-  return c as ResolvedConfig & { cloud: Cloud }; // cloud is undefined only with a legacy template, handled first
+  return { packer, c: c as CloudConfig<C> }; // cloud is undefined only with a legacy template, handled first
 }
 
 /**

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import type { Cloud } from "../config/flags.js";
 import { CHECK_NAMES, type CheckName } from "../config/preflight-checks.js";
-import type { ResolvedConfig } from "../config/resolve.js";
+import type { ResolvedConfig } from "../config/resolved.js";
 import { cloudContext } from "../clouds/context.js";
 import type { CheckContext, CheckOutput, Finding, Inferred } from "./types.js";
 

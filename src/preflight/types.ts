@@ -1,3 +1,4 @@
+import type { ResolvedConfig } from "../config/resolved.js";
 import type { CheckName } from "../config/preflight-checks.js";
 import type { CloudContext } from "../clouds/context.js";
 

@@ -4,11 +4,11 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import type { Cloud } from "../config/flags.js";
-import type { ResolvedConfig } from "../config/resolve.js";
+import type { ResolvedConfig } from "../config/resolved.js";
 import { readStatic, renderTemplate } from "./engine.js";
 import { hcl } from "./escape.js";
 import { STAGED_FILES, type ScriptContext } from "./script-context.js";
-import { APT_PINS } from "./versions.js";
+import { APT_PINS } from "../releases/versions.js";
 import {
   hclContext,
   omittedFor,
@@ -36,6 +36,8 @@ export interface RenderResult {
 }
 
 export const VAR_FILE = "arv-image.auto.pkrvars.hcl";
+/** The prelude every script sources; Packer stages it as <staging>/lib/prelude.sh (templates/partials/provisioners.hbs). */
+export const PRELUDE = "scripts/lib/prelude.sh";
 
 /** Static files under templates/files/ each feature needs. */
 const STATIC_FILES: { file: string; when: (on: ScriptContext["on"]) => boolean; mode: number }[] = [
@@ -62,6 +64,8 @@ export function renderBuildDir(c: ResolvedConfig, cloud: Target): RenderResult {
   add(`${main}.pkr.hcl`, renderTemplate(`packer/${main}.pkr.hcl.hbs`, hctx));
   add(VAR_FILE, varFile(c, cloud), 0o600);
 
+  // A library, not a step: the scripts source it from the staging directory (not executable).
+  add(PRELUDE, renderTemplate(`${PRELUDE}.hbs`, sctx));
   for (const script of [...plan.first, ...plan.second]) {
     add(`scripts/${script}`, renderTemplate(`scripts/${script}.hbs`, sctx), 0o755);
   }

@@ -3,7 +3,7 @@
  * place; names, lists and feature decisions are made here.
  */
 import type { Cloud } from "../config/flags.js";
-import type { ResolvedConfig } from "../config/resolve.js";
+import type { ResolvedConfig } from "../config/resolved.js";
 import { compareVersions } from "../compare-versions.js";
 import type { HclValue } from "./escape.js";
 import type { ScriptContext } from "./script-context.js";
@@ -14,7 +14,7 @@ import {
   PACKER_PLUGINS,
   SINGULARITY_VERSION,
   URLS as PUBLIC_URLS,
-} from "./versions.js";
+} from "../releases/versions.js";
 
 /** What the detected or chosen Packer can express. */
 export interface PackerFeatures {
@@ -123,6 +123,8 @@ export function hclContext(c: ResolvedConfig, cloud: Target, f: PackerFeatures, 
     is: { aws: cloud === "aws", azure: cloud === "azure", gcp: cloud === "gcp", none: cloud === "none" },
     packer: { requiredVersion: ">= 1.7.0", pluginSource: plugin.source, pluginVersion: plugin.version },
     aws: { sourceAmi: c.options.awsSourceAmi !== undefined, imds: f.imds },
+    // googlecompute plugin >= 1.1.4 reads the key as credentials_file; Packer 1.6's built-in builder only knows account_file.
+    gcp: { credentialsFile: f.requiredPlugins },
     scripts: { first: plan.first, second: plan.second, afterReboot: plan.second.length > 0 },
   };
 }

@@ -4,11 +4,11 @@
  * on the builder VM (after --mirror).
  */
 import type { Cloud } from "../config/flags.js";
-import type { ResolvedConfig } from "../config/resolve.js";
+import type { ResolvedConfig } from "../config/resolved.js";
 import { compareVersions } from "../compare-versions.js";
 import { AZURE_CLOUDS } from "../data/azure-clouds.js";
 import { packerFeatures, scriptContext } from "./context.js";
-import { AUTOSCALER_COMMIT, CUDA_KEYRING_VERSION, GO_VERSION, SINGULARITY_VERSION } from "./versions.js";
+import { AUTOSCALER_COMMIT, CUDA_KEYRING_VERSION, GO_VERSION, SINGULARITY_VERSION } from "../releases/versions.js";
 
 export interface UrlUse {
   url: string;

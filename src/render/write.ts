@@ -4,31 +4,15 @@
  * is removed and the target is as it was.
  */
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
-import { chmod, mkdtemp, open, readdir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
+import { chmod, mkdtemp, open, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { checkOutDir } from "../config/files.js";
 import { EnvironmentError, UsageError } from "../errors.js";
 import type { RenderedFile } from "./build-dir.js";
 
-/** Reasons `--out DIR` cannot be written, checked before rendering anything. */
-export async function checkOutDir(out: string): Promise<string | undefined> {
-  const target = resolve(out);
-  try {
-    const st = await stat(target);
-    if (!st.isDirectory()) return `--out ${JSON.stringify(out)}: exists and is not a directory; expected a new or empty directory, e.g. --out ./build-zzzzz.`;
-    if ((await readdir(target)).length > 0) return `--out ${JSON.stringify(out)}: directory is not empty; expected a new or empty directory (arv-image never overwrites a build directory), e.g. --out ./build-zzzzz-2.`;
-    return undefined;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") return `--out ${JSON.stringify(out)}: cannot use it (${(e as NodeJS.ErrnoException).code}).`;
-  }
-  try {
-    if (!(await stat(dirname(target))).isDirectory()) throw new Error();
-  } catch {
-    return `--out ${JSON.stringify(out)}: its parent directory ${JSON.stringify(dirname(target))} does not exist; expected a path whose parent exists, e.g. --out ./build-zzzzz.`;
-  }
-  const denied = await cannotCreateIn(dirname(target));
-  if (denied) return `--out ${JSON.stringify(out)}: cannot create anything in ${JSON.stringify(dirname(target))} (${denied}); expected a path in a writable directory, e.g. --out ./build-zzzzz.`;
-  return undefined;
-}
+// The --out check is part of resolving the command line; writing checks again, right
+// before it creates anything.
+export { checkOutDir };
 
 /**
  * Whether a file can be created in `dir`, found by creating (and removing) one: permission

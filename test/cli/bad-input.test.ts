@@ -1,6 +1,9 @@
 /**
- * Bad command lines: each must exit 2, name the offending flag on stderr, print nothing
- * on stdout, and leave --out uncreated.
+ * Bad command lines. Resolution is a pure function of the flags (and the files they name),
+ * so every case runs in-process through the real syntax layer and resolution (from dist/):
+ * each must be refused with one paragraph per problem that names the flag. A handful of
+ * real CLI runs check what the user sees: exit 2, nothing on stdout, one paragraph per
+ * problem on stderr, and --out left uncreated.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -8,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLE_KEY, runCli } from "../support/cli.js";
+import { problemsOf, rawOptions } from "../support/resolve.js";
 
 let dir: string;
 const f = (name: string) => join(dir, name);
@@ -29,7 +33,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const aws = () => ["--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY];
 const azure = () => ["--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-resource-group", "rg", "--azure-sku", "12-gen2"];
 
-/** [description, args (after `render`), text stderr must contain (the flag)] */
+/** [description, args (after `render`), text the problems must contain (the flag)] */
 const CASES: [string, () => string[], string | RegExp][] = [
   ["no cloud at all", () => ["--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY], "--cloud"],
   ["unknown cloud", () => ["--cloud", "mars", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY], "--cloud"],
@@ -72,13 +76,14 @@ const CASES: [string, () => string[], string | RegExp][] = [
   ["Azure resource group with a slash", () => [...azure(), "--azure-resource-group", "bad/name"], "--azure-resource-group"],
   ["Azure resource group ending in a dot", () => [...azure(), "--azure-resource-group", "images."], "--azure-resource-group"],
   ["Azure cloud that does not exist", () => [...azure(), "--azure-cloud-environment", "Mars"], "--azure-cloud-environment"],
+  // Azure Germany closed in 2021; the azure plugin 2.x refuses it, so packer validate would fail later.
+  ["Azure Germany, closed in 2021", () => [...azure(), "--azure-cloud-environment", "Germany"], /--azure-cloud-environment "Germany".*one of Public, USGovernment, China .*germanywestcentral/s],
   ["Azure location with a space", () => [...azure(), "--azure-location", "East US"], "--azure-location"],
   ["GCP project with capitals", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "Bad_Project"], "--gcp-project-id"],
   ["GCP zone without the letter", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--gcp-zone", "us-central1"], "--gcp-zone"],
   ["GCP account file missing", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--gcp-account-file", f("sa.json")], "--gcp-account-file"],
   ["stock Azure template with --cloud aws", () => [...aws(), "--json-file", "arvados-images-azure.json"], "--json-file"],
   ["custom JSON template that does not exist", () => ["--json-file", f("missing.json"), "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY], "--json-file"],
-  ["custom JSON template cannot be rendered", () => ["--json-file", f("custom.json"), "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY], "--json-file"],
   ["runtime engine podman", () => [...aws(), "--runtime-engine", "podman"], "--runtime-engine"],
   ["EBS parameter without --aws-ebs-autoscale", () => [...aws(), "--ebs-volume-iops", "5000"], "--ebs-volume-iops"],
   ["gp2 with throughput", () => [...aws(), "--aws-ebs-autoscale", "--ebs-volume-type", "gp2", "--ebs-volume-throughput", "200"], "--ebs-volume-throughput"],
@@ -96,61 +101,99 @@ const CASES: [string, () => string[], string | RegExp][] = [
   ["reposuffix without a dash", () => [...aws(), "--reposuffix", "dev"], "--reposuffix"],
   ["Packer too old", () => [...aws(), "--packer-version", "1.5.0"], "--packer-version"],
   ["Packer version not a number", () => [...aws(), "--packer-version", "latest"], "--packer-version"],
-  ["misspelt flag", () => [...aws(), "--aws-regoin", "us-east-1"], "--aws-regoin"],
-  ["positional argument", () => [...aws(), "extra"], /unexpected argument/],
-  ["flag without its value", () => [...aws(), "--aws-region"], "--aws-region"],
-  ["switch given a value", () => [...aws(), "--nvidia-gpu-support=true"], "--nvidia-gpu-support"],
   ["AWS secrets file missing", () => [...aws(), "--aws-secrets-file", f("none.sh")], "--aws-secrets-file"],
   ["AWS secrets file that fails", () => [...aws(), "--aws-secrets-file", f("fails.sh")], /--aws-secrets-file.*status 3/],
 ];
 
-describe("arv-image render rejects bad input", () => {
+/** Refused by commander (the syntax layer) or by render itself, after resolution: run for real. */
+const CLI_CASES: [string, () => string[], string | RegExp][] = [
+  ["custom JSON template cannot be rendered", () => ["--json-file", f("custom.json"), "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY], "--json-file"],
+  ["misspelt flag", () => [...aws(), "--aws-regoin", "us-east-1"], "--aws-regoin"],
+  ["positional argument", () => [...aws(), "extra"], /unexpected argument/],
+  ["flag without its value", () => [...aws(), "--aws-region"], "--aws-region"],
+  ["switch given a value", () => [...aws(), "--nvidia-gpu-support=true"], "--nvidia-gpu-support"],
+];
+
+function expectOneParagraphEach(problems: readonly string[]): void {
+  for (const p of problems) {
+    expect(p).not.toContain("\n");
+    expect(p).toMatch(/[.?]$/);
+  }
+}
+
+describe("resolution rejects bad input (in-process)", () => {
   it.each(CASES)("%s", async (_name, args, needle) => {
+    const out = join(dir, `out-${Math.random().toString(36).slice(2)}`);
+    const problems = await problemsOf("render", ["--out", out, "--packer-version", "1.6.6", ...args()]);
+    expect(problems.length).toBeGreaterThan(0);
+    const text = problems.join("\n\n");
+    if (typeof needle === "string") expect(text).toContain(needle);
+    else expect(text).toMatch(needle);
+    expectOneParagraphEach(problems);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("has at least 40 distinct cases", () => {
+    expect(new Set([...CASES, ...CLI_CASES].map((c) => JSON.stringify(c[1]()))).size).toBeGreaterThanOrEqual(40);
+  });
+
+  it("names the flag, quotes the value, says what is expected and gives an example", async () => {
+    expect(await problemsOf("config", [...aws(), "--mksquashfs-mem", "lots"])).toEqual([
+      '--mksquashfs-mem "lots": expected a positive whole number followed by K, M or G, e.g. --mksquashfs-mem 512M.',
+    ]);
+    expect(await problemsOf("render", [...aws(), "--out", f("o"), "--arvados-cluster-id", "Zz-1"])).toEqual([
+      '--arvados-cluster-id "Zz-1": expected exactly 5 characters from [a-z0-9], e.g. --arvados-cluster-id zzzzz.',
+    ]);
+  });
+
+  it("requires --out for render", async () => {
+    expect(await problemsOf("render", aws())).toEqual(["--out is required for render: the build directory to create, e.g. --out ./build-zzzzz."]);
+  });
+
+  it("refuses --out whose parent does not exist", async () => {
+    const [p] = await problemsOf("render", [...aws(), "--out", f("no/such/parent")]);
+    expect(p).toContain(`--out "${f("no/such/parent")}": its parent directory`);
+    expect(existsSync(f("no"))).toBe(false);
+  });
+
+  it("the syntax layer refuses what commander cannot parse", () => {
+    expect(() => rawOptions("render", [...aws(), "--aws-regoin", "us-east-1"])).toThrow(/unknown option/);
+    expect(() => rawOptions("gc", ["--arvados-cluster-id", "zzzzz"])).toThrow(/unknown option/);
+  });
+});
+
+describe("arv-image render rejects bad input (real CLI runs)", () => {
+  it.each(CLI_CASES)("%s", async (_name, args, needle) => {
     const out = join(dir, `out-${Math.random().toString(36).slice(2)}`);
     const r = await runCli(["render", "--out", out, "--packer-version", "1.6.6", ...args()]);
     expect(r.code).toBe(2);
     if (typeof needle === "string") expect(r.stderr).toContain(needle);
     else expect(r.stderr).toMatch(needle);
     expect(r.stdout).toBe("");
+    for (const p of r.stderr.trimEnd().split("\n\n")) expect(p).not.toContain("\n");
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir).filter((n) => n.includes(".arv-image-"))).toEqual([]);
   });
 
-  it("has at least 40 distinct cases", () => {
-    expect(new Set(CASES.map((c) => JSON.stringify(c[1]()))).size).toBeGreaterThanOrEqual(40);
-  });
-
-  it("reports every problem at once, each naming its flag", async () => {
-    const r = await runCli(["render", "--cloud", "aws", "--arvados-cluster-id", "BAD", "--aws-source-ami", "ami-x", "--resolver", "nope", "--public-key-file", f("nope.pub"), "--out", f("o")]);
+  it("reports every problem at once, each naming its flag, one paragraph each", async () => {
+    const out = f("o");
+    const r = await runCli(["render", "--cloud", "aws", "--arvados-cluster-id", "BAD", "--aws-source-ami", "ami-x", "--resolver", "nope", "--public-key-file", f("nope.pub"), "--out", out]);
     expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
     for (const flag of ["--arvados-cluster-id", "--aws-source-ami", "--resolver", "--public-key-file"]) expect(r.stderr).toContain(flag);
     expect(r.stderr).toMatch(/4 problems/);
+    const paragraphs = r.stderr.trimEnd().split("\n\n");
+    expect(paragraphs).toHaveLength(5);
+    for (const p of paragraphs) expect(p).not.toContain("\n");
+    expect(existsSync(out)).toBe(false);
   });
 
   it("refuses a non-empty --out and leaves it untouched", async () => {
     const r = await runCli(["render", ...aws(), "--out", f("full")]);
     expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
     expect(r.stderr).toContain("--out");
     expect(readdirSync(f("full"))).toEqual(["keep-me"]);
-  });
-
-  it("requires --out for render", async () => {
-    const r = await runCli(["render", ...aws()]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--out is required");
-  });
-
-  it("refuses --out whose parent does not exist", async () => {
-    const r = await runCli(["render", ...aws(), "--out", f("no/such/parent")]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--out");
-    expect(existsSync(f("no"))).toBe(false);
-  });
-
-  it("writes a usage error as one paragraph with the value and an example", async () => {
-    const r = await runCli(["config", ...aws(), "--mksquashfs-mem", "lots"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--mksquashfs-mem "lots": expected a positive whole number followed by K, M or G, e.g. --mksquashfs-mem 512M.');
   });
 });
 
@@ -161,5 +204,25 @@ describe("help", () => {
     expect(r.stdout).toContain("--aws-ebs-autoscale");
     expect(r.stdout).toContain("--ssh-user");
     expect(r.stderr).toBe("");
+  });
+});
+
+describe("an Azure location of another cloud", () => {
+  it.each([
+    ["USGovernment", "eastus2", /looks like a region of Azure Public, but --azure-cloud-environment is USGovernment.*usgovvirginia/],
+    ["China", "westeurope", /looks like a region of Azure Public, but --azure-cloud-environment is China.*chinanorth3/],
+    ["Public", "usgovvirginia", /looks like a region of Azure USGovernment, but --azure-cloud-environment is Public.*--azure-cloud-environment USGovernment/],
+  ])("--azure-cloud-environment %s with --azure-location %s is a warning naming both", async (env, location, message) => {
+    const { resolved } = await import("../support/resolve.js");
+    const c = await resolved("render", [...azure(), "--out", f("never"), "--azure-cloud-environment", env, "--azure-location", location]);
+    expect(c.warnings.filter((w: string) => w.includes("--azure-location"))).toEqual([expect.stringMatching(message)]);
+  });
+
+  it("no warning for a location of the cloud given", async () => {
+    const { resolved } = await import("../support/resolve.js");
+    for (const [env, location] of [["USGovernment", "usgovarizona"], ["USGovernment", "usdodeast"], ["China", "chinaeast2"], ["Public", "germanywestcentral"]]) {
+      const c = await resolved("render", [...azure(), "--out", f("never"), "--azure-cloud-environment", env!, "--azure-location", location!]);
+      expect(c.warnings.filter((w: string) => w.includes("--azure-location"))).toEqual([]);
+    }
   });
 });

@@ -1,9 +1,14 @@
-/** `arv-image config`: what build.sh command lines resolve to, and where each value came from. */
+/**
+ * `arv-image config`: what build.sh command lines resolve to, and where each value came from.
+ * In-process (the real commander options and runConfig from dist/); one real CLI run.
+ */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runConfig } from "../../dist/cli/config.js";
 import { EXAMPLE_KEY, runCli } from "../support/cli.js";
+import { rawOptions } from "../support/resolve.js";
 
 let dir: string;
 beforeAll(() => {
@@ -13,9 +18,9 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function config(...args: string[]) {
-  const r = await runCli(["config", "--json", "--packer-version", "1.6.6", ...args]);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as {
+  let stdout = "";
+  await runConfig(rawOptions("config", ["--json", "--packer-version", "1.6.6", ...args]), { stdout: (s) => (stdout += s), stderr: () => {} });
+  return JSON.parse(stdout) as {
     cloud: { value: string; source: string } | null;
     values: Record<string, { value: unknown; source: string }>;
     legacyTemplate: { path: string; variables: [string, string][] } | null;
@@ -75,7 +80,7 @@ describe("config", () => {
     expect((await config("--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY)).packer).toEqual({ version: "1.6.6", source: "flag" });
   });
 
-  it("warns when --mksquashfs-mem cannot apply", async () => {
+  it("warns when --mksquashfs-mem cannot apply (real CLI run)", async () => {
     const r = await runCli(["config", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--runtime-engine", "docker", "--mksquashfs-mem", "1G"]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("--mksquashfs-mem 1G has no effect with --runtime-engine docker");

@@ -62,7 +62,7 @@ describe("arv-image urls", () => {
     const out = join(tmp, "mirrored");
     const r = await runCli(["render", "--cloud", "aws", ...BASE, ...m, "--out", out]);
     expect(r.code, r.stderr).toBe(0);
-    const prelude = readFileSync(join(out, "scripts/20-arvados.sh"), "utf8");
+    const prelude = readFileSync(join(out, "scripts/lib/prelude.sh"), "utf8");
     expect(prelude).toContain("readonly ARVADOS_APT_URL='http://mirror.internal/arvados'");
     expect(prelude).toContain("readonly DOCKER_KEY_URL='http://mirror.internal/keys/docker.asc'");
     expect(prelude).toContain("readonly GO_URL='https://mirror.internal/go'");

@@ -12,8 +12,8 @@ import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as versions from "../../src/render/versions.js";
-import { APT_PINS, AUTOSCALER_COMMIT, CUDA_KEYRING_VERSION, GO_VERSION, SINGULARITY_VERSION, URLS } from "../../src/render/versions.js";
+import * as versions from "../../src/releases/versions.js";
+import { APT_PINS, AUTOSCALER_COMMIT, CUDA_KEYRING_VERSION, GO_VERSION, SINGULARITY_VERSION, URLS } from "../../src/releases/versions.js";
 import { CUDA_KEYRING_LIST, STANDIN, cachedMirror, globRegExp, pinFor, type CachedMirror } from "../../scripts/e2e/apt-repo.mjs";
 import { EXAMPLE_KEY, REPO, run, runCli } from "../support/cli.js";
 import { extrasSource, mirrorArgs, mirrorUrls, startMirror, type MirrorServer } from "../support/mirror/server.mjs";
@@ -27,7 +27,7 @@ let mirror: CachedMirror;
 let concurrent: CachedMirror[];
 let server: MirrorServer;
 let urls: ReturnType<typeof mirrorUrls>;
-/** Rendered scripts: pinned (the default) and with --reposuffix -dev (no pins). */
+/** Rendered scripts (and `prelude`, the scripts/lib/prelude.sh they source): pinned (the default) and with --reposuffix -dev (no pins). */
 let scripts: Record<string, string>;
 let devScripts: Record<string, string>;
 let pref: string;
@@ -36,10 +36,11 @@ async function render(out: string, extra: string[]) {
   const r = await runCli(["render", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--nvidia-gpu-support", "--aws-ebs-autoscale", ...mirrorArgs(server.url), ...extra, "--out", out]);
   if (r.code !== 0) throw new Error(`arv-image render failed: ${r.stderr}`);
   const dir = join(out, "scripts");
-  return Object.fromEntries(readdirSync(dir).map((f) => [f.replace(/\.sh$/, ""), readFileSync(join(dir, f), "utf8")]));
+  const scripts = readdirSync(dir).filter((f) => f.endsWith(".sh"));
+  return { ...Object.fromEntries(scripts.map((f) => [f.replace(/\.sh$/, ""), readFileSync(join(dir, f), "utf8")])), prelude: readFileSync(join(dir, "lib/prelude.sh"), "utf8") };
 }
 
-/** The values block of a rendered script, as plain (not readonly) assignments. */
+/** The values block of the rendered prelude, as plain (not readonly) assignments. */
 function values(script: string): string {
   const m = /# --- arv-image values ---\n([\s\S]*?)# --- end of values ---/.exec(script);
   if (!m?.[1]) throw new Error("no values block");
@@ -128,19 +129,19 @@ async function fetchKey(url: string, dest: string) {
 async function scriptsAptRoot(name: string, s: Record<string, string>, withPins: string | undefined) {
   const root = aptRoot(name);
   const k = (f: string) => join(root.dir, "keys", f);
-  const v = values(s["20-arvados"] ?? "");
+  const v = values(s.prelude ?? "");
   // 20-arvados
   const arvadosKeyUrl = (await bash(`${v}printf %s "$ARVADOS_KEY_URL"`)).trim();
   await fetchKey(arvadosKeyUrl, k("arvados.asc"));
   root.source("arvados.sources", await bash(`${v}${OS}ARVADOS_KEYRING=${k("arvados.asc")}\n${heredoc(s["20-arvados"] ?? "", "/etc/apt/sources.list.d/arvados.sources")}`));
   // 40-docker (its key URL rule, then its source)
   const docker = s["40-docker"] ?? "";
-  const dockerKeyUrl = (await bash(`${values(docker)}${OS}${lines(docker, /^docker_key_url=/, /docker_key_url="/)}printf %s "$docker_key_url"`)).trim();
+  const dockerKeyUrl = (await bash(`${values(s.prelude ?? "")}${OS}${lines(docker, /^docker_key_url=/, /docker_key_url="/)}printf %s "$docker_key_url"`)).trim();
   await fetchKey(dockerKeyUrl, k("docker.asc"));
-  root.source("docker.sources", await bash(`${values(docker)}${OS}DOCKER_KEYRING=${k("docker.asc")}\n${heredoc(docker, "/etc/apt/sources.list.d/docker.sources")}`));
+  root.source("docker.sources", await bash(`${values(s.prelude ?? "")}${OS}DOCKER_KEYRING=${k("docker.asc")}\n${heredoc(docker, "/etc/apt/sources.list.d/docker.sources")}`));
   // 30-nvidia: the cuda-keyring package from CUDA_URL, its keyring found as the script finds it
   const nv = s["30-nvidia"] ?? "";
-  const nvVars = `${values(nv)}${OS}${lines(nv, /^readonly CUDA_DISTRO=/, /^readonly CUDA_URL=/).replace(/^readonly /gm, "")}`;
+  const nvVars = `${values(s.prelude ?? "")}${OS}${lines(nv, /^readonly CUDA_DISTRO=/, /^readonly CUDA_URL=/).replace(/^readonly /gm, "")}`;
   const keyringDeb = join(root.dir, `cuda-keyring_${CUDA_KEYRING_VERSION}_all.deb`);
   const r = await run("curl", ["-fsSL", "-o", keyringDeb, (await bash(`${nvVars}printf %s "$CUDA_URL/cuda-keyring_\${CUDA_KEYRING_VERSION}_all.deb"`)).trim()]);
   expect(r.code, r.stderr).toBe(0);
@@ -232,7 +233,7 @@ describe("e2e mirror: stand-ins for everything the provisioning scripts download
     };
     // The same expressions the scripts use, evaluated with their own values.
     const fromScripts = await bash(
-      `${values(s["50-singularity"] ?? "")}echo "$GO_URL/go$GO_VERSION.linux-amd64.tar.gz"; echo "$SINGULARITY_URL/v$SINGULARITY_VERSION/singularity-ce-$SINGULARITY_VERSION.tar.gz"; echo "$AUTOSCALER_URL/$AUTOSCALER_COMMIT.tar.gz"`,
+      `${values(s.prelude ?? "")}echo "$GO_URL/go$GO_VERSION.linux-amd64.tar.gz"; echo "$SINGULARITY_URL/v$SINGULARITY_VERSION/singularity-ce-$SINGULARITY_VERSION.tar.gz"; echo "$AUTOSCALER_URL/$AUTOSCALER_COMMIT.tar.gz"`,
     );
     expect(fromScripts.trim().split("\n")).toEqual([expected.go, expected.singularity, expected.autoscaler]);
     for (const url of Object.values(expected)) {
@@ -350,13 +351,13 @@ describe("e2e mirror: stand-ins for everything the provisioning scripts download
 
   it("50-singularity's own build_singularity builds the stand-in SingularityCE with the stand-in Go", async () => {
     const s = scripts["50-singularity"] ?? "";
-    const prelude = scripts["20-arvados"] ?? "";
+    const prelude = scripts.prelude ?? "";
     const t = join(work, "singularity");
     mkdirSync(join(t, "staging"), { recursive: true });
     mkdirSync(join(t, "home"), { recursive: true });
     const harness = [
       "set -euo pipefail",
-      values(s),
+      values(scripts.prelude ?? ""),
       `STAGING=${t}/staging`,
       `SINGULARITY_PREFIX=${t}/opt/singularity`,
       `WORK_DIR=$(mktemp -d ${t}/work.XXXXXX)`,
@@ -387,7 +388,7 @@ describe("e2e mirror: stand-ins for everything the provisioning scripts download
     expect(out).toContain(`Using go version go${GO_VERSION} linux/amd64`);
     expect(out).toContain(`RESULT singularity-ce version ${SINGULARITY_VERSION}`);
     const conf = readFileSync(join(t, "opt/singularity/etc/singularity/singularity.conf"), "utf8");
-    const mem = (await bash(`${values(s)}printf %s "$MKSQUASHFS_MEM"`)).trim();
+    const mem = (await bash(`${values(scripts.prelude ?? "")}printf %s "$MKSQUASHFS_MEM"`)).trim();
     expect(conf.split("\n").filter((l) => /^\s*mksquashfs\s+mem\s*=/.test(l))).toEqual([`mksquashfs mem = ${mem}`]);
     expect(existsSync(join(t, "opt/singularity/libexec/singularity/bin/starter"))).toBe(true);
     // Go's caches stayed in the build tree (removed with it), not in $HOME.
@@ -400,11 +401,11 @@ describe("e2e mirror: stand-ins for everything the provisioning scripts download
     const t = mkdtempSync(join(work, "autoscaler-"));
     const harness = [
       "set -euo pipefail",
-      values(s),
+      values(scripts.prelude ?? ""),
       `WORK_DIR=${t}`,
       `log() { printf '%s\\n' "$*"; }`,
       `die() { printf 'ERROR: %s\\n' "$*" >&2; exit 1; }`,
-      fn(scripts["20-arvados"] ?? "", "fetch"),
+      fn(scripts.prelude ?? "", "fetch"),
       lines(s, /^archive=/, /does not look like amazon-ebs-autoscale/),
       `bash "$new_dir/install.sh" --imdsv2 -f lvm.ext4 -m /tmp`,
       `ls "$new_dir"`,

@@ -1,20 +1,32 @@
 /**
- * Golden build directories: each case rendered for Packer 1.6.6 (Debian's) and for a
- * current Packer, compared byte for byte with test/golden/<case>/packer-<version>/,
- * then checked by the real tools: packer fmt -check, shellcheck, HashiCorp's HCL2
- * parser, and (1.6.6 renders) packer validate with Debian's packer.
- * `npm run test:update` rewrites the golden files; review their diff like code.
+ * Golden build directories: each case of cases.json rendered for Packer 1.6.6 (Debian's) and for a
+ * current Packer, compared byte for byte with the golden tree, then checked by the real tools:
+ * packer fmt -check, shellcheck, HashiCorp's HCL2 parser, and (1.6.6 renders) packer validate with
+ * Debian's packer.
+ *
+ * Layout (tree.ts): test/golden/<case>/<path> holds what both versions render alike, once;
+ * test/golden/<case>/packer-<version>/<path> holds only what differs between them.
+ *
+ * Update after a change to templates or contexts, with ONE command:
+ *
+ *     npm run golden:update
+ *
+ * It builds, renders every case for both versions, rewrites test/golden/<case>/ in that layout
+ * (ARV_IMAGE_GOLDEN=update), still runs every tool check on the renders, then prints
+ * `git diff --stat -- test/golden` and the golden files git does not know yet. Review the diff like
+ * code. (`npm run test:update` does not touch the goldens.)
  */
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, runCli } from "../support/cli.js";
 import { listFiles, packer, parseHcl, requireTool, shellcheck } from "../support/tools.js";
+import { CASES, GOLDEN, OLD_PACKER, PACKER_VERSIONS, caseDirs, goldenFiles, splitByVersion, writeCase, type Files } from "./tree.js";
 
-const CASES = JSON.parse(readFileSync(join(REPO, "test/golden/cases.json"), "utf8")) as Record<string, string[]>;
-export const OLD_PACKER = "1.6.6";
-export const CURRENT_PACKER = "1.11.2";
+const UPDATE = process.env.ARV_IMAGE_GOLDEN === "update";
+const PRELUDE = "scripts/lib/prelude.sh";
 
 let tmp: string;
 beforeAll(async () => {
@@ -25,10 +37,15 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const isStatic = (f: string) => f.startsWith("files/") && existsSync(join(REPO, "templates", f));
+const sorted = (xs: Iterable<string>) => [...xs].sort();
 
-const renders = new Map<string, Promise<{ dir: string; stderr: string }>>();
+interface Render {
+  dir: string;
+  stderr: string;
+}
+const renders = new Map<string, Promise<Render>>();
 /** Render each case once per Packer version, from the repository root like the README does. */
-function render(name: string, version: string): Promise<{ dir: string; stderr: string }> {
+function render(name: string, version: string): Promise<Render> {
   const key = `${name}@${version}`;
   let p = renders.get(key);
   if (!p) {
@@ -44,37 +61,91 @@ function render(name: string, version: string): Promise<{ dir: string; stderr: s
   return p;
 }
 
+/**
+ * shellcheck, once for each distinct script of all renders, in one invocation. A step script is
+ * checked together with the prelude it sources (`-x`, found beside it through `-P SCRIPTDIR`),
+ * so "distinct" means the same script text with the same prelude; the prelude and the static
+ * scripts are checked on their own. Findings come back keyed by `<case>@<version>`, each line
+ * naming the file relative to the build directory.
+ */
+let shellchecked: Promise<Map<string, string[]>> | undefined;
+function shellcheckAll(): Promise<Map<string, string[]>> {
+  shellchecked ??= (async () => {
+    const owners = new Map<string, { path: string; rel: string; renders: string[] }>(); // by content key
+    for (const name of Object.keys(CASES)) {
+      for (const version of PACKER_VERSIONS) {
+        const { dir } = await render(name, version);
+        const prelude = readFileSync(join(dir, PRELUDE), "utf8");
+        for (const rel of listFiles(dir).filter((f) => f.endsWith(".sh"))) {
+          const text = readFileSync(join(dir, rel), "utf8");
+          const sourcesPrelude = rel.startsWith("scripts/") && rel !== PRELUDE;
+          const key = createHash("sha256")
+            .update(`${rel.split("/").pop() ?? ""}\0${text}\0${sourcesPrelude ? prelude : ""}`)
+            .digest("hex");
+          const o = owners.get(key);
+          if (o) o.renders.push(`${name}@${version}`);
+          else owners.set(key, { path: join(dir, rel), rel, renders: [`${name}@${version}`] });
+        }
+      }
+    }
+    const byPath = new Map([...owners.values()].map((o) => [o.path, o]));
+    const r = await shellcheck([...byPath.keys()]);
+    if (r.stderr !== "" || (r.code !== 0 && r.code !== 1)) throw new Error(`shellcheck failed to run (${r.code}): ${r.stderr}`);
+    const findings = new Map<string, string[]>();
+    for (const line of r.stdout.split("\n").filter((l) => l !== "")) {
+      const path = [...byPath.keys()].find((p) => line.startsWith(`${p}:`));
+      const o = path === undefined ? undefined : byPath.get(path);
+      const renderKeys = o ? o.renders : [...renders.keys()]; // a line naming no file: everyone's problem
+      const shown = o && path ? `${o.rel}${line.slice(path.length)}` : line;
+      for (const k of renderKeys) findings.set(k, [...(findings.get(k) ?? []), shown]);
+    }
+    expect(r.code === 0).toBe(findings.size === 0);
+    return findings;
+  })();
+  return shellchecked;
+}
+
+/** The rendered files of a build directory that have a golden copy (static files are compared with their template). */
+function renderedFiles(dir: string): Files {
+  const files: Files = new Map();
+  for (const f of listFiles(dir)) {
+    if (isStatic(f)) expect(readFileSync(join(dir, f), "utf8"), f).toBe(readFileSync(join(REPO, "templates", f), "utf8"));
+    else files.set(f, readFileSync(join(dir, f), "utf8"));
+  }
+  return files;
+}
+
+describe("the golden tree", () => {
+  it("has a directory for each case of cases.json and no other", () => {
+    const stale = caseDirs().filter((d) => !(d in CASES));
+    if (UPDATE) for (const d of stale) rmSync(join(GOLDEN, d), { recursive: true, force: true });
+    expect(UPDATE ? caseDirs().filter((d) => !(d in CASES)) : stale, "golden directories of cases that cases.json no longer has").toEqual([]);
+  });
+});
+
 describe.each(Object.keys(CASES))("golden %s", (name) => {
-  describe.each([OLD_PACKER, CURRENT_PACKER])("for Packer %s", (version) => {
-    const golden = join(REPO, "test/golden", name, `packer-${version}`);
+  it(`renders for every Packer version exactly what the golden tree holds${UPDATE ? " (updating it)" : ""}`, async () => {
+    const byVersion = new Map<string, Files>();
+    for (const version of PACKER_VERSIONS) byVersion.set(version, renderedFiles((await render(name, version)).dir));
+    const split = splitByVersion(byVersion);
+    if (UPDATE) writeCase(name, split);
+    for (const [version, rendered] of byVersion) {
+      const expected = goldenFiles(name, version);
+      expect(sorted(rendered.keys()), `files rendered for Packer ${version}`).toEqual(sorted(expected.keys()));
+      for (const [f, content] of rendered) expect(content, `${name}, Packer ${version}: ${f}`).toBe(expected.get(f));
+    }
+    // Stored in the split form: each file once, unless the versions render it differently.
+    expect(sorted(listFiles(join(GOLDEN, name))), "test/golden layout (npm run golden:update writes it)").toEqual(sorted(split.keys()));
+  });
 
-    it("matches the golden files byte for byte", async () => {
-      const { dir } = await render(name, version);
-      const files = listFiles(dir);
-      const rendered = files.filter((f) => !isStatic(f));
-      for (const f of rendered) {
-        await expect(readFileSync(join(dir, f), "utf8")).toMatchFileSnapshot(join(golden, f));
-      }
-      // Static files are copied as they are: compare with the template, keep no golden copy.
-      for (const f of files.filter(isStatic)) {
-        expect(readFileSync(join(dir, f), "utf8")).toBe(readFileSync(join(REPO, "templates", f), "utf8"));
-      }
-      let goldenFiles: string[] = [];
-      try {
-        goldenFiles = listFiles(golden);
-      } catch {
-        /* first run with --update */
-      }
-      expect(rendered).toEqual(expect.arrayContaining(goldenFiles));
-      expect(goldenFiles.length === 0 || rendered.length === goldenFiles.length).toBe(true);
-    });
-
-    it("gives the var file mode 0600 and scripts mode 0755", async () => {
+  describe.each([...PACKER_VERSIONS])("for Packer %s", (version) => {
+    it("gives the var file mode 0600, scripts mode 0755 and the prelude (sourced, not run) 0644", async () => {
       const { dir } = await render(name, version);
       expect(statSync(join(dir, "arv-image.auto.pkrvars.hcl")).mode & 0o777).toBe(0o600);
-      for (const f of listFiles(dir).filter((f) => f.startsWith("scripts/"))) {
-        expect(statSync(join(dir, f)).mode & 0o777).toBe(0o755);
-      }
+      const scripts = listFiles(dir).filter((f) => f.startsWith("scripts/") && f !== PRELUDE);
+      expect(scripts.length).toBeGreaterThan(5);
+      for (const f of scripts) expect(statSync(join(dir, f)).mode & 0o777, f).toBe(0o755);
+      expect(statSync(join(dir, PRELUDE)).mode & 0o777).toBe(0o644);
     });
 
     it("passes packer fmt -check", async () => {
@@ -84,13 +155,15 @@ describe.each(Object.keys(CASES))("golden %s", (name) => {
       expect(r.code).toBe(0);
     });
 
-    it("passes shellcheck on every script", async () => {
+    it("passes shellcheck on every script, the prelude known (each distinct script checked once for all cases)", async () => {
       const { dir } = await render(name, version);
       const scripts = listFiles(dir).filter((f) => f.endsWith(".sh"));
-      expect(scripts.length).toBeGreaterThan(5);
-      const r = await shellcheck(scripts.map((f) => join(dir, f)));
-      expect(r.stdout + r.stderr).toBe("");
-      expect(r.code).toBe(0);
+      expect(scripts).toContain(PRELUDE);
+      // Every step script sources the prelude from the staging directory, where Packer puts it.
+      for (const f of scripts.filter((s) => s.startsWith("scripts/") && s !== PRELUDE)) {
+        expect(readFileSync(join(dir, f), "utf8"), f).toMatch(/^# shellcheck source=lib\/prelude\.sh\nsource "\$ARV_PRELUDE"$/m);
+      }
+      expect((await shellcheckAll()).get(`${name}@${version}`) ?? []).toEqual([]);
     });
 
     it("parses with HashiCorp's HCL2 parser", async () => {
@@ -127,6 +200,6 @@ describe("determinism", () => {
     expect((await runCli(["render", ...args, "--packer-version", "1.6.6", "--out", b])).code).toBe(0);
     const fa = listFiles(a);
     expect(listFiles(b)).toEqual(fa);
-    for (const f of fa) expect(readFileSync(join(b, f))).toEqual(readFileSync(join(a, f)));
+    for (const f of fa) expect(readFileSync(join(b, f)), f).toEqual(readFileSync(join(a, f)));
   });
 });

@@ -2,16 +2,15 @@
  * What the rendered templates tell Packer, read back with HashiCorp's HCL2 parser and
  * real Packer (`packer inspect` keeps provisioner order, which the parser loses).
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO } from "../support/cli.js";
-import { packer, parseHcl } from "../support/tools.js";
-
-const golden = (c: string, v: string) => join(REPO, "test/golden", c, `packer-${v}`);
+import { packer, packerEval, parseHcl } from "../support/tools.js";
+import { goldenFile, materialize } from "./tree.js";
 type Block = Record<string, unknown>;
 async function source(c: string, v: string, cloud: string, type: string): Promise<Block> {
-  const doc = (await parseHcl(`${cloud}.pkr.hcl`, readFileSync(join(golden(c, v), `${cloud}.pkr.hcl`), "utf8"))) as {
+  const doc = (await parseHcl(`${cloud}.pkr.hcl`, goldenFile(c, v, `${cloud}.pkr.hcl`))) as {
     source: Record<string, { compute: Block[] }>;
   };
   return doc.source[type]?.compute[0] ?? {};
@@ -26,7 +25,7 @@ describe("amazon-ebs settings", () => {
       { device_name: "${var.aws_root_device}", volume_size: "${var.aws_volume_size}", volume_type: "gp3", iops: 3000, throughput: 125, delete_on_termination: true },
     ]);
     // Debian's root device unless --aws-root-device (or preflight, from the AMI) says otherwise.
-    expect(readFileSync(join(golden("aws-minimal", "1.6.6"), "arv-image.auto.pkrvars.hcl"), "utf8")).toMatch(/^aws_root_device += "\/dev\/xvda"$/m);
+    expect(goldenFile("aws-minimal", "1.6.6", "arv-image.auto.pkrvars.hcl")).toMatch(/^aws_root_device += "\/dev\/xvda"$/m);
     expect(s.ami_block_device_mappings).toEqual([
       { device_name: "/dev/xvdb", virtual_name: "ephemeral0" },
       { device_name: "/dev/xvdc", virtual_name: "ephemeral1" },
@@ -62,9 +61,9 @@ describe("azure-arm and googlecompute settings", () => {
     const s = await source("azure-minimal", "1.6.6", "azure", "azure-arm");
     expect(s.managed_image_resource_group_name).toBe("${var.resource_group}");
     expect(s.managed_image_name).toBe("${var.arvados_cluster}-compute-v${local.image_version}");
-    const vars = readFileSync(join(golden("azure-minimal", "1.6.6"), "variables.pkr.hcl"), "utf8");
+    const vars = goldenFile("azure-minimal", "1.6.6", "variables.pkr.hcl");
     expect(vars).toMatch(/variable "client_secret" \{\n\s+type\s+= string\n\s+default\s+= env\("ARM_CLIENT_SECRET"\)\n\s+sensitive = true/);
-    const values = readFileSync(join(golden("azure-minimal", "1.6.6"), "arv-image.auto.pkrvars.hcl"), "utf8");
+    const values = goldenFile("azure-minimal", "1.6.6", "arv-image.auto.pkrvars.hcl");
     expect(values).toContain('image_publisher        = "Debian"');
     expect(values).not.toMatch(/aws_/);
   });
@@ -78,19 +77,41 @@ describe("azure-arm and googlecompute settings", () => {
 
 describe("provisioner order (packer inspect)", () => {
   it("GPU images reboot into the new kernel before the NVIDIA script", async () => {
-    const r = await packer(["inspect", "."], golden("aws-gpu-ebs-network-dev", "1.6.6"));
+    const dir = mkdtempSync(join(tmpdir(), "arv-image-inspect-"));
+    materialize("aws-gpu-ebs-network-dev", "1.6.6", dir);
+    const r = await packer(["inspect", "."], dir).finally(() => rmSync(dir, { recursive: true, force: true }));
     expect(r.code).toBe(0);
     const provisioners = r.stdout.slice(r.stdout.indexOf("provisioners:")).split("\n").map((l) => l.trim()).filter((l) => /^(shell|file)$/.test(l));
-    // stage, upload, scripts, reboot, stage again and upload again (the reboot empties /tmp), scripts
-    expect(provisioners).toEqual(["shell", "file", "shell", "shell", "shell", "file", "shell"]);
-    const hcl = readFileSync(join(golden("aws-gpu-ebs-network-dev", "1.6.6"), "aws.pkr.hcl"), "utf8");
+    // stage, upload files/ and the prelude, scripts, reboot, stage and upload again (the reboot empties /tmp), scripts
+    expect(provisioners).toEqual(["shell", "file", "file", "shell", "shell", "shell", "file", "file", "shell"]);
+    const hcl = goldenFile("aws-gpu-ebs-network-dev", "1.6.6", "aws.pkr.hcl");
     expect(hcl.indexOf('"20-arvados.sh"]')).toBeLessThan(hcl.indexOf("expect_disconnect"));
     expect(hcl.indexOf("expect_disconnect")).toBeLessThan(hcl.indexOf('"30-nvidia.sh"'));
   });
 
   it("a CPU image runs every script in one pass, in order", async () => {
-    const hcl = readFileSync(join(golden("aws-minimal", "1.6.6"), "aws.pkr.hcl"), "utf8");
+    const hcl = goldenFile("aws-minimal", "1.6.6", "aws.pkr.hcl");
     expect(hcl).toContain('["10-base.sh", "20-arvados.sh", "40-docker.sh", "50-singularity.sh", "60-encrypted-tmp.sh", "70-network.sh", "80-login-user.sh", "90-check-contract.sh", "99-hygiene.sh"]');
     expect(hcl).not.toContain("expect_disconnect");
+  });
+});
+
+describe("the prelude", () => {
+  it("is staged where every script sources it from, under the staging directory 99-hygiene removes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "arv-image-prelude-"));
+    try {
+      materialize("aws-workdir-no-pin", "1.6.6", dir);
+      // Real Packer evaluates where the staging directory is (--workdir /var/tmp/arv-build).
+      const staging = await packerEval<string>(dir, "local.staging");
+      expect(staging).toBe("/var/tmp/arv-build/arv-image");
+      const doc = (await parseHcl("aws.pkr.hcl", goldenFile("aws-workdir-no-pin", "1.6.6", "aws.pkr.hcl"))) as { build: { provisioner: Record<string, Block[]> }[] };
+      expect(doc.build[0]?.provisioner.file).toContainEqual({ source: "${path.root}/scripts/lib/prelude.sh", destination: "${local.staging}/lib/prelude.sh" });
+      const script = goldenFile("aws-workdir-no-pin", "1.6.6", "scripts/10-base.sh");
+      expect(script).toContain(`\nARV_PRELUDE='${staging}'/lib/prelude.sh\n`);
+      expect(goldenFile("aws-workdir-no-pin", "1.6.6", "scripts/lib/prelude.sh")).toContain(`\nreadonly STAGING='${staging}'\n`);
+      expect(goldenFile("aws-workdir-no-pin", "1.6.6", "scripts/99-hygiene.sh")).toMatch(/^  rm -rf -- "\$STAGING"$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -65,7 +65,9 @@ describe("templates", () => {
   const ALLOWED_BLOCKS = new Set(["if", "unless", "each"]);
   const templates: string[] = [];
   for (const sub of ["packer", "scripts", "partials"]) {
-    for (const f of readdirSync(join(REPO, "templates", sub))) templates.push(`${sub}/${f}`);
+    for (const f of readdirSync(join(REPO, "templates", sub), { recursive: true, encoding: "utf8" })) {
+      if (f.endsWith(".hbs")) templates.push(`${sub}/${f}`);
+    }
   }
 
   it.each(templates)("%s prints values only through {{hcl}} or {{sh}}", (name) => {

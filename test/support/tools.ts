@@ -16,8 +16,14 @@ export function packer(args: string[], cwd: string) {
   return run("packer", args, { cwd, env: packerEnv });
 }
 
+/**
+ * shellcheck at its strictest, following `source` (-x): a script's `# shellcheck source=lib/prelude.sh`
+ * is found beside the script (-P SCRIPTDIR), whatever the working directory, so the prelude's
+ * functions and variables are known. Findings inside a sourced file are not reported: check the
+ * prelude itself too.
+ */
 export function shellcheck(files: string[]) {
-  return run("shellcheck", ["-s", "bash", "-S", "style", "-f", "gcc", ...files]);
+  return run("shellcheck", ["-x", "-P", "SCRIPTDIR", "-s", "bash", "-S", "style", "-f", "gcc", ...files]);
 }
 
 /** Parse with HashiCorp's HCL2 parser (compiled to WASM); rejects on a syntax error. */

@@ -21,7 +21,7 @@ export const EPOCH = 1735689600;
 
 /**
  * @typedef {object} MirrorOptions
- * @property {import("./versions.mjs").ArvImageVersions} [versions] default: read from src/render/versions.ts
+ * @property {import("./versions.mjs").ArvImageVersions} [versions] default: read from src/releases/versions.ts
  * @property {string[]} [kernelReleases] also serve stand-in linux-headers-<release> packages (an
  *   "extras" repository), for chroots whose `uname -r` is the host's kernel
  */
@@ -73,7 +73,7 @@ export function checkPins(repos, pins) {
   for (const pin of pins) if (!used.has(pin)) problems.push(`the pin "${pin.packages}: ${pin.version}" names no stand-in package`);
   if (problems.length > 0) {
     throw new Error(
-      `the e2e mirror's stand-in versions no longer match arv-image's APT_PINS (src/render/versions.ts):\n  ${problems.join("\n  ")}\n` +
+      `the e2e mirror's stand-in versions no longer match arv-image's APT_PINS (src/releases/versions.ts):\n  ${problems.join("\n  ")}\n` +
         "Update STANDIN (and the packages) in scripts/e2e/apt-repo/spec.mjs.",
     );
   }

@@ -3,7 +3,7 @@
  * The catalogue of the e2e mirror: which apt repositories it serves, where, and which stand-in
  * packages each holds (names, versions, dependencies, files). Pure data and text: no I/O here.
  *
- * Versions: every stand-in that one of arv-image's apt pins (APT_PINS in src/render/versions.ts)
+ * Versions: every stand-in that one of arv-image's apt pins (APT_PINS in src/releases/versions.ts)
  * names has a version the pin accepts, next to a "decoy" (a newer release outside the pin, as
  * the real repositories have) so that the pins are what selects the version. build.mjs checks
  * this against the real APT_PINS and stops with a message naming this file when a pin moves.

@@ -1,8 +1,8 @@
 // @ts-check
 /**
- * arv-image's versions and pins, read from src/render/versions.ts (the source of truth, so never
+ * arv-image's versions and pins, read from src/releases/versions.ts (the source of truth, so never
  * stale), transpiled in memory with the project's TypeScript; when that is not possible, from
- * the build output dist/render/versions.js.
+ * the build output dist/releases/versions.js.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -38,8 +38,8 @@ function pick(m, from) {
 
 /** @returns {Promise<ArvImageVersions>} */
 export async function loadVersions(root = REPO_ROOT) {
-  const src = `${root}src/render/versions.ts`;
-  const dist = `${root}dist/render/versions.js`;
+  const src = `${root}src/releases/versions.ts`;
+  const dist = `${root}dist/releases/versions.js`;
   /** @type {unknown} */
   let srcError;
   try {

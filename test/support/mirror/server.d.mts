@@ -1,6 +1,6 @@
 // Generated from server.mjs: npx tsc --allowJs --declaration --emitDeclarationOnly --strict --module nodenext --moduleResolution nodenext --target es2022 --types node --outDir /tmp/d test/support/mirror/server.mjs
 /**
- * The URL of each of arv-image's download settings (URLS in src/render/versions.ts) on a mirror
+ * The URL of each of arv-image's download settings (URLS in src/releases/versions.ts) on a mirror
  * served at base. Layout: see README.md.
  * @param {string} base e.g. http://127.0.0.1:8080
  */
@@ -18,7 +18,7 @@ export function mirrorUrls(base: string): {
 };
 /**
  * `--mirror NAME=URL` arguments for arv-image (NAME: the setting's key in kebab case, as MIRRORS
- * in src/render/versions.ts names them).
+ * in src/releases/versions.ts names them).
  * @param {string} base
  */
 export function mirrorArgs(base: string): string[];

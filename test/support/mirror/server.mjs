@@ -10,7 +10,7 @@
  *              prints {"port":N,"url":"http://127.0.0.1:N"} once listening; SIGTERM/SIGINT close it.
  *
  * mirrorUrls(base) gives, for each of arv-image's download settings (the keys of URLS in
- * src/render/versions.ts), the URL that points at this mirror; mirrorArgs(base) the matching
+ * src/releases/versions.ts), the URL that points at this mirror; mirrorArgs(base) the matching
  * `--mirror NAME=URL` arguments.
  */
 import fs from "node:fs";
@@ -61,7 +61,7 @@ function contentType(p) {
 }
 
 /**
- * The URL of each of arv-image's download settings (URLS in src/render/versions.ts) on a mirror
+ * The URL of each of arv-image's download settings (URLS in src/releases/versions.ts) on a mirror
  * served at base. Layout: see README.md.
  * @param {string} base e.g. http://127.0.0.1:8080
  */
@@ -83,7 +83,7 @@ export function mirrorUrls(base) {
 
 /**
  * `--mirror NAME=URL` arguments for arv-image (NAME: the setting's key in kebab case, as MIRRORS
- * in src/render/versions.ts names them).
+ * in src/releases/versions.ts names them).
  * @param {string} base
  */
 export function mirrorArgs(base) {

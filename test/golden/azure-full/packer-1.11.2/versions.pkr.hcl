@@ -6,7 +6,7 @@ packer {
   required_plugins {
     azure = {
       source  = "github.com/hashicorp/azure"
-      version = "~> 2.1"
+      version = "~> 2.2"
     }
   }
 }

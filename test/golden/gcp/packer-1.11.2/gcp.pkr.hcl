@@ -7,9 +7,10 @@ locals {
 
 source "googlecompute" "compute" {
   project_id   = var.project_id
-  account_file = var.account_file
   zone         = var.zone
   machine_type = var.machine_type
+
+  credentials_file = var.account_file
 
   source_image_family     = var.source_image_family
   source_image_project_id = [var.source_image_project]
@@ -41,15 +42,21 @@ build {
   name    = "arvados-compute"
   sources = ["source.googlecompute.compute"]
 
-  # The staging directory, owned by the SSH user; the file provisioner fills it.
+  # The staging directory, owned by the SSH user; the file provisioners fill it.
   provisioner "shell" {
     environment_vars = ["ARV_STAGING=${local.staging}"]
-    inline           = ["mkdir -p -m 0700 \"$ARV_STAGING\""]
+    inline           = ["mkdir -p -m 0700 \"$ARV_STAGING\" \"$ARV_STAGING/lib\""]
   }
 
   provisioner "file" {
     source      = "${path.root}/files/"
     destination = local.staging
+  }
+
+  # The prelude every script sources (from local.staging, so 99-hygiene removes it too).
+  provisioner "file" {
+    source      = "${path.root}/scripts/lib/prelude.sh"
+    destination = "${local.staging}/lib/prelude.sh"
   }
 
   provisioner "shell" {

@@ -6,7 +6,7 @@ packer {
   required_plugins {
     googlecompute = {
       source  = "github.com/hashicorp/googlecompute"
-      version = "~> 1.1"
+      version = ">= 1.1.4, < 2.0.0"
     }
   }
 }

@@ -91,15 +91,21 @@ build {
   name    = "arvados-compute"
   sources = ["source.amazon-ebs.compute"]
 
-  # The staging directory, owned by the SSH user; the file provisioner fills it.
+  # The staging directory, owned by the SSH user; the file provisioners fill it.
   provisioner "shell" {
     environment_vars = ["ARV_STAGING=${local.staging}"]
-    inline           = ["mkdir -p -m 0700 \"$ARV_STAGING\""]
+    inline           = ["mkdir -p -m 0700 \"$ARV_STAGING\" \"$ARV_STAGING/lib\""]
   }
 
   provisioner "file" {
     source      = "${path.root}/files/"
     destination = local.staging
+  }
+
+  # The prelude every script sources (from local.staging, so 99-hygiene removes it too).
+  provisioner "file" {
+    source      = "${path.root}/scripts/lib/prelude.sh"
+    destination = "${local.staging}/lib/prelude.sh"
   }
 
   provisioner "shell" {

@@ -1,0 +1,31 @@
+/**
+ * Resolution in-process: a command line goes through the real syntax layer (commander with
+ * the options the flag table declares for the command, build.sh spellings normalized) and
+ * the real resolution function, from dist/, without starting node or packer.
+ */
+import { Command } from "commander";
+import { flagsFor } from "../../dist/config/flags.js";
+import { resolveConfig } from "../../dist/config/resolve.js";
+import { normalizeArgv, optionsFor } from "../../dist/cli/program.js";
+
+type CommandName = Parameters<typeof flagsFor>[0];
+
+/** What commander hands a command's action for `args`; throws commander's error on bad syntax. */
+export function rawOptions(command: CommandName, args: readonly string[]): Record<string, unknown> {
+  const cmd = new Command(command).exitOverride().allowExcessArguments(false).configureOutput({ writeOut: () => {}, writeErr: () => {} });
+  for (const f of flagsFor(command)) for (const opt of optionsFor(f)) cmd.addOption(opt);
+  cmd.parse(normalizeArgv(args), { from: "user" });
+  return cmd.opts();
+}
+
+/** The problems resolution reports for `args`, or [] when it accepts them. */
+export async function problemsOf(command: CommandName, args: readonly string[]): Promise<string[]> {
+  const r = await resolveConfig({ command, raw: rawOptions(command, args) });
+  return r.ok ? [] : r.problems;
+}
+
+export async function resolved(command: CommandName, args: readonly string[]) {
+  const r = await resolveConfig({ command, raw: rawOptions(command, args) });
+  if (!r.ok) throw new Error(`resolution failed:\n${r.problems.join("\n")}`);
+  return r.config;
+}
