@@ -134,6 +134,31 @@ describe("the scrubber (arv-image build, stand-in packer)", () => {
   });
 });
 
+describe("the scrubber end to end (property, arv-image build with the stand-in packer)", () => {
+  // Lines of at least four characters: a line-based printer shows each line apart, and a
+  // part shorter than that is not scrubbed on its own (it would redact ordinary words).
+  const line = fc.array(fc.constantFrom(..."abcXYZ019,,\\\"'%!()[]{}.*+?^$|/ -=:".split(""), "é"), { minLength: 4, maxLength: 16 }).map((cs) => cs.join("")).filter((l) => l.trim().length >= 4);
+  const secret = fc.array(line, { minLength: 1, maxLength: 3 }).map((ls) => ls.join("\n"));
+
+  it("a random credential in the caller's environment never appears in the log, the live view or --json, in any form", { timeout: 300_000 }, async () => {
+    const dir = standIn({ EXIT: "1", ECHO_ENV: "AWS_SESSION_TOKEN" });
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(secret, async (token) => {
+        const r = await runCli(["build", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--skip-preflight", "--json", "--out", join(mkdtempSync(join(tmp, "p-")), "b")], {
+          env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}`, AWS_SESSION_TOKEN: token, AWS_ENDPOINT_URL_EC2: "http://127.0.0.1:9" },
+        });
+        const doc = JSON.parse(r.stdout) as { error: string; log: string };
+        const log = readFileSync(doc.log, "utf8");
+        runs++;
+        return r.code === 1 && forms(token).every((f) => !r.stdout.includes(f) && !r.stderr.includes(f) && !log.includes(f)) && log.includes("AWS_SESSION_TOKEN is <redacted>");
+      }),
+      { numRuns: 10 },
+    );
+    expect(runs).toBe(10);
+  });
+});
+
 describe("the scrubber and the stream (property)", () => {
   // Characters Packer or JSON rewrite, regex metacharacters, and ordinary ones.
   const char = fc.constantFrom(..."abcXYZ019,,\n\r\\\"'%!()[]{}.*+?^$|/ -=:".split(""), "é", "✓");
