@@ -101,6 +101,10 @@ export interface SignalPolicy {
  */
 export const packerSignalFor = (sig: NodeJS.Signals): NodeJS.Signals => (sig === "SIGTERM" ? "SIGTERM" : "SIGINT");
 
+/** What happened to a signal, for the message: "SIGINT received and passed to Packer", … */
+export const forwarded = (sig: NodeJS.Signals): string =>
+  packerSignalFor(sig) === sig ? `${sig} received and passed to Packer` : `${sig} received (the terminal or ssh session closed) and passed to Packer as ${packerSignalFor(sig)}, the signal it cleans up on`;
+
 /**
  * While Packer runs, interrupts to arv-image (SIGINT, SIGTERM, SIGHUP) are forwarded to
  * Packer as the signal it cleans up on (never turned into a kill) and arv-image keeps

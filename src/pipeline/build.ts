@@ -16,6 +16,7 @@ import type { Progress } from "../io.js";
 import { makeScrubber, packerEnvironment } from "../packer/environment.js";
 import type { ImageRef } from "../packer/results.js";
 import { runPackerBuild } from "../packer/build-run.js";
+import { forwarded } from "../packer/run.js";
 import { InterruptedError, signalExit, throwIfInterrupted } from "../interrupt.js";
 import { initAndValidate } from "../packer/validate.js";
 import { preflightFailure } from "../preflight/report.js";
@@ -144,7 +145,7 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
     scrub,
     debug,
     onFirst: (s) =>
-      `\narv-image: ${s === "SIGHUP" ? "SIGHUP received (the terminal or ssh session closed); passed to Packer as SIGINT, the signal it cleans up on" : `${s} received and passed to Packer once`}; Packer is cleaning up (terminating the builder instance, deleting its temporary key pair and security group). Waiting for it to finish — press Ctrl-C again only if you accept leaving resources behind.\n`,
+      `\narv-image: ${forwarded(s)} once; Packer is cleaning up (terminating the builder instance, deleting its temporary key pair and security group). Waiting for it to finish — press Ctrl-C again only if you accept leaving resources behind.\n`,
     onRepeat: (s) =>
       `\narv-image: ${s} passed to Packer again. WARNING: if Packer stops before its cleanup finishes, the builder instance, its temporary security group and key pair may be left in ${where} and keep costing money. arv-image still waits for Packer to exit.\n`,
   });

@@ -170,6 +170,7 @@ describe("an interrupt during packer build", () => {
     const doc = JSON.parse(r.stdout()) as { ok: boolean; interrupted: string; cleanupReported: boolean; error: string; log: string };
     expect(doc).toMatchObject({ ok: false, interrupted: sig, cleanupReported: true });
     expect(doc.error).toContain("Packer finished its cleanup");
+    expect(r.stderr()).toContain(sig === "SIGHUP" ? "SIGHUP received (the terminal or ssh session closed) and passed to Packer as SIGINT" : `${sig} received and passed to Packer once`);
     expect(readFileSync(doc.log, "utf8")).toContain("Deleting temporary keypair");
     await expectNothingLeft(r, [dir]);
   });
