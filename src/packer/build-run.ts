@@ -44,14 +44,17 @@ export interface PackerRunResult {
  */
 const CLEANUP_DONE = "Cleanly cancelled builds after being interrupted";
 
-/** The last bytes of a stream, enough to hold Packer's closing lines. */
+/** The last bytes of a stream, enough to hold Packer's closing lines (chunks kept, joined only at the end). */
 class Tail {
-  #buf = Buffer.alloc(0);
+  #chunks: Buffer[] = [];
+  #bytes = 0;
   push(c: Buffer): void {
-    this.#buf = Buffer.concat([this.#buf.length + c.length > 32768 ? this.#buf.subarray(-16384) : this.#buf, c.length > 16384 ? c.subarray(-16384) : c]);
+    this.#chunks.push(c);
+    this.#bytes += c.length;
+    while (this.#chunks.length > 1 && this.#bytes - (this.#chunks[0]?.length ?? 0) >= 16384) this.#bytes -= this.#chunks.shift()?.length ?? 0;
   }
   includes(s: string): boolean {
-    return this.#buf.includes(s);
+    return Buffer.concat(this.#chunks).includes(s);
   }
 }
 

@@ -64,10 +64,11 @@ interface Running {
 }
 
 /** `arv-image build …` with a private TMPDIR, --out in a fresh directory, the stand-in first on PATH. */
-function start(args: string[], opts: { packerDir?: string; env?: Record<string, string> } = {}): Running {
+function start(args: string[], opts: { packerDir?: string; env?: Record<string, string>; command?: "build" | "render" | "validate" } = {}): Running {
   const own = mkdtempSync(join(tmp, "tmpdir-"));
   const out = join(mkdtempSync(join(tmp, "out-")), "b");
-  const child = spawn(process.execPath, [BIN, "build", ...args, "--out", out], {
+  const command = opts.command ?? "build";
+  const child = spawn(process.execPath, [BIN, command, ...args, ...(command === "validate" ? [] : ["--out", out])], {
     env: { ...process.env, TMPDIR: own, AWS_ENDPOINT_URL_EC2: hangUrl, ...(opts.packerDir ? { PATH: `${opts.packerDir}:${process.env.PATH ?? ""}` } : {}), ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -103,14 +104,15 @@ async function expectNothingLeft(r: Running, markers: string[]): Promise<void> {
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 describe("an interrupt in any phase leaves nothing behind", () => {
-  it.each(SIGNALS)("while the secrets file runs (%s): its bash and everything it started are gone", async (sig) => {
+  const phases = (["build", "render", "validate"] as const).flatMap((command) => SIGNALS.map((sig) => [command, sig] as const));
+  it.each(phases)("arv-image %s, while the secrets file runs (%s): its bash and everything it started are gone", async (command, sig) => {
     const dir = mkdtempSync(join(tmp, "secrets-"));
     const fifo = join(dir, "fifo");
     execFileSync("mkfifo", [fifo]);
     const file = join(dir, "blocking-secrets.sh");
     // A child process of its own too (sleep in the background): the whole group must go.
     writeFileSync(file, `sleep 600 &\n: >"${dir}/started"\nread -r x <"${fifo}"\nexport AWS_ACCESS_KEY_ID=AKIAEXAMPLE\n`);
-    const r = start([...awsArgs(file), "--skip-preflight"]);
+    const r = start([...awsArgs(file), ...(command === "build" ? ["--skip-preflight"] : [])], { command });
     await r.until("the secrets file started", () => existsSync(join(dir, "started")));
     r.child.kill(sig);
     expect(await r.closed).toBe(EXIT[sig]);
