@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import type { Progress } from "../io.js";
 import { utcStamp } from "../time.js";
-import type { Scrubber } from "./environment.js";
+import { scrubFileInPlace, type Scrubber } from "./environment.js";
 import type { Packer } from "./find.js";
 import { forwardSignals, startPacker } from "./run.js";
 import { PackerStream } from "./stream.js";
@@ -183,6 +183,11 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
   flushBuffers();
   if (notShown > 0) sayNotShown();
   await new Promise<void>((r) => (logFailed ? r() : log.end(r)));
+  // --verbose: Packer's own debug log never went through the scrubber.
+  if (env.PACKER_LOG_PATH !== undefined) {
+    const problem = await scrubFileInPlace(env.PACKER_LOG_PATH, r.scrub);
+    if (problem) progress.stderr(`arv-image: warning: ${problem}\n`);
+  }
   const cleanupReported = outTail.includes(CLEANUP_DONE) || errTail.includes(CLEANUP_DONE);
   return { code, interrupted: sig.first(), stream, logPath, seconds: (performance.now() - startedPacker) / 1000, cleanupReported };
 }

@@ -3,6 +3,10 @@
  * from run.ts so the start-up path (`packer version` for render) does not load execa.
  */
 
+import { once } from "node:events";
+import { createReadStream, createWriteStream } from "node:fs";
+import { rename, rm } from "node:fs/promises";
+import { createInterface } from "node:readline";
 import { scrubText, secretForms } from "../secrets.js";
 
 /** Environment variables Packer may take from the caller: cloud credential chains, proxies, CAs, Packer's own. */
@@ -50,4 +54,34 @@ export function makeScrubber(secretValues: readonly string[]): Scrubber {
   const forms = secretForms(secretValues);
   const scrub = forms.length === 0 ? (t: string) => t : (t: string) => scrubText(forms, t);
   return Object.assign(scrub, { secretBytes: forms.map((v) => Buffer.from(v, "utf8")) });
+}
+
+/**
+ * Packer's own debug log (--verbose: PACKER_LOG_PATH) is written by Packer, past the
+ * scrubber: once Packer has exited it is scrubbed in place, line by line. If that fails
+ * the file is removed rather than left holding a secret; undefined, or what happened.
+ */
+export async function scrubFileInPlace(path: string, scrub: Scrubber): Promise<string | undefined> {
+  if (scrub.secretBytes.length === 0) return undefined;
+  const tmp = `${path}.arv-image-scrub`;
+  try {
+    const input = createReadStream(path);
+    const opened = new Promise<void>((resolve, reject) => {
+      input.once("open", () => resolve());
+      input.once("error", reject);
+    });
+    await opened;
+    const out = createWriteStream(tmp, { mode: 0o600 });
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+      if (!out.write(scrub(line) + "\n")) await once(out, "drain");
+    }
+    await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    await rename(tmp, path);
+    return undefined;
+  } catch (e) {
+    await rm(tmp, { force: true });
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined; // Packer wrote no debug log
+    await rm(path, { force: true });
+    return `removed Packer's debug log ${path}: it could not be scrubbed of secrets (${(e as Error).message})`;
+  }
 }

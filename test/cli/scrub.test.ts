@@ -61,7 +61,8 @@ describe("the scrubber (arv-image build, stand-in packer)", () => {
     writeFileSync(google, JSON.stringify({ type: "service_account", private_key_id: "0123456789abcdef0123", private_key: GOOGLE_KEY, client_email: "x@y.iam.gserviceaccount.com" }));
     const dir = standIn({ EXIT: "1", ECHO_ENV: "AWS_SESSION_TOKEN AWS_SECRET_ACCESS_KEY ARM_CLIENT_SECRET @GOOGLE_APPLICATION_CREDENTIALS" });
     const out = join(mkdtempSync(join(tmp, "out-")), "b");
-    const r = await runCli(["build", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--skip-preflight", "--json", "--out", out], {
+    // --verbose: Packer's own debug log, which Packer writes past the scrubber, is checked too.
+    const r = await runCli(["build", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--skip-preflight", "--json", "--verbose", "--out", out], {
       env: {
         ...process.env,
         PATH: `${dir}:${process.env.PATH ?? ""}`,
@@ -80,6 +81,9 @@ describe("the scrubber (arv-image build, stand-in packer)", () => {
     expect(doc.error).toContain("<redacted>");
     const log = readFileSync(doc.log, "utf8");
     expect(log).toContain("AWS_SESSION_TOKEN is <redacted>");
+    const debugLog = listFiles(out).find((f) => f.startsWith("packer-debug-"));
+    expect(debugLog).toBeDefined();
+    expect(readFileSync(join(out, debugLog as string), "utf8")).toContain("[DEBUG] plugin: AWS_SESSION_TOKEN=<redacted>");
     for (const secret of [SESSION, AZURE, CALLER_KEY, GOOGLE_KEY, "0123456789abcdef0123"]) {
       expectAbsent(secret, "stdout (--json)", r.stdout);
       expectAbsent(secret, "stderr (live view)", r.stderr);
