@@ -5,7 +5,7 @@
  * arv-image takes as proof of its cleanup (packer/build-run.ts); on SIGHUP it dies at once
  * and says nothing, which is why arv-image passes a SIGHUP on as SIGINT (packer/run.ts).
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,7 +31,10 @@ async function interruptedPacker(sig: NodeJS.Signals): Promise<{ stdout: string;
   child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
   child.stderr.resume();
   const closed = new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on("close", (c, s) => r([c, s])));
-  while (!existsSync(join(dir, "started")) && child.exitCode === null) await new Promise((r) => setTimeout(r, 25));
+  // The event: the provisioner's sleep runs (a signal while `touch` still ran would be
+  // deferred by sh until touch exited, and then sh would go on to the sleep).
+  const sleeping = () => existsSync(join(dir, "started")) && spawnSync("pgrep", ["-g", String(child.pid), "-x", "sleep"]).status === 0;
+  while (!sleeping() && child.exitCode === null) await new Promise((r) => setTimeout(r, 25));
   process.kill(-(child.pid as number), sig);
   const [code, signal] = await closed;
   // Nothing of the group outlives the test (the provisioner's sleep, after a SIGHUP).
@@ -47,7 +50,8 @@ describe("real Packer 1.6.6 and signals", () => {
   it.each(["SIGINT", "SIGTERM"] as const)("%s: Packer cancels the build and says so", async (sig) => {
     const r = await interruptedPacker(sig);
     expect(r.stdout).toContain("Cleanly cancelled builds after being interrupted.");
-    expect(r.code).toBe(1);
+    // Its exit status is no guide: after SIGTERM, 1.6.6 exits 1 or (panicwrap's parent) 0.
+    // arv-image's own exit code after an interrupt comes from the signal (143), never from Packer.
   });
 
   it("SIGHUP: Packer dies without cancelling anything (no cleanup, nothing said)", async () => {
