@@ -111,7 +111,8 @@ describe("an interrupt in any phase leaves nothing behind", () => {
     execFileSync("mkfifo", [fifo]);
     const file = join(dir, "blocking-secrets.sh");
     // A child process of its own too (sleep in the background): the whole group must go.
-    writeFileSync(file, `sleep 600 &\n: >"${dir}/started"\nread -r x <"${fifo}"\nexport AWS_ACCESS_KEY_ID=AKIAEXAMPLE\n`);
+    // (named after the directory, so that pgrep below finds it if it outlives arv-image).
+    writeFileSync(file, `(exec -a "sleeper ${dir}" sleep 600) &\n: >"${dir}/started"\nread -r x <"${fifo}"\nexport AWS_ACCESS_KEY_ID=AKIAEXAMPLE\n`);
     const r = start([...awsArgs(file), ...(command === "build" ? ["--skip-preflight"] : [])], { command });
     await r.until("the secrets file started", () => existsSync(join(dir, "started")));
     r.child.kill(sig);
