@@ -86,14 +86,19 @@ export const SENSITIVITY: Readonly<Record<string, Sensitivity>> = {
 /** Names that say "secret" whatever the table knows. */
 const SECRET_NAME = /(SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|PRIVATE|CREDENTIALS?_JSON|API_?KEY|ACCESS_KEY)/i;
 
+/** Values no credential has, which would redact the words of the output (a JSON `true`). */
+const TRIVIAL = /^(true|false|yes|no|on|off|null|[0-9]+)$/i;
+
 /**
  * Whether a variable's value is a secret. A name the table does not know is a secret when
- * a secrets file exports it (it is a file of secrets) or when its name says so.
+ * its name says so, or when a secrets file exports it (it is a file of secrets) with a
+ * value that is not a mere switch or number.
  */
-export function isSecret(name: string, from: "secrets file" | "environment"): boolean {
+export function isSecret(name: string, from: "secrets file" | "environment", value?: string): boolean {
   const known = SENSITIVITY[name];
   if (known !== undefined) return known === "secret";
-  return from === "secrets file" || SECRET_NAME.test(name);
+  if (SECRET_NAME.test(name)) return true;
+  return from === "secrets file" && !(value !== undefined && TRIVIAL.test(value));
 }
 
 /** The password of a URL's user information (a proxy URL), if any. */
@@ -111,7 +116,7 @@ export function secretValuesOf(env: Readonly<Record<string, string | undefined>>
   const out: string[] = [];
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined || v === "") continue;
-    if (isSecret(k, from)) out.push(v);
+    if (isSecret(k, from, v)) out.push(v);
     else {
       const pw = urlPassword(v);
       if (pw !== undefined) out.push(pw);

@@ -37,7 +37,7 @@ export async function runConfig(raw: Record<string, unknown>, io: Io): Promise<v
       file: s.path,
       source: "secrets file",
       // Each variable as src/secrets.ts decides: a region is shown, a key is not.
-      variables: Object.fromEntries(Object.keys(s.env).sort().map((k) => [k, isSecret(k, "secrets file") ? REDACTED : (s.env[k] ?? "")])),
+      variables: Object.fromEntries(Object.keys(s.env).sort().map((k) => [k, isSecret(k, "secrets file", s.env[k]) ? REDACTED : (s.env[k] ?? "")])),
     })),
     packer: c.packer,
     legacyTemplate: c.legacyTemplate ?? null,

@@ -98,7 +98,9 @@ describe("the scrubber (arv-image build, stand-in packer)", () => {
 
   it("does not redact what is not secret: a region from the secrets file, Azure ids in the image's resource id", async () => {
     const secrets = join(tmp, "region-secrets.sh");
-    writeFileSync(secrets, "export AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nexport AWS_SECRET_ACCESS_KEY=CANARY-scrub-secret\nexport AWS_DEFAULT_REGION=us-east-1\n");
+    // A switch of the site's own (a name the table does not know): "true" must not become
+    // <redacted> in the --json document's own true.
+    writeFileSync(secrets, "export AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nexport AWS_SECRET_ACCESS_KEY=CANARY-scrub-secret\nexport AWS_DEFAULT_REGION=us-east-1\nexport SITE_USE_FIPS=true\n");
     const replay = join(tmp, "aws-ok.log");
     writeFileSync(replay, AWS_OK.join("\n") + "\n");
     const dir = standIn({ REPLAY: replay });
@@ -106,7 +108,8 @@ describe("the scrubber (arv-image build, stand-in packer)", () => {
     const r = await runCli(["build", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-secrets-file", secrets, "--skip-preflight", "--json", "--out", join(mkdtempSync(join(tmp, "o-")), "b")], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toContain("<redacted>");
-    const doc = JSON.parse(r.stdout) as { images: { region: string; id: string }[] };
+    const doc = JSON.parse(r.stdout) as { ok: boolean; images: { region: string; id: string }[] };
+    expect(doc.ok).toBe(true);
     expect(doc.images[0]).toMatchObject({ region: "us-east-1", id: "ami-0123456789abcdef0" });
     // The untagging (to a closed port here) names the region it used.
     expect(r.stderr).toContain("aws ec2 delete-tags --region us-east-1 --resources ami-0123456789abcdef0");
