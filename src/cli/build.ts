@@ -2,6 +2,7 @@
  * `arv-image validate` and `arv-image build`: parse, run the pipeline (src/pipeline/), print
  * its result once: the image id (or the `--json` document) on stdout, the summary on stderr.
  */
+import { emit } from "../events.js";
 import { InterruptedError } from "../interrupt.js";
 import type { Io } from "../io.js";
 import { buildPipeline, type BuildResult, type BuildRun } from "../pipeline/build.js";
@@ -25,6 +26,15 @@ export async function runBuild(raw: Record<string, unknown>, io: Io): Promise<vo
   if (json) {
     const doc = buildDocument(r);
     if (doc) io.stdout(JSON.stringify({ ...doc, ...(r.preflight ? { preflight: preflightJson(r.preflight) } : {}) }, null, 2) + "\n");
+  }
+  if (io.events) {
+    // --log-format json: the result as an event too (stdout keeps the image id or the --json document).
+    const doc = buildDocument(r);
+    if (doc && r.kind !== "failed") emit(io, "info", { type: "result", ...doc }, r.kind === "built" ? `built ${r.images.map((i) => i.id).join(", ")}` : r.kind);
+    if (doc && r.kind === "failed") emit(io, "error", { type: "result", ...doc }, r.why ?? r.error.message);
+    if (r.kind === "failed") throw r.error;
+    if (r.kind === "built" && raw.json !== true) io.stdout(r.images.map((i) => (i.region ? `${i.region} ${i.id}` : i.id)).join("\n") + "\n");
+    return;
   }
   switch (r.kind) {
     case "failed":
@@ -86,6 +96,7 @@ function runJson(run: BuildRun): object {
     elapsedSeconds: Math.round(run.elapsedSeconds * 10) / 10,
     packerSeconds: Math.round(run.packerSeconds * 1000) / 1000,
     packerExitCode: run.packerExitCode,
+    timings: run.timings,
   };
 }
 

@@ -58,7 +58,7 @@ export function startPacker(o: PackerProcessOptions): PackerProcess {
   }
   const exited = child.then((r) => {
     if (typeof r.exitCode === "number") return r.exitCode;
-    const n = r.signal ? SIGNAL_NUMBERS[r.signal as NodeJS.Signals] : undefined;
+    const n = r.signal ? SIGNAL_NUMBERS[r.signal] : undefined;
     return 128 + (n ?? 1);
   });
   return {

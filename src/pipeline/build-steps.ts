@@ -138,3 +138,12 @@ export async function afterBuild(c: Built, images: ImageRef[], progress: Progres
     undone,
   };
 }
+
+/** The provisioning scripts of a build directory, in the order they run ("10-base.sh", …): the status line's n/m. */
+export function scriptNames(result: RenderResult): string[] {
+  return result.files
+    .map((f) => f.path)
+    .filter((p) => /^scripts\/\d+-[^/]+\.sh$/.test(p))
+    .map((p) => p.slice("scripts/".length))
+    .sort();
+}

@@ -12,9 +12,11 @@ import { dirname, join, resolve } from "node:path";
 import type { Cloud } from "../config/flags.js";
 import { withInferred } from "../config/resolved.js";
 import { ArvImageError, PackerError, PreflightError, UsageError } from "../errors.js";
+import { emit } from "../events.js";
 import type { Progress } from "../io.js";
 import { makeScrubber, packerEnvironment } from "../packer/environment.js";
 import type { ImageRef } from "../packer/results.js";
+import type { Timing } from "../packer/phases.js";
 import { runPackerBuild } from "../packer/build-run.js";
 import { forwarded } from "../packer/run.js";
 import { InterruptedError, signalExit, throwIfInterrupted } from "../interrupt.js";
@@ -25,7 +27,7 @@ import { renderBuildDir } from "../render/build-dir.js";
 import { cannotCreateIn, checkOutDir, checkOutputFile, writeBuildDir } from "../render/write.js";
 import { BUILD_EXPIRY_HOURS } from "../clouds/tags.js";
 import { utcStamp } from "../time.js";
-import { afterBuild, buildPlan, gcHint, imageNameFor, lastError } from "./build-steps.js";
+import { afterBuild, buildPlan, gcHint, imageNameFor, lastError, scriptNames } from "./build-steps.js";
 import type { AfterBuild } from "./build-steps.js";
 import { runLegacy } from "./legacy.js";
 import { packerAndConfig, secretsOf, type ParsedOptions } from "./resolve.js";
@@ -40,6 +42,8 @@ export interface BuildRun {
   elapsedSeconds: number;
   packerSeconds: number;
   packerExitCode: number;
+  /** Where the time went, from Packer's timestamps. */
+  timings: Timing[];
 }
 
 export type BuildResult = (
@@ -70,6 +74,7 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
   const packer = resolved.packer;
   let c = resolved.c;
   const scrub = makeScrubber(secretsOf(c));
+  progress.events?.redact(scrub);
   const verboseEnv: Record<string, string> = {};
 
   if (c.legacyTemplate) {
@@ -86,7 +91,8 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
     const pre = await runPreflight(c, { packer, env: process.env, skipped: c.command.skipCheck, timeoutMs: c.command.preflightTimeout * 1000 });
     report(pre);
     throwIfInterrupted("preflight");
-    progress.stderr(formatFindings(pre.findings));
+    if (progress.events) for (const f of pre.findings) emit(progress, f.severity === "info" ? "info" : f.severity === "warning" ? "warn" : "error", { type: "preflight", check: f.check, severity: f.severity }, f.message);
+    else progress.stderr(formatFindings(pre.findings));
     if (pre.errors > 0) throw new PreflightError(preflightFailure(pre, "build"));
     // What preflight chose is what gets built: the AMI it checked, the user that AMI logs in with.
     c = withInferred(c, pre.inferred) as typeof c;
@@ -144,6 +150,7 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
     progress,
     scrub,
     debug,
+    scripts: scriptNames(result),
     onFirst: (s) =>
       `\narv-image: ${forwarded(s)} once; Packer is cleaning up (terminating the builder instance, deleting its temporary key pair and security group). Waiting for it to finish — press Ctrl-C again only if you accept leaving resources behind.\n`,
     onRepeat: (s) =>
@@ -153,7 +160,7 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
   const elapsed = (Date.now() - started.getTime()) / 1000;
   if (debug && !interrupted && code === 0) return { kind: "debug", elapsedSeconds: elapsed };
   const images = run.stream.artifacts.images();
-  const summary: BuildRun = { cloud, buildId, buildDirectory: dir, log: logPath, elapsedSeconds: elapsed, packerSeconds: run.seconds, packerExitCode: code };
+  const summary: BuildRun = { cloud, buildId, buildDirectory: dir, log: logPath, elapsedSeconds: elapsed, packerSeconds: run.seconds, packerExitCode: code, timings: run.timings };
 
   if (interrupted || code !== 0 || images.length === 0) {
     const exit = interrupted ? signalExit(interrupted) : code !== 0 ? code : 1;

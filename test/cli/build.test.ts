@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { BIN, EXAMPLE_KEY, REPO, run, runCli, type RunResult } from "../support/cli.js";
 import { requireTool } from "../support/tools.js";
-import { PackerStream } from "../../dist/packer/stream.js";
+import { BuildView } from "../../dist/packer/build-view.js";
 
 const CASES = JSON.parse(readFileSync(join(REPO, "test/golden/cases.json"), "utf8")) as Record<string, string[]>;
 const CANARY = "CANARY-build-3e9a1f-secret";
@@ -358,11 +358,12 @@ describe("a terminal that falls behind (stand-in packer)", () => {
     const lines: string[] = [];
     for (let i = 0; i < 200_000; i++) lines.push(`${T},,ui,message,    amazon-ebs.compute: line ${i} of the provisioning output`);
     const replay = recording("long.log", [...lines, ...AWS_OK]);
-    // Every line the live view would show, from the same stream code the CLI runs.
-    const reference = new PackerStream({ color: false });
-    reference.stdout(readFileSync(replay));
-    reference.end();
-    const viewLines = reference.take().view.toString("utf8").split("\n").filter((l) => l !== "");
+    // Every line the live view would show on a pipe, from the same view code the CLI runs
+    // (its breakdown at the end included).
+    const reference = new BuildView({ mode: "plain" });
+    for (const l of readFileSync(replay, "utf8").split("\n")) if (l !== "") reference.line(l);
+    reference.finish();
+    const viewLines = reference.take().text.split("\n").filter((l) => l !== "");
     expect(viewLines.length).toBeGreaterThanOrEqual(200_000);
     const viewSet = new Set(viewLines);
     expect(viewSet.size).toBe(viewLines.length); // each line is told apart below
