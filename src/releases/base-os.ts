@@ -2,11 +2,12 @@
  * The distributions arv-image builds on (--base-os), and where each cloud publishes its
  * official images. Data only; imports nothing.
  *
- * Sources: AWS owners and AMI names from Debian's wiki (Cloud/AmazonEC2Image, account
- * 136693071363, names debian-<N>-amd64-<date>-<build>) and Canonical's (099720109477,
- * ubuntu/images/hvm-ssd[-gp3]/ubuntu-<codename>-<version>-amd64-server-<date>); Azure URNs from
- * `az vm image list` (Debian:debian-12:12-gen2, Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2,
- * Canonical:ubuntu-24_04-lts:server); GCP families from `gcloud compute images list`.
+ * Where the names come from: Debian's AWS account 136693071363 and its AMI names
+ * debian-<N>-amd64-<date>-<build> (wiki.debian.org/Cloud/AmazonEC2Image); Canonical's account
+ * 099720109477 and ubuntu/images/hvm-ssd[-gp3]/ubuntu-<codename>-<version>-amd64-server-<date>
+ * (noble publishes under hvm-ssd-gp3 only); the Azure URNs and GCP families as the publishers
+ * list them. Check a new entry with `aws ec2 describe-images --owners …`,
+ * `az vm image list-skus --publisher … --offer …` and `gcloud compute images describe-from-family`.
  */
 export const BASE_OS_NAMES = ["debian-12", "debian-13", "ubuntu-22.04", "ubuntu-24.04"] as const;
 export type BaseOsName = (typeof BASE_OS_NAMES)[number];
