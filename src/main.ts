@@ -8,10 +8,14 @@ import { CommanderError } from "commander";
 import { FLAGS } from "./config/flags.js";
 import { type EventLog, jsonEventLog, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, levelOfText, shown } from "./events.js";
 import type { Io } from "./io.js";
+import { installInterrupts, interrupted, InterruptedError, signalExit } from "./interrupt.js";
+import { scrubRegistered } from "./secrets.js";
 
+// The last line of defence: every text arv-image writes is scrubbed of the run's secrets
+// (src/secrets.ts). The live view arrives as bytes, already scrubbed by the stream.
 const processIo: Io = {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s, written) => process.stderr.write(s, written && (() => written())),
+  stdout: (s) => process.stdout.write(scrubRegistered(s)),
+  stderr: (s, written) => process.stderr.write(typeof s === "string" ? scrubRegistered(s) : s, written && (() => written())),
   get color() {
     return process.stderr.isTTY === true && process.env.NO_COLOR === undefined;
   },
@@ -71,6 +75,8 @@ export async function main(argv: string[], base: Io = processIo): Promise<number
   // A closed terminal or pipe (`arv-image … | head`) must not end arv-image before it has
   // cleaned up or, during a build, before Packer has: the output is lost, the work is not.
   for (const s of [process.stdout, process.stderr]) s.on("error", () => {});
+  // From here an interrupt never ends arv-image mid-step: each step stops and cleans up.
+  installInterrupts();
   const choice = outputChoice(argv);
   const io = choice.format === "json" ? jsonIo(base, await jsonEventLog(choice.level)) : leveledIo(base, choice.level);
   const problem = (text: string, fields: Record<string, unknown> = {}) => (io.events ? base.stderr(io.events.format("error", { type: "error", ...fields }, text.replace(/^arv-image: /, "").trimEnd())) : io.stderr(text));
@@ -78,8 +84,20 @@ export async function main(argv: string[], base: Io = processIo): Promise<number
     const args = normalizeArgv(argv);
     const program = buildProgram(io, args);
     await program.parseAsync(args, { from: "user" });
+    // The work was done, but the run was interrupted: a shell still sees 128 + n.
+    const sig = interrupted();
+    if (sig !== undefined) {
+      io.stderr(`arv-image: interrupted (${sig}) as it finished; what it printed above is complete.\n`);
+      return signalExit(sig);
+    }
     return 0;
   } catch (e) {
+    // Whatever an interrupt made a step fail with, the run ends as interrupted (128 + n).
+    const sig = interrupted();
+    if (sig !== undefined && !(e instanceof InterruptedError)) {
+      problem(`arv-image: interrupted (${sig}): ${e instanceof Error ? e.message : String(e)}\n`, { exitCode: signalExit(sig) });
+      return signalExit(sig);
+    }
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
       if (e.code === "commander.help") return 2; // no command: help went to stderr

@@ -15,6 +15,8 @@ import { commandProblems } from "./command-rules.js";
 import { checkFile, readHostsEntries, readPublicKeys } from "./files.js";
 import { amiRegionRules, azureLocationRule, chooseCloud, ebsRules, readMirrors, STOCK_TEMPLATES } from "./rules.js";
 import { deepFreeze, type CommandOptions, type ConfigData, type SecretsFile, type Source } from "./resolved.js";
+import { baseOsImages, chooseRelease, rocmRule } from "./release.js";
+import { BASE_OSES } from "../releases/base-os.js";
 
 export { badValue } from "./messages.js";
 export { STOCK_TEMPLATES } from "./rules.js";
@@ -128,7 +130,6 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
   }
   if (cloud === "azure" && !noImage) {
     if (!given.has("azureResourceGroup")) problems.push(missing(flagByKey("azureResourceGroup"), "for Azure"));
-    if (!given.has("azureSku")) problems.push(missing(flagByKey("azureSku"), "for Azure"));
   }
   if (cloud === "gcp" && !given.has("gcpProjectId") && !noImage) problems.push(missing(flagByKey("gcpProjectId"), "for GCP"));
 
@@ -170,6 +171,8 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
   if (given.has("mksquashfsMem") && o.runtimeEngine === "docker") {
     warnings.push(`--mksquashfs-mem ${o.mksquashfsMem} has no effect with --runtime-engine docker (Singularity is not installed).`);
   }
+  const baseOs = BASE_OSES[o.baseOs];
+  rocmRule(o, baseOs, problems);
   const packer = choosePacker(o.packerVersion, input.detectedPackerVersion, problems);
 
   // 8. Secrets files: run only when everything else is right (they may be slow or prompt).
@@ -194,7 +197,8 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
   // 9. Inferred values.
   let sshUser = o.sshUser;
   if (sshUser === undefined) {
-    sshUser = cloud === "aws" || cloud === undefined ? "admin" : "packer";
+    // The official images' user on AWS (and on an existing machine); Packer's own on Azure and GCP, which create it.
+    sshUser = cloud === "aws" || cloud === undefined ? baseOs.aws.sshUser : "packer";
     sources.sshUser = "inferred";
   }
   let pinPackages = o.pinPackages;
@@ -212,12 +216,18 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
       sources.ebsVolumeThroughput = "inferred";
     }
   }
-  const options = { ...o, sshUser, pinPackages };
+  baseOsImages(o, baseOs, given, (key, value) => {
+    o[key] = value;
+    sources[key] = "inferred";
+  }, cloud, warnings);
+  const release = chooseRelease(o, pinPackages, given, warnings);
+  // baseOsImages filled every BaseOsImageKey in.
+  const options = { ...o, sshUser, pinPackages } as ConfigData["options"];
   const command = { name: input.command, ...Object.fromEntries(COMMAND_OPTION_KEYS.map((k) => [k, options[k]])) } as CommandOptions<C>;
-  const legacyTemplate = legacyPath !== undefined ? { path: legacyPath, variables: legacyVariables(options, given) } : undefined;
+  const legacyTemplate = legacyPath !== undefined ? { path: legacyPath, variables: legacyVariables(options, given, release.pins.go) } : undefined;
   return {
     ok: true,
-    config: { cloud, options, sources, command, publicKeys, hostsEntries, mirrors, secretsFiles, legacyTemplate, packer, warnings, ...(cluster ? { cluster } : {}) },
+    config: { cloud, options, sources, command, release, baseOs, publicKeys, hostsEntries, mirrors, secretsFiles, legacyTemplate, packer, warnings, ...(cluster ? { cluster } : {}) },
   };
 }
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import type { Progress } from "../io.js";
 import { utcStamp } from "../time.js";
-import type { Scrubber } from "./environment.js";
+import { scrubFileInPlace, type Scrubber } from "./environment.js";
 import type { Packer } from "./find.js";
 import { BuildView, type ViewMode } from "./build-view.js";
 import type { Timing } from "./phases.js";
@@ -41,6 +41,29 @@ export interface PackerRunResult {
   seconds: number;
   /** Where the time went, from Packer's timestamps (phases.ts). */
   timings: Timing[];
+  /** Packer said it finished cancelling ("Cleanly cancelled builds after being interrupted."). */
+  cleanupReported: boolean;
+}
+
+/**
+ * What Packer prints once its cleanup after an interrupt is over (hashicorp/packer
+ * command/build.go, 1.6 to 1.14: "Cleanly cancelled builds after being interrupted.").
+ * Without it, Packer ended some other way (killed, crashed): nothing says its cleanup ran.
+ */
+const CLEANUP_DONE = "Cleanly cancelled builds after being interrupted";
+
+/** The last bytes of a stream, enough to hold Packer's closing lines (chunks kept, joined only at the end). */
+class Tail {
+  #chunks: Buffer[] = [];
+  #bytes = 0;
+  push(c: Buffer): void {
+    this.#chunks.push(c);
+    this.#bytes += c.length;
+    while (this.#chunks.length > 1 && this.#bytes - (this.#chunks[0]?.length ?? 0) >= 16384) this.#bytes -= this.#chunks.shift()?.length ?? 0;
+  }
+  includes(s: string): boolean {
+    return Buffer.concat(this.#chunks).includes(s);
+  }
 }
 
 /** Unwritten live view beyond which lines are left out of it (see flushBuffers). */
@@ -156,6 +179,8 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
       });
     }
   };
+  const outTail = new Tail();
+  const errTail = new Tail();
   const startedPacker = performance.now();
   const p = startPacker({
     bin: packer.bin,
@@ -164,10 +189,12 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
     env,
     interactive: debug,
     onStdout: (c) => {
+      outTail.push(c);
       stream.stdout(c);
       received(c.length);
     },
     onStderr: (c) => {
+      errTail.push(c);
       stream.stderr(c);
       received(c.length);
     },
@@ -192,5 +219,11 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
   if (statusShown) write(CLEAR);
   if (timings.length > 0 && !logFailed) log.write(view.breakdown(timings));
   await new Promise<void>((r) => (logFailed ? r() : log.end(r)));
-  return { code, interrupted: sig.first(), artifacts: stream.artifacts, errors: stream.errors, logPath, seconds, timings };
+  // --verbose: Packer's own debug log never went through the scrubber.
+  if (env.PACKER_LOG_PATH !== undefined) {
+    const problem = await scrubFileInPlace(env.PACKER_LOG_PATH, r.scrub);
+    if (problem) progress.stderr(`arv-image: warning: ${problem}\n`);
+  }
+  const cleanupReported = outTail.includes(CLEANUP_DONE) || errTail.includes(CLEANUP_DONE);
+  return { code, interrupted: sig.first(), artifacts: stream.artifacts, errors: stream.errors, logPath, seconds, timings, cleanupReported };
 }

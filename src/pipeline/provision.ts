@@ -11,7 +11,7 @@ import type { Progress } from "../io.js";
 import { runPackerBuild } from "../packer/build-run.js";
 import type { Timing } from "../packer/phases.js";
 import { makeScrubber, packerEnvironment } from "../packer/environment.js";
-import { signalExit } from "../packer/run.js";
+import { forwarded, signalExit } from "../packer/run.js";
 import { initAndValidate } from "../packer/validate.js";
 import { renderBuildDir } from "../render/build-dir.js";
 import { writeBuildDir } from "../render/write.js";
@@ -65,7 +65,7 @@ export async function provisionPipeline(raw: ParsedOptions, progress: Progress):
     scrub,
     debug: false,
     scripts: scriptNames(result),
-    onFirst: (s) => `\narv-image: ${s} received and passed to Packer once; waiting for it to stop the provisioning on ${target}. ${target} may be left half-provisioned: provision a fresh machine next time.\n`,
+    onFirst: (s) => `\narv-image: ${forwarded(s)} once; waiting for it to stop the provisioning on ${target}. ${target} may be left half-provisioned: provision a fresh machine next time.\n`,
     onRepeat: (s) => `\narv-image: ${s} passed to Packer again; arv-image still waits for Packer to exit.\n`,
   });
   const elapsed = (Date.now() - started.getTime()) / 1000;

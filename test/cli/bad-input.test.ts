@@ -72,7 +72,7 @@ const CASES: [string, () => string[], string | RegExp][] = [
   ["EBS autoscaler for Azure", () => [...azure(), "--aws-ebs-autoscale"], "--aws-ebs-autoscale"],
   ["GCP without project", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY], "--gcp-project-id"],
   ["Azure without resource group", () => ["--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-sku", "12-gen2"], "--azure-resource-group"],
-  ["Azure without SKU", () => ["--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-resource-group", "rg"], "--azure-sku"],
+  ["Azure SKU with a space", () => [...azure(), "--azure-sku", "12 gen2"], "--azure-sku"],
   ["Azure resource group with a slash", () => [...azure(), "--azure-resource-group", "bad/name"], "--azure-resource-group"],
   ["Azure resource group ending in a dot", () => [...azure(), "--azure-resource-group", "images."], "--azure-resource-group"],
   ["Azure cloud that does not exist", () => [...azure(), "--azure-cloud-environment", "Mars"], "--azure-cloud-environment"],
@@ -101,6 +101,15 @@ const CASES: [string, () => string[], string | RegExp][] = [
   ["reposuffix without a dash", () => [...aws(), "--reposuffix", "dev"], "--reposuffix"],
   ["Packer too old", () => [...aws(), "--packer-version", "1.5.0"], "--packer-version"],
   ["Packer version not a number", () => [...aws(), "--packer-version", "latest"], "--packer-version"],
+  ["Arvados version of two parts", () => [...aws(), "--arvados-version", "3.2"], /--arvados-version "3\.2": expected an Arvados version X\.Y\.Z/],
+  ["Arvados version with a v", () => [...aws(), "--arvados-version", "v3.2.1"], "--arvados-version"],
+  ["Arvados version with a non-numeric revision", () => [...aws(), "--arvados-version", "3.2.1-dev"], "--arvados-version"],
+  ["Arvados version as a word", () => [...aws(), "--arvados-version", "latest"], "--arvados-version"],
+  ["base OS Arvados does not support", () => [...aws(), "--base-os", "debian-11"], /--base-os "debian-11": expected one of debian-12, debian-13, ubuntu-22\.04, ubuntu-24\.04/],
+  ["base OS spelt with a capital", () => [...aws(), "--base-os", "Ubuntu-24.04"], "--base-os"],
+  ["base OS without its version", () => [...azure(), "--base-os", "ubuntu"], "--base-os"],
+  ["ROCm on Debian 13 (AMD has no packages)", () => [...aws(), "--base-os", "debian-13", "--amd-rocm-support"], /--amd-rocm-support.*--base-os "debian-13"/],
+  ["ROCm on Debian 13 on Azure", () => [...azure(), "--base-os", "debian-13", "--amd-rocm-support", "--nvidia-gpu-support"], "--amd-rocm-support"],
   ["AWS secrets file missing", () => [...aws(), "--aws-secrets-file", f("none.sh")], "--aws-secrets-file"],
   ["AWS secrets file that fails", () => [...aws(), "--aws-secrets-file", f("fails.sh")], /--aws-secrets-file.*status 3/],
 ];
@@ -112,6 +121,7 @@ const CLI_CASES: [string, () => string[], string | RegExp][] = [
   ["positional argument", () => [...aws(), "extra"], /unexpected argument/],
   ["flag without its value", () => [...aws(), "--aws-region"], "--aws-region"],
   ["switch given a value", () => [...aws(), "--nvidia-gpu-support=true"], "--nvidia-gpu-support"],
+  ["ROCm switch given a value", () => [...aws(), "--amd-rocm-support", "yes"], /unexpected argument|--amd-rocm-support/],
 ];
 
 function expectOneParagraphEach(problems: readonly string[]): void {

@@ -153,6 +153,28 @@ describe("arv-image build (stand-in packer)", () => {
     expect(bad.stderr).toContain("--emit-config");
   });
 
+  it("every output path (--out, --emit-config) is checked before anything runs: exit 2 naming the flag, nothing written", async () => {
+    const dir = standIn({ REPLAY: recording("aws-ok-outputs.log", AWS_OK) });
+    const existingDir = mkdtempSync(join(tmp, "is-a-dir-"));
+    const cases: [string[], RegExp][] = [
+      // /proc takes no new files, even for root: a permission check alone would pass there.
+      [["--emit-config", "/proc/zzzzz-image.yml"], /--emit-config "\/proc\/zzzzz-image.yml": cannot write in "\/proc"/],
+      [["--emit-config", existingDir], /--emit-config ".*": is a directory/],
+      [["--emit-config", join(tmp, "no/such/dir/x.yml")], /--emit-config ".*": its directory does not exist/],
+    ];
+    for (const [extra, message] of cases) {
+      const r = await build(dir, [...awsArgs(), ...extra]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(existsSync(r.out)).toBe(false);
+    }
+    const out = await runCli(["build", ...awsArgs(), "--out", "/proc/arv-image-out"], { env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}` } });
+    expect(out.code, out.stderr).toBe(2);
+    expect(out.stderr).toMatch(/--out "\/proc\/arv-image-out": cannot create anything in "\/proc"/);
+    // Packer was asked its version, nothing more: no validate, no paid build.
+    expect(recorded(dir, "argv").map((a) => a.split("\0")[0])).toEqual(["version"]);
+  });
+
   it("--json prints exactly one JSON document on stdout", async () => {
     const dir = standIn({ REPLAY: recording("aws-ok2.log", AWS_OK) });
     const r = await build(dir, [...awsArgs(), "--json"]);
@@ -323,7 +345,7 @@ describe("legacy pass-through (stand-in packer)", () => {
       "-var", "pin_packages=true",
       "-var", `public_key_file=${EXAMPLE_KEY}`,
       "-var", "mksquashfs_mem=256M",
-      "-var", "goversion=1.21.13",
+      "-var", "goversion=1.25.6", // Arvados 3.2's Go, the default --arvados-version's
       tpl,
     ]);
   });

@@ -113,7 +113,7 @@ build {
     scripts         = [for s in ["10-base.sh", "20-arvados.sh"] : "${path.root}/scripts/${s}"]
   }
 
-  # The NVIDIA driver is built for the running kernel: boot into the upgraded one first.
+  # GPU drivers (NVIDIA's, AMD's amdgpu-dkms) are built for the running kernel: boot into the upgraded one first.
   provisioner "shell" {
     expect_disconnect = true
     inline            = ["if [ \"$(ls -1 /boot/vmlinuz-* | sort -V | tail -n 1)\" != \"/boot/vmlinuz-$(uname -r)\" ] || [ -f /var/run/reboot-required ]; then echo 'arv-image: rebooting into the upgraded kernel'; sudo systemctl reboot; fi"]
