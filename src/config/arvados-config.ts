@@ -8,31 +8,25 @@
  * Like the successor playbook (and unlike arvados-server) this reads the raw file: no
  * defaults are merged in, so a fact the file does not set is undefined here.
  */
-import { readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import { parseDocument } from "yaml";
 import { isMap, kindOf, quote, shown, type ArvadosClusterFacts, type ArvadosConfigResult, type DispatchPublicKey, type InstanceTypeFacts } from "./arvados-facts.js";
 import { publicKeyFromPrivate } from "./ssh-private-key.js";
+import { LIMITS, readUserFile } from "./read-file.js";
 
 export type * from "./arvados-facts.js";
 export { crossCheck, type CrossCheckOptions } from "./arvados-cross-check.js";
 
 const EXAMPLE_CONFIG = "--arvados-config /etc/arvados/config.yml";
-const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
 export function readArvadosConfig(path: string, clusterId: string | undefined): ArvadosConfigResult {
   const cfg = `--arvados-config ${quote(path)}`;
   const fileProblem = (what: string) =>
     `${cfg}: ${what}; expected the Arvados cluster configuration file (YAML with a top-level "Clusters:" map of cluster ids), e.g. ${EXAMPLE_CONFIG}.`;
   // 1. The file and its YAML.
-  let text: string;
-  try {
-    const buf = readFileSync(path);
-    if (buf.length > MAX_CONFIG_BYTES) return { ok: false, problems: [fileProblem(`is ${buf.length} bytes, too large for a configuration file`)] };
-    text = buf.toString("utf8");
-  } catch (e) {
-    return { ok: false, problems: [fileProblem(`cannot be read (${readError(e)})`)] };
-  }
+  const read = readUserFile(path, LIMITS.config);
+  if (!read.ok) return { ok: false, problems: [fileProblem(`cannot be read (${read.problem})`)] };
+  const text = read.data.toString("utf8");
   // YAML 1.1 like Go's yaml.v2 (merge keys "<<", yes/no booleans); a repeated key keeps the
   // last value, as in arvados-server (lib/config/load.go does not reject duplicates).
   const doc = parseDocument(text, { prettyErrors: false, version: "1.1", uniqueKeys: false });
@@ -148,12 +142,12 @@ function dispatchKey(value: unknown, problem: (what: string, hint?: string) => v
       );
       return undefined;
     }
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (e) {
-      problem(`is ${shown(value)}, and that file cannot be read (${readError(e)})`);
+    const read = readUserFile(file, LIMITS.small);
+    if (!read.ok) {
+      problem(`is ${shown(value)}, and that file cannot be read (${read.problem})`);
       return undefined;
     }
+    text = read.data.toString("utf8");
     from = file;
   } else if (oneLine && /^(\/|~\/|\.\.?\/)[^\s]*$/.test(value)) {
     // A bare path is a common mistake; it cannot be key material (no "-----BEGIN").
@@ -220,21 +214,6 @@ function instanceTypes(value: unknown, bad: Bad): InstanceTypeFacts[] {
     out.push(t);
   }
   return out;
-}
-
-function readError(e: unknown): string {
-  const code = (e as { code?: unknown }).code;
-  switch (code) {
-    case "ENOENT":
-      return "no such file";
-    case "EACCES":
-    case "EPERM":
-      return "permission denied; run as a user that can read it, e.g. with sudo, or copy it";
-    case "EISDIR":
-      return "it is a directory";
-    default:
-      return typeof code === "string" ? code : "read error";
-  }
 }
 
 /** "line L, column C" of an offset. */

@@ -13,6 +13,7 @@ import { legacyVariables } from "./legacy.js";
 import { badValue, flagText, missing, quote } from "./messages.js";
 import { commandProblems } from "./command-rules.js";
 import { checkFile, readHostsEntries, readPublicKeys } from "./files.js";
+import { LIMITS } from "./read-file.js";
 import { amiRegionRules, azureLocationRule, chooseCloud, ebsRules, readMirrors, STOCK_TEMPLATES } from "./rules.js";
 import { deepFreeze, type CommandOptions, type ConfigData, type SecretsFile, type Source } from "./resolved.js";
 
@@ -88,7 +89,7 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
   // 3. The legacy JSON pass-through.
   let legacyPath: string | undefined;
   if (o.jsonFile !== undefined && !(basename(o.jsonFile) in STOCK_TEMPLATES)) {
-    const p = checkFile(flagByKey("jsonFile"), o.jsonFile);
+    const p = checkFile(flagByKey("jsonFile"), o.jsonFile, LIMITS.config);
     if (p) problems.push(p);
     else legacyPath = o.jsonFile;
   }

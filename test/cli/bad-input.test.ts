@@ -25,6 +25,7 @@ beforeAll(() => {
   writeFileSync(f("hosts-bad"), "10.0.0.1 api.example.com\n# fine\n10.0.0.300 keep.example.com\n");
   writeFileSync(f("fails.sh"), "export AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nexit 3\n");
   writeFileSync(f("custom.json"), "{}\n");
+  execFileSync("mkfifo", [f("fifo")]);
   mkdirSync(f("full"));
   writeFileSync(f("full/keep-me"), "x");
 });
@@ -102,6 +103,10 @@ const CASES: [string, () => string[], string | RegExp][] = [
   ["Packer too old", () => [...aws(), "--packer-version", "1.5.0"], "--packer-version"],
   ["Packer version not a number", () => [...aws(), "--packer-version", "latest"], "--packer-version"],
   ["AWS secrets file missing", () => [...aws(), "--aws-secrets-file", f("none.sh")], "--aws-secrets-file"],
+  ["public key file /dev/zero (unbounded)", () => [...aws(), "--public-key-file", "/dev/zero"], /--public-key-file "\/dev\/zero": is a character device/],
+  ["hosts file that is a FIFO", () => [...aws(), "--hosts-file", f("fifo")], /--hosts-file .*named pipe/],
+  ["cluster config /dev/zero", () => ["--cloud", "aws", "--arvados-config", "/dev/zero"], /--arvados-config "\/dev\/zero": cannot be read \(is a character device/],
+  ["AWS secrets file that is a directory", () => [...aws(), "--aws-secrets-file", dir], /--aws-secrets-file .*is a directory/],
   ["AWS secrets file that fails", () => [...aws(), "--aws-secrets-file", f("fails.sh")], /--aws-secrets-file.*status 3/],
 ];
 
