@@ -13,6 +13,9 @@ import { parseDocument } from "yaml";
 import { isMap, kindOf, quote, shown, type ArvadosClusterFacts, type ArvadosConfigResult, type DispatchPublicKey, type InstanceTypeFacts } from "./arvados-facts.js";
 import { publicKeyFromPrivate } from "./ssh-private-key.js";
 import { LIMITS, readUserFile } from "./read-file.js";
+import { flagByKey } from "./flags.js";
+import { CONTROL } from "./messages.js";
+import type { OptionKey } from "./schema.js";
 
 export type * from "./arvados-facts.js";
 export { crossCheck, type CrossCheckOptions } from "./arvados-cross-check.js";
@@ -48,13 +51,15 @@ export function readArvadosConfig(path: string, clusterId: string | undefined): 
   // 2. Which cluster.
   const ids = Object.keys(clusters);
   const idList = ids.map((id) => quote(id)).join(", ");
+  const idFlag = flagByKey("arvadosClusterId");
+  const exampleId = ids.find((i) => idFlag.type.safeParse(i).success) ?? idFlag.example ?? "zzzzz";
   let id: string;
   if (clusterId !== undefined) {
     if (!Object.hasOwn(clusters, clusterId)) {
       return {
         ok: false,
         problems: [
-          `--arvados-cluster-id ${quote(clusterId)}: ${cfg} has no cluster ${quote(clusterId)} under "Clusters:" (it has ${idList}); expected one of the cluster ids in the file, e.g. --arvados-cluster-id ${ids[0]}.`,
+          `--arvados-cluster-id ${quote(clusterId)}: ${cfg} has no cluster ${quote(clusterId)} under "Clusters:" (it has ${idList}); expected one of the cluster ids in the file, e.g. --arvados-cluster-id ${exampleId}.`,
         ],
       };
     }
@@ -63,15 +68,21 @@ export function readArvadosConfig(path: string, clusterId: string | undefined): 
     return {
       ok: false,
       problems: [
-        `${cfg} defines ${ids.length} clusters (${idList}) and --arvados-cluster-id is not given; expected --arvados-cluster-id naming the cluster the image is for, e.g. --arvados-cluster-id ${ids[0]}.`,
+        `${cfg} defines ${ids.length} clusters (${idList}) and --arvados-cluster-id is not given; expected --arvados-cluster-id naming the cluster the image is for, e.g. --arvados-cluster-id ${exampleId}.`,
       ],
     };
   } else {
     id = ids[0]!;
   }
+  // The file's cluster id stands for --arvados-cluster-id and goes where it goes (image
+  // names, tags, authorized_keys comments, --emit-config): the same check as the flag's.
+  if (!idFlag.type.safeParse(id).success) {
+    return { ok: false, problems: [`${cfg}: Clusters key ${quote(id)}: expected a cluster id of ${idFlag.expect} (as for --arvados-cluster-id), e.g. Clusters: {${exampleId}: …}.`] };
+  }
   // 3. The facts. Every problem is collected, not just the first.
   const problems: string[] = [];
-  const at = (keys: string[]) => `Clusters.${id}.${keys.join(".")}`;
+  // A key that is not a plain name (an instance type name may be anything) is shown quoted.
+  const at = (keys: string[]) => `Clusters.${id}.${keys.map((k) => (/^[A-Za-z0-9_.+-]+$/.test(k) ? k : quote(k))).join(".")}`;
   const bad = (keys: string[], what: string, expected: string, example: string) =>
     problems.push(`${cfg}: ${at(keys)} ${what}; expected ${expected}, e.g. ${example}.`);
   /** The map at keys, or undefined (absent, or not a map: then a problem). */
@@ -83,11 +94,25 @@ export function readArvadosConfig(path: string, clusterId: string | undefined): 
     return undefined;
   };
   /** A string setting; numbers and booleans are not accepted (arvados-server would refuse them too). */
-  const str = (parent: Record<string, unknown> | undefined, keys: string[], example: string): string | undefined => {
+  const str = (parent: Record<string, unknown> | undefined, keys: string[], example: string, standsFor?: OptionKey): string | undefined => {
     const v = parent?.[keys[keys.length - 1]!];
     if (v === undefined || v === null) return undefined;
-    if (typeof v === "string") return v === "" ? undefined : v;
+    if (typeof v === "string") {
+      if (standsFor !== undefined) return v === "" ? undefined : asFlag(v, keys, standsFor);
+      if (CONTROL.test(v)) {
+        bad(keys, `is ${shown(v)}, with a control character`, "a string without control characters (newline, escape…)", example);
+        return undefined;
+      }
+      return v === "" ? undefined : v;
+    }
     bad(keys, `is ${kindOf(v)} (${shown(v)})`, "a string", example);
+    return undefined;
+  };
+  /** A setting that stands for a flag: the flag row's own type decides, and the message says which flag. */
+  const asFlag = (v: string, keys: string[], key: OptionKey): string | undefined => {
+    const f = flagByKey(key);
+    if (f.type.safeParse(v).success) return v;
+    problems.push(`${cfg}: ${at(keys)} ${shown(v)}: expected ${f.expect ?? "a valid value"} (as for --${f.name}), e.g. ${keys[keys.length - 1]}: ${f.example ?? ""}.`);
     return undefined;
   };
   const cluster = clusters[id];
@@ -114,11 +139,13 @@ export function readArvadosConfig(path: string, clusterId: string | undefined): 
   assign("driver", str(cloudVMs, ["Containers", "CloudVMs", "Driver"], "Driver: ec2"));
   assign("imageId", str(cloudVMs, ["Containers", "CloudVMs", "ImageID"], "ImageID: ami-0123456789abcdef0"));
   assign("bootProbeCommand", str(cloudVMs, ["Containers", "CloudVMs", "BootProbeCommand"], 'BootProbeCommand: "systemctl is-system-running"'));
-  assign("adminUsername", str(driverParams, ["Containers", "CloudVMs", "DriverParameters", "AdminUsername"], "AdminUsername: crunch"));
-  assign(
-    "iamInstanceProfile",
-    str(driverParams, ["Containers", "CloudVMs", "DriverParameters", "IAMInstanceProfile"], "IAMInstanceProfile: arvados-compute-ebs-autoscale"),
-  );
+  const adminKeys = ["Containers", "CloudVMs", "DriverParameters", "AdminUsername"];
+  assign("adminUsername", str(driverParams, adminKeys, "AdminUsername: crunch", "loginUser"));
+  const profileKeys = ["Containers", "CloudVMs", "DriverParameters", "IAMInstanceProfile"];
+  const profile = str(driverParams, profileKeys, "IAMInstanceProfile: arvados-compute-ebs-autoscale");
+  // It goes into --emit-config: an IAM instance profile name (or ARN), as EC2 takes it.
+  if (profile !== undefined && !IAM_PROFILE.test(profile)) bad(profileKeys, `is ${shown(profile)}`, "an IAM instance profile name or ARN of [A-Za-z0-9+=,.@_:/-]", "IAMInstanceProfile: arvados-compute-ebs-autoscale");
+  else assign("iamInstanceProfile", profile);
   facts.instanceTypes = instanceTypes(cluster["InstanceTypes"], (keys, what, expected, example) => bad(["InstanceTypes", ...keys], what, expected, example));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, cluster: facts };
 }
@@ -162,6 +189,7 @@ function dispatchKey(value: unknown, problem: (what: string, hint?: string) => v
   return { line: derived.line, type: derived.type, fingerprint: derived.fingerprint, from, encrypted: derived.encrypted };
 }
 type Bad = (keys: string[], what: string, expected: string, example: string) => void;
+const IAM_PROFILE = /^[A-Za-z0-9+=,.@_:\/-]{1,2048}$/;
 /** InstanceTypes: a map of name → settings, or (older configs) a list of settings with Name. */
 function instanceTypes(value: unknown, bad: Bad): InstanceTypeFacts[] {
   if (value === undefined || value === null) return [];
@@ -181,17 +209,24 @@ function instanceTypes(value: unknown, bad: Bad): InstanceTypeFacts[] {
   const out: InstanceTypeFacts[] = [];
   for (const [name, v] of entries) {
     if (name === "SAMPLE") continue;
+    // Names go into --emit-config and messages.
+    if (CONTROL.test(name) || name.trim() === "") {
+      bad([name], "is a name with a control character or only spaces", "an instance type name of printable characters", "m5.large: {ProviderType: m5.large, VCPUs: 2, RAM: 8GiB}");
+      continue;
+    }
     if (!isMap(v)) {
       if (v !== null) bad([name], `is ${kindOf(v)}`, "a map of settings", `${name}: {ProviderType: ${name}, VCPUs: 2, RAM: 8GiB}`);
       continue;
     }
     const t: InstanceTypeFacts = { name, gpu: false };
     const pt = v["ProviderType"];
-    if (typeof pt === "string" && pt !== "") t.providerType = pt;
+    if (typeof pt === "string" && CONTROL.test(pt)) bad([name, "ProviderType"], `is ${shown(pt)}, with a control character`, "an instance type", "ProviderType: m5.large");
+    else if (typeof pt === "string" && pt !== "") t.providerType = pt;
     else if (pt !== undefined && pt !== null && pt !== "") bad([name, "ProviderType"], `is ${kindOf(pt)}`, "a string", "ProviderType: m5.large");
     for (const [k, field] of [["IncludedScratch", "includedScratch"], ["AddedScratch", "addedScratch"]] as const) {
       const s = v[k];
-      if (typeof s === "string" || typeof s === "number") t[field] = s;
+      if (typeof s === "string" && CONTROL.test(s)) bad([name, k], `is ${shown(s)}, with a control character`, "a size", `${k}: 50GB`);
+      else if (typeof s === "string" || typeof s === "number") t[field] = s;
       else if (s !== undefined && s !== null) bad([name, k], `is ${kindOf(s)}`, "a size", `${k}: 50GB`);
     }
     for (const section of ["CUDA", "GPU"] as const) {
@@ -207,7 +242,7 @@ function instanceTypes(value: unknown, bad: Bad): InstanceTypeFacts[] {
         bad([name, section, "DeviceCount"], `is ${shown(count)}`, "a whole number", "DeviceCount: 1");
       } else if (n !== undefined && n > 0) {
         t.gpu = true;
-        const stack = section === "CUDA" ? "cuda" : typeof g["Stack"] === "string" && g["Stack"] !== "" ? g["Stack"].toLowerCase() : "cuda";
+        const stack = section === "CUDA" ? "cuda" : typeof g["Stack"] === "string" && g["Stack"] !== "" && !CONTROL.test(g["Stack"]) ? g["Stack"].toLowerCase() : "cuda";
         t.gpuStack = stack;
       }
     }

@@ -125,7 +125,7 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
   if (!given.has("publicKeyFile") && cluster?.dispatchPublicKey === undefined && !noImage && o.arvadosConfig === undefined) {
     problems.push(missing(flagByKey("publicKeyFile"), "for every build (or --arvados-config with Containers.DispatchPrivateKey)"));
   } else if (!given.has("publicKeyFile") && o.arvadosConfig !== undefined && cluster !== undefined && cluster.dispatchPublicKey === undefined && !noImage) {
-    problems.push(`--public-key-file is required: ${o.arvadosConfig} has no Containers.DispatchPrivateKey for cluster ${cluster.clusterId} to derive the dispatcher's key from; give the dispatcher's public key, e.g. --public-key-file /etc/arvados/dispatch.pub.`);
+    problems.push(`--public-key-file is required: ${quote(o.arvadosConfig)} has no Containers.DispatchPrivateKey for cluster ${cluster.clusterId} to derive the dispatcher's key from; give the dispatcher's public key, e.g. --public-key-file /etc/arvados/dispatch.pub.`);
   }
   if (cloud === "azure" && !noImage) {
     if (!given.has("azureResourceGroup")) problems.push(missing(flagByKey("azureResourceGroup"), "for Azure"));

@@ -26,6 +26,8 @@ beforeAll(() => {
   writeFileSync(f("fails.sh"), "export AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nexit 3\n");
   writeFileSync(f("custom.json"), "{}\n");
   execFileSync("mkfifo", [f("fifo")]);
+  writeFileSync(f("config-newline-id.yml"), 'Clusters:\n  "zz\\nzz": {}\n');
+  writeFileSync(f("config-bad-admin.yml"), "Clusters:\n  zzzzz:\n    Containers:\n      CloudVMs:\n        DriverParameters:\n          AdminUsername: x y\n");
   mkdirSync(f("full"));
   writeFileSync(f("full/keep-me"), "x");
 });
@@ -107,6 +109,8 @@ const CASES: [string, () => string[], string | RegExp][] = [
   ["hosts file that is a FIFO", () => [...aws(), "--hosts-file", f("fifo")], /--hosts-file .*named pipe/],
   ["cluster config /dev/zero", () => ["--cloud", "aws", "--arvados-config", "/dev/zero"], /--arvados-config "\/dev\/zero": cannot be read \(is a character device/],
   ["AWS secrets file that is a directory", () => [...aws(), "--aws-secrets-file", dir], /--aws-secrets-file .*is a directory/],
+  ["cluster id with a newline in --arvados-config", () => ["--cloud", "aws", "--arvados-config", f("config-newline-id.yml")], /--arvados-config .*Clusters key "zz\\nzz": expected .*--arvados-cluster-id/],
+  ["AdminUsername with a space in --arvados-config", () => ["--cloud", "aws", "--public-key-file", EXAMPLE_KEY, "--arvados-config", f("config-bad-admin.yml")], /AdminUsername "x y": expected a Unix user name/],
   ["AWS secrets file that fails", () => [...aws(), "--aws-secrets-file", f("fails.sh")], /--aws-secrets-file.*status 3/],
 ];
 
