@@ -7,6 +7,7 @@ import { buildProgram, normalizeArgv } from "./cli/program.js";
 import { CommanderError } from "commander";
 import { FLAGS } from "./config/flags.js";
 import type { Io } from "./io.js";
+import { forTerminal } from "./config/messages.js";
 
 const processIo: Io = {
   stdout: (s) => process.stdout.write(s),
@@ -29,19 +30,19 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
       if (e.code === "commander.help") return 2; // no command: help went to stderr
-      io.stderr(`arv-image: ${commanderMessage(e)}\n`);
+      io.stderr(`arv-image: ${forTerminal(commanderMessage(e))}\n`);
       return 2;
     }
     if (e instanceof UsageError) {
       const n = e.problems.length;
-      io.stderr(`arv-image: ${n === 1 ? "a problem" : `${n} problems`} with the command line; nothing was written.\n\n${e.problems.join("\n\n")}\n`);
+      io.stderr(`arv-image: ${n === 1 ? "a problem" : `${n} problems`} with the command line; nothing was written.\n\n${e.problems.map(forTerminal).join("\n\n")}\n`);
       return 2;
     }
     if (e instanceof ArvImageError) {
-      io.stderr(`arv-image: ${e.message}\n`);
+      io.stderr(`arv-image: ${forTerminal(e.message)}\n`);
       return e.exitCode;
     }
-    io.stderr(`arv-image: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    io.stderr(`arv-image: internal error: ${forTerminal(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
     return 1;
   }
 }

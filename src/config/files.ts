@@ -69,16 +69,16 @@ export async function checkOutDir(out: string): Promise<string | undefined> {
   const target = resolve(out);
   try {
     const st = await stat(target);
-    if (!st.isDirectory()) return `--out ${JSON.stringify(out)}: exists and is not a directory; expected a new or empty directory, e.g. --out ./build-zzzzz.`;
-    if ((await readdir(target)).length > 0) return `--out ${JSON.stringify(out)}: directory is not empty; expected a new or empty directory (arv-image never overwrites a build directory), e.g. --out ./build-zzzzz-2.`;
+    if (!st.isDirectory()) return `--out ${quote(out)}: exists and is not a directory; expected a new or empty directory, e.g. --out ./build-zzzzz.`;
+    if ((await readdir(target)).length > 0) return `--out ${quote(out)}: directory is not empty; expected a new or empty directory (arv-image never overwrites a build directory), e.g. --out ./build-zzzzz-2.`;
     return undefined;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") return `--out ${JSON.stringify(out)}: cannot use it (${(e as NodeJS.ErrnoException).code}).`;
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") return `--out ${quote(out)}: cannot use it (${(e as NodeJS.ErrnoException).code}).`;
   }
   try {
     if (!(await stat(dirname(target))).isDirectory()) throw new Error();
   } catch {
-    return `--out ${JSON.stringify(out)}: its parent directory ${JSON.stringify(dirname(target))} does not exist; expected a path whose parent exists, e.g. --out ./build-zzzzz.`;
+    return `--out ${quote(out)}: its parent directory ${quote(dirname(target))} does not exist; expected a path whose parent exists, e.g. --out ./build-zzzzz.`;
   }
   return undefined;
 }

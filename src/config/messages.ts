@@ -16,6 +16,9 @@ export const quote = (v: unknown) => escapeControls(JSON.stringify(String(v)));
 /** Control characters in already-quoted text (JSON) escaped as \uXXXX. */
 export const escapeControls = (s: string) => s.replace(CONTROL_ALL, u);
 
+/** A message for the terminal: paragraphs stay paragraphs, every other control character is shown escaped. */
+export const forTerminal = (s: string) => s.replace(/[^\n]/g, (ch) => (CONTROL.test(ch) ? u(ch) : ch));
+
 /** Text for a comment line or a message without quotes: control characters shown escaped. */
 export const shownInComment = (s: string) => s.replace(/\\/g, "\\\\").replace(CONTROL_ALL, u);
 

@@ -10,7 +10,7 @@ import type { PublicKey } from "./ssh-key.js";
 import { runSecretsFile } from "./secrets-file.js";
 import type { ArvadosClusterFacts } from "./arvados-facts.js";
 import { legacyVariables } from "./legacy.js";
-import { badValue, flagText, missing, quote } from "./messages.js";
+import { badValue, CONTROL, flagText, missing, quote } from "./messages.js";
 import { commandProblems } from "./command-rules.js";
 import { checkFile, readHostsEntries, readPublicKeys } from "./files.js";
 import { LIMITS } from "./read-file.js";
@@ -70,7 +70,8 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
       if (bad.has(key)) continue;
       bad.add(key);
       const value = raw[key];
-      problems.push(badValue(flagByKey(key), Array.isArray(value) ? value[Number(issue.path[1] ?? 0)] : value));
+      const v: unknown = Array.isArray(value) ? value[Number(issue.path[1] ?? 0)] : value;
+      problems.push(badValue(flagByKey(key), v, typeof v === "string" && CONTROL.test(v) ? "it contains a control character (shown escaped)" : undefined));
     }
     parsed = optionsSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([k]) => !bad.has(k))));
     if (!parsed.success) return { ok: false, problems };

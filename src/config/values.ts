@@ -5,6 +5,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
+import { CONTROL, quote } from "./messages.js";
 
 const hex8or17 = "([0-9a-f]{8}|[0-9a-f]{17})";
 export const AMI_ID = new RegExp(`^ami-${hex8or17}$`);
@@ -18,10 +19,12 @@ export const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9]
  * Text that every file format arv-image writes can carry: no NUL, no lone surrogates,
  * and in Unicode NFC (HCL2 normalizes strings to NFC, so other text would not survive).
  */
+// Control characters (newline, ESC, DEL, C1…) are refused too: they would reach a rendered
+// file or the terminal raw (a newline in a value is a new line in authorized_keys or a script).
 export const text = z
   .string()
   .min(1)
-  .refine((s) => !s.includes("\0") && s.isWellFormed() && s.normalize("NFC") === s);
+  .refine((s) => !CONTROL.test(s) && s.isWellFormed() && s.normalize("NFC") === s);
 export const textList = z.array(text);
 export const match = (re: RegExp) => z.string().regex(re);
 /** `true`/`false` exactly: z.coerce.boolean() would take "false" for true. */
@@ -34,7 +37,9 @@ export const intIn = (min: number, max: number) =>
     .pipe(z.number().int().min(min).max(max));
 export const name64 = match(/^[A-Za-z0-9._-]{1,64}$/);
 export const unixUser = match(UNIX_USER);
-export const ipAddress = z.string().refine((s) => isIP(s) !== 0);
+/** An IP address without an IPv6 zone ("fe80::1%eth0"): neither Docker's "dns" nor dhclient takes one. */
+export const isIpAddress = (s: string) => isIP(s) !== 0 && !s.includes("%");
+export const ipAddress = z.string().refine(isIpAddress);
 /** A directory on the builder VM. */
 // Packer uploads with scp, which passes the destination to a remote shell unquoted:
 // keep the remote path to characters no shell treats specially.
@@ -59,9 +64,9 @@ export const duration = z
 export function parseHostsEntry(line: string): { ip: string; names: string[] } | { error: string } {
   const parts = line.trim().split(/[ \t]+/);
   const [ip, ...names] = parts;
-  if (!ip || isIP(ip) === 0) return { error: `"${ip ?? ""}" is not an IPv4 or IPv6 address` };
+  if (!ip || !isIpAddress(ip)) return { error: `${quote(ip ?? "")} is not an IPv4 or IPv6 address (without a %zone)` };
   if (names.length === 0) return { error: "no host name after the address" };
   const bad = names.find((n) => !HOSTNAME.test(n));
-  if (bad !== undefined) return { error: `"${bad}" is not a valid host name` };
+  if (bad !== undefined) return { error: `${quote(bad)} is not a valid host name` };
   return { ip, names };
 }

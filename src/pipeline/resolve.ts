@@ -5,6 +5,7 @@
  */
 import type { Cloud, CommandName } from "../config/flags.js";
 import { MIN_PACKER, resolveConfig } from "../config/resolve.js";
+import { forTerminal } from "../config/messages.js";
 import type { ResolvedConfig } from "../config/resolved.js";
 import { EnvironmentError, UsageError } from "../errors.js";
 import type { Progress } from "../io.js";
@@ -23,7 +24,7 @@ export async function resolveCommand<C extends CommandName>(command: C, raw: Par
   const detected = raw.packerVersion === undefined ? (packerVersion ?? (await detectPackerVersion())) : undefined;
   const r = await resolveConfig({ command, raw, detectedPackerVersion: detected });
   if (!r.ok) throw new UsageError(r.problems);
-  for (const w of r.config.warnings) progress.stderr(`arv-image: warning: ${w}\n`);
+  for (const w of r.config.warnings) progress.stderr(`arv-image: warning: ${forTerminal(w)}\n`);
   return r.config;
 }
 
