@@ -14,6 +14,7 @@ import { badValue, CONTROL, flagText, missing, quote } from "./messages.js";
 import { commandProblems } from "./command-rules.js";
 import { checkFile, readHostsEntries, readPublicKeys } from "./files.js";
 import { LIMITS } from "./read-file.js";
+import { PACKER_TEMPLATE, packerText } from "./values.js";
 import { amiRegionRules, azureLocationRule, chooseCloud, ebsRules, readMirrors, STOCK_TEMPLATES } from "./rules.js";
 import { deepFreeze, type CommandOptions, type ConfigData, type SecretsFile, type Source } from "./resolved.js";
 
@@ -71,7 +72,12 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
       bad.add(key);
       const value = raw[key];
       const v: unknown = Array.isArray(value) ? value[Number(issue.path[1] ?? 0)] : value;
-      problems.push(badValue(flagByKey(key), v, typeof v === "string" && CONTROL.test(v) ? "it contains a control character (shown escaped)" : undefined));
+      const detail =
+        typeof v !== "string" ? undefined
+        : CONTROL.test(v) ? "it contains a control character (shown escaped)"
+        : v.includes(PACKER_TEMPLATE) && flagByKey(key).type === packerText ? 'Packer 1.6.6 and later evaluate "{{ }}" in this setting as a Go template, so the value would not reach the cloud as written'
+        : undefined;
+      problems.push(badValue(flagByKey(key), v, detail));
     }
     parsed = optionsSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([k]) => !bad.has(k))));
     if (!parsed.success) return { ok: false, problems };

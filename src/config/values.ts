@@ -26,6 +26,15 @@ export const text = z
   .min(1)
   .refine((s) => !CONTROL.test(s) && s.isWellFormed() && s.normalize("NFC") === s);
 export const textList = z.array(text);
+/**
+ * Text that reaches a Packer setting Packer evaluates as a Go template: Packer 1.6.6 (and the
+ * plugins after it) runs builder and communicator settings such as profile, account_file and
+ * ssh_private_key_file through text/template, so "{{timestamp}}" in a profile name would
+ * silently become a number. No escape works in every setting (some are templated later, some
+ * never), so "{{" is refused.
+ */
+export const PACKER_TEMPLATE = "{{";
+export const packerText = text.refine((s) => !s.includes(PACKER_TEMPLATE));
 export const match = (re: RegExp) => z.string().regex(re);
 /** `true`/`false` exactly: z.coerce.boolean() would take "false" for true. */
 export const bool = z.stringbool({ truthy: ["true"], falsy: ["false"], case: "sensitive" });

@@ -111,6 +111,10 @@ const CASES: [string, () => string[], string | RegExp][] = [
   ["AWS secrets file that is a directory", () => [...aws(), "--aws-secrets-file", dir], /--aws-secrets-file .*is a directory/],
   ["cluster id with a newline in --arvados-config", () => ["--cloud", "aws", "--arvados-config", f("config-newline-id.yml")], /--arvados-config .*Clusters key "zz\\nzz": expected .*--arvados-cluster-id/],
   ["AdminUsername with a space in --arvados-config", () => ["--cloud", "aws", "--public-key-file", EXAMPLE_KEY, "--arvados-config", f("config-bad-admin.yml")], /AdminUsername "x y": expected a Unix user name/],
+  ["AWS profile Packer would evaluate as a template", () => [...aws(), "--aws-profile", "{{timestamp}}"], /--aws-profile "\{\{timestamp\}\}": Packer 1\.6\.6 and later evaluate/],
+  ["GCP account file path with {{", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--gcp-account-file", "/tmp/{{user `x`}}.json"], "--gcp-account-file"],
+  ["AWS profile with an escape sequence", () => [...aws(), "--aws-profile", "\u001b[31mred"], /--aws-profile "\\u001b\[31mred": it contains a control character/],
+  ["public key path with a newline", () => [...aws(), "--public-key-file", "/tmp/a\nb.pub"], /--public-key-file "\/tmp\/a\\nb\.pub"/],
   ["AWS secrets file that fails", () => [...aws(), "--aws-secrets-file", f("fails.sh")], /--aws-secrets-file.*status 3/],
 ];
 
