@@ -52,6 +52,16 @@ export function chooseCloud(o: Options, given: Set<string>, problems: string[]):
 // A URL the scripts can put in a deb822 source and pass to curl as one word.
 const MIRROR_URL = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~%!$&*+,;=:@\/-]*)?$/;
 
+/** WHATWG URL parsing, as the renderer sees it: a port over 65535 or a host like "a..b" fails here, not later. */
+function parsesAsUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.hostname !== "" && !u.hostname.split(".").slice(0, -1).includes("") && (u.port === "" || Number(u.port) >= 1);
+  } catch {
+    return false;
+  }
+}
+
 export function readMirrors(o: Options, problems: string[]): Partial<Record<UrlKey, string>> {
   const f = flagByKey("mirror");
   const mirrors: Partial<Record<UrlKey, string>> = {};
@@ -61,8 +71,9 @@ export function readMirrors(o: Options, problems: string[]): Partial<Record<UrlK
     const name = eq === -1 ? item : item.slice(0, eq);
     const url = eq === -1 ? "" : item.slice(eq + 1);
     const m = MIRRORS.find((x) => x.name === name);
-    if (!m) problems.push(badValue(f, item, `"${name}" is not a source arv-image downloads from`));
-    else if (!MIRROR_URL.test(url)) problems.push(badValue(f, item, `"${url}" is not an http:// or https:// URL without spaces or quotes`));
+    if (!m) problems.push(badValue(f, item, `${quote(name)} is not a source arv-image downloads from`));
+    else if (!MIRROR_URL.test(url)) problems.push(badValue(f, item, `${quote(url)} is not an http:// or https:// URL without spaces or quotes`));
+    else if (!parsesAsUrl(url)) problems.push(badValue(f, item, `${quote(url)} is not a valid URL (a port is 1–65535, a host name has no empty labels)`));
     else if (seen.has(name)) problems.push(badValue(f, item, `${name} is given twice`));
     else {
       seen.add(name);
