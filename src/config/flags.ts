@@ -155,7 +155,7 @@ export const FLAGS = [] = [
     name: "aws-profile", key: "awsProfile", kind: "value", arg: "<name>", cloud: "aws", group: "aws", origin: "build.sh",
     type: packerText, commands: ALL_COMMANDS,
     help: "Profile from the AWS shared config/credentials files.",
-    expect: "a profile name (text in Unicode NFC form, without control characters or \"{{\", which Packer would evaluate as a template)", example: "arvados-build",
+    expect: "a profile name (text in Unicode NFC form, without control characters or \"{{\")", example: "arvados-build",
   }),
   flag({
     name: "aws-secrets-file", key: "awsSecretsFile", kind: "value", arg: "<path>", cloud: "aws", group: "aws", origin: "build.sh",
@@ -334,7 +334,7 @@ export const FLAGS = [] = [
     type: packerText, commands: IMAGE_COMMANDS,
     defaultText: "application default credentials",
     help: "Service-account JSON key file.",
-    expect: "a readable service-account JSON file whose path has no \"{{\" (Packer would evaluate it as a template)", example: "./sa.json",
+    expect: "a readable service-account JSON file", example: "./sa.json",
   }),
   flag({
     name: "gcp-zone", key: "gcpZone", kind: "value", arg: "<zone>", cloud: "gcp", group: "gcp", origin: "build.sh",
@@ -425,7 +425,7 @@ export const FLAGS = [] = [
     name: "ssh-private-key-file", key: "sshPrivateKeyFile", kind: "value", arg: "<path>", group: "output", origin: "arv-image",
     type: packerText, commands: ["provision"],
     help: "provision: private key Packer logs in with as --ssh-user (read by Packer; never copied or printed).",
-    expect: "a readable SSH private key file whose path has no \"{{\" (Packer would evaluate it as a template)", example: "~/.ssh/id_ed25519",
+    expect: "a readable SSH private key file", example: "~/.ssh/id_ed25519",
   }),
   // --- preflight -------------------------------------------------------------------
   flag({
