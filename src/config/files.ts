@@ -2,8 +2,8 @@
  * Flags that name files: does the file exist and can arv-image read it, and what is in it
  * (public keys, /etc/hosts lines); and the --out directory render creates.
  */
-import { readdir, stat } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { lstat, readdir, realpath, stat } from "node:fs/promises";
+import { dirname, resolve, sep } from "node:path";
 import { flagByKey, type FlagDef } from "./flags.js";
 import { badValue, quote } from "./messages.js";
 import type { HostsEntry } from "./resolved.js";
@@ -67,6 +67,27 @@ export function readHostsEntries(o: Options, problems: string[]): HostsEntry[] {
 /** Reasons `--out DIR` cannot be written, checked before rendering anything. */
 export async function checkOutDir(out: string): Promise<string | undefined> {
   const target = resolve(out);
+  // An empty --out is replaced by a rename: never the caller's own directory or one above it
+  // (the shell would be left in a deleted directory).
+  const cwd = process.cwd();
+  if (target === cwd || cwd.startsWith(target.endsWith(sep) ? target : target + sep)) {
+    return `--out ${quote(out)}: is the current directory${target === cwd ? "" : " or contains it"}, which arv-image would replace; expected a new directory, e.g. --out ./build-zzzzz.`;
+  }
+  try {
+    const l = await lstat(target);
+    // A link would be replaced by the directory, not followed: say so instead of surprising.
+    if (l.isSymbolicLink()) {
+      let to = "";
+      try {
+        to = await realpath(target);
+      } catch {
+        /* dangling */
+      }
+      return `--out ${quote(out)}: is a symbolic link${to ? ` (to ${quote(to)})` : ""}; expected a new or empty directory itself, e.g. --out ${to ? quote(to) : "./build-zzzzz"}.`;
+    }
+  } catch {
+    /* no such path: checked below */
+  }
   try {
     const st = await stat(target);
     if (!st.isDirectory()) return `--out ${quote(out)}: exists and is not a directory; expected a new or empty directory, e.g. --out ./build-zzzzz.`;

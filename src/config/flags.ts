@@ -22,6 +22,7 @@ import {
   intIn,
   ipAddress,
   match,
+  memSize,
   name64,
   packerText,
   remotePath,
@@ -90,7 +91,7 @@ export const FLAGS = [] = [
     name: "workdir", key: "workdir", kind: "value", arg: "<path>", group: "general", origin: "build.sh",
     type: remotePath, default: "/tmp", commands: IMAGE_COMMANDS, completes: "nothing", // a path on the builder VM
     help: "Directory on the builder VM where files are staged.",
-    expect: "an absolute path made of [A-Za-z0-9._+@=:,/-], without '..'", example: "/var/tmp",
+    expect: "an absolute path under /tmp, /var/tmp, /dev/shm or the SSH user's home, made of [A-Za-z0-9._+@=:,/-], without '..'", example: "/var/tmp",
   }),
   flag({
     name: "resolver", key: "resolver", kind: "value", arg: "<ip>", group: "general", origin: "build.sh",
@@ -136,9 +137,9 @@ export const FLAGS = [] = [
   }),
   flag({
     name: "mksquashfs-mem", key: "mksquashfsMem", kind: "value", arg: "<size>", group: "general", origin: "build.sh",
-    type: match(/^[1-9][0-9]*[KMG]$/), default: "256M", commands: IMAGE_COMMANDS,
+    type: memSize, default: "256M", commands: IMAGE_COMMANDS,
     help: "Singularity `mksquashfs mem` setting.",
-    expect: "a positive whole number followed by K, M or G", example: "512M",
+    expect: "a size from 64M to 64G: a whole number followed by K, M or G", example: "512M",
   }),
   flag({
     name: "nvidia-gpu-support", key: "nvidiaGpuSupport", kind: "switch", group: "general", origin: "build.sh",

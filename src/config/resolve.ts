@@ -15,7 +15,7 @@ import { commandProblems } from "./command-rules.js";
 import { checkFile, readHostsEntries, readPublicKeys } from "./files.js";
 import { LIMITS } from "./read-file.js";
 import { PACKER_TEMPLATE, packerText } from "./values.js";
-import { amiRegionRules, azureLocationRule, chooseCloud, ebsRules, readMirrors, STOCK_TEMPLATES } from "./rules.js";
+import { amiRegionRules, azureLocationRule, chooseCloud, ebsRules, readMirrors, rootDeviceRule, STOCK_TEMPLATES, workdirRule } from "./rules.js";
 import { deepFreeze, type CommandOptions, type ConfigData, type SecretsFile, type Source } from "./resolved.js";
 
 export { badValue } from "./messages.js";
@@ -173,6 +173,8 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
 
   // 7. Cross-flag rules.
   ebsRules(o, given, problems);
+  rootDeviceRule(o, problems);
+  if (!noImage) workdirRule(o, o.sshUser ?? (cloud === "aws" || cloud === undefined ? "admin" : "packer"), problems);
   amiRegionRules(o, problems);
   if (cloud === "azure") azureLocationRule(o, warnings);
   if (given.has("mksquashfsMem") && o.runtimeEngine === "docker") {

@@ -134,3 +134,28 @@ export function ebsRules(o: Options, given: Set<string>, problems: string[]): vo
     problems.push(badValue(flagByKey("ebsMaxLogicalSize"), o.ebsMaxLogicalSize, `smaller than --ebs-max-volume-size ${o.ebsMaxVolumeSize}`));
   }
 }
+
+/**
+ * The AMI maps ephemeral0/1 to /dev/xvdb and /dev/xvdc (templates/packer/aws.pkr.hcl.hbs), and
+ * EC2 takes /dev/sdX and /dev/xvdX for the same device: a root device there makes the build
+ * fail at CreateImage, twenty minutes in.
+ */
+export function rootDeviceRule(o: Options, problems: string[]): void {
+  const d = o.awsRootDevice;
+  if (d !== undefined && /^\/dev\/(sd|xvd)[bc][0-9]*$/.test(d)) {
+    problems.push(badValue(flagByKey("awsRootDevice"), d, "the image maps the instance stores ephemeral0 and ephemeral1 to /dev/xvdb and /dev/xvdc (/dev/sdb and /dev/sdc to EC2), so the root volume cannot be there"));
+  }
+}
+
+/**
+ * Packer creates the staging directory and uploads the scripts as the SSH user, before any
+ * sudo: --workdir must be somewhere that user can create directories. A system directory
+ * ("/", /etc, /usr…) would fail on the builder, after the instance was paid for.
+ */
+export function workdirRule(o: Options, sshUser: string, problems: string[]): void {
+  const w = o.workdir.replace(/\/+$/, "") || "/";
+  const roots = ["/tmp", "/var/tmp", "/dev/shm", sshUser === "root" ? "/root" : `/home/${sshUser}`];
+  if (!roots.some((r) => w === r || w.startsWith(r + "/"))) {
+    problems.push(badValue(flagByKey("workdir"), o.workdir, `the SSH user ${sshUser} stages files there before any sudo, so it must be a directory that user can create: under ${roots.join(", ")}`));
+  }
+}

@@ -63,6 +63,19 @@ export const azureResourceGroupName = z
   .regex(/^[\p{L}\p{N}_().-]{1,90}$/u)
   .refine((s) => !s.endsWith(".") && s.normalize("NFC") === s);
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const SIZE_UNIT = { K: 1 / 1024, M: 1, G: 1024 } as const;
+/**
+ * Singularity's "mksquashfs mem", passed to mksquashfs -mem: squashfs-tools refuses very
+ * small values and anything near or above the node's memory, so the container fails on the
+ * compute node, not in the build. 64M–64G covers every sensible setting.
+ */
+export const memSize = z
+  .string()
+  .regex(/^[1-9][0-9]{0,9}[KMG]$/)
+  .refine((v) => {
+    const mib = Number(v.slice(0, -1)) * SIZE_UNIT[v.slice(-1) as keyof typeof SIZE_UNIT];
+    return mib >= 64 && mib <= 64 * 1024;
+  });
 /** "90m", "2h", "1d" → milliseconds. */
 export const duration = z
   .string()

@@ -6,7 +6,7 @@
  * problem on stderr, and --out left uncreated.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,6 +26,8 @@ beforeAll(() => {
   writeFileSync(f("fails.sh"), "export AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nexit 3\n");
   writeFileSync(f("custom.json"), "{}\n");
   execFileSync("mkfifo", [f("fifo")]);
+  mkdirSync(f("empty-dir"));
+  symlinkSync(f("empty-dir"), f("link-to-empty"));
   writeFileSync(f("config-newline-id.yml"), 'Clusters:\n  "zz\\nzz": {}\n');
   writeFileSync(f("config-bad-admin.yml"), "Clusters:\n  zzzzz:\n    Containers:\n      CloudVMs:\n        DriverParameters:\n          AdminUsername: x y\n");
   mkdirSync(f("full"));
@@ -115,6 +117,17 @@ const CASES: [string, () => string[], string | RegExp][] = [
   ["GCP account file path with {{", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--gcp-account-file", "/tmp/{{user `x`}}.json"], "--gcp-account-file"],
   ["AWS profile with an escape sequence", () => [...aws(), "--aws-profile", "\u001b[31mred"], /--aws-profile "\\u001b\[31mred": it contains a control character/],
   ["public key path with a newline", () => [...aws(), "--public-key-file", "/tmp/a\nb.pub"], /--public-key-file "\/tmp\/a\\nb\.pub"/],
+  ["mksquashfs mem below what mksquashfs takes", () => [...aws(), "--mksquashfs-mem", "1M"], /--mksquashfs-mem "1M": expected a size from 64M to 64G/],
+  ["mksquashfs mem larger than any compute node", () => [...aws(), "--mksquashfs-mem", "9999999G"], "--mksquashfs-mem"],
+  ["workdir / (the SSH user cannot create directories there)", () => [...aws(), "--workdir", "/"], /--workdir "\/": the SSH user admin stages files there/],
+  ["workdir /etc/arv", () => [...aws(), "--workdir", "/etc/arv"], "--workdir"],
+  ["root device on the ephemeral0 mapping", () => [...aws(), "--aws-root-device", "/dev/xvdb"], /--aws-root-device "\/dev\/xvdb": the image maps the instance stores/],
+  ["root device /dev/sdc (the same device to EC2 as /dev/xvdc)", () => [...aws(), "--aws-root-device", "/dev/sdc"], "--aws-root-device"],
+  ["resolver with an IPv6 zone", () => [...aws(), "--resolver", "fe80::1%eth0"], "--resolver"],
+  ["mirror URL with a port over 65535", () => [...aws(), "--mirror", "arvados-apt=http://a:99999"], /--mirror .*not a valid URL/],
+  ["--out . (the caller's own directory)", () => [...aws(), "--out", "."], /--out ".": is the current directory, which arv-image would replace/],
+  ["--out .. (contains the caller's directory)", () => [...aws(), "--out", ".."], /--out "..": is the current directory or contains it/],
+  ["--out that is a symbolic link", () => [...aws(), "--out", f("link-to-empty")], /--out .*is a symbolic link/],
   ["AWS secrets file that fails", () => [...aws(), "--aws-secrets-file", f("fails.sh")], /--aws-secrets-file.*status 3/],
 ];
 
@@ -152,7 +165,7 @@ describe("resolution rejects bad input (in-process)", () => {
 
   it("names the flag, quotes the value, says what is expected and gives an example", async () => {
     expect(await problemsOf("config", [...aws(), "--mksquashfs-mem", "lots"])).toEqual([
-      '--mksquashfs-mem "lots": expected a positive whole number followed by K, M or G, e.g. --mksquashfs-mem 512M.',
+      '--mksquashfs-mem "lots": expected a size from 64M to 64G: a whole number followed by K, M or G, e.g. --mksquashfs-mem 512M.',
     ]);
     expect(await problemsOf("render", [...aws(), "--out", f("o"), "--arvados-cluster-id", "Zz-1"])).toEqual([
       '--arvados-cluster-id "Zz-1": expected exactly 5 characters from [a-z0-9], e.g. --arvados-cluster-id zzzzz.',

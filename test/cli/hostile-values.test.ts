@@ -110,6 +110,15 @@ describe("what used to end in a stack trace (real CLI)", () => {
     }
   });
 
+  it("--out . in an empty directory leaves the caller's directory alone", async () => {
+    const cwd = mkdtempSync(join(dir, "cwd-"));
+    const r = await runCli(["render", ...aws, "--out", "."], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--out ".": is the current directory');
+    expect(readdirSync(cwd)).toEqual([]);
+    expect(readdirSync(dir).filter((n) => n.includes(".arv-image-"))).toEqual([]);
+  });
+
   it("leaves no temporary directory behind after a refused --out", () => {
     expect(readdirSync(dir).filter((n) => n.includes(".arv-image-"))).toEqual([]);
   });
