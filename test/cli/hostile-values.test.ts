@@ -39,7 +39,7 @@ const CONSTANTS = [
 ];
 const HOSTILE = fc.oneof(freeText, fc.constantFrom(...CONSTANTS));
 
-const ROWS = FLAGS.filter((f) => (f.kind === "value" || f.kind === "list") && f.commands.includes("render"));
+const ROWS = FLAGS.filter((f) => (f.kind === "value" || f.kind === "list") && (f.commands as readonly string[]).includes("render"));
 const CLOUD_BASE: Record<string, string[]> = {
   aws: ["--cloud", "aws"],
   azure: ["--cloud", "azure", "--azure-resource-group", "rg", "--azure-sku", "12-gen2"],

@@ -50,7 +50,7 @@ describe("control characters in any flag", () => {
   beforeAll(() => writeFileSync(join(dir, "id"), "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n"));
 
   it.each(ROWS.map((f) => [f.name, f] as const))("--%s: refused with the value shown escaped, or never reaching a file", async (_name, f) => {
-    const command = (f.commands.includes("render") ? "render" : f.commands[0]) as Command;
+    const command = ((f.commands as readonly string[]).includes("render") ? "render" : f.commands[0]) as Command;
     await fc.assert(
       fc.asyncProperty(withControl, async (value) => {
         const raw = rawOptions(command, [...baseArgs(command, f.cloud), `--${f.name}`, value]);
