@@ -7,10 +7,11 @@
  * cannot be read or written is ignored: then every run asks Packer, as it always did.
  */
 import { execFile } from "node:child_process";
-import { accessSync, constants, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import { packerEnvironment } from "./environment.js";
+import { LIMITS, readUserFile } from "../config/read-file.js";
 
 export function parsePackerVersion(output: string): string | undefined {
   return /Packer v?(\d+\.\d+\.\d+)/.exec(output)?.[1];
@@ -119,7 +120,10 @@ const MAX_ENTRIES = 16;
 
 function readCache(file: string): CacheEntry[] {
   try {
-    const doc = JSON.parse(readFileSync(file, "utf8")) as { entries?: unknown };
+    // Bounded and non-blocking like every other read: the cache path comes from the environment.
+    const r = readUserFile(file, LIMITS.small);
+    if (!r.ok) return [];
+    const doc = JSON.parse(r.data.toString("utf8")) as { entries?: unknown };
     return Array.isArray(doc.entries) ? (doc.entries as unknown[]).filter(isEntry) : [];
   } catch {
     return [];

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EnvironmentError, UsageError } from "../../dist/errors.js";
 import { FLAGS } from "../../dist/config/flags.js";
 import { renderPipeline } from "../../dist/pipeline/render.js";
+import { resolveConfig } from "../../dist/config/resolve.js";
 import { freeText } from "../support/arbitrary.js";
 import { EXAMPLE_KEY, runCli } from "../support/cli.js";
 import { rawOptions } from "../support/resolve.js";
@@ -77,6 +78,27 @@ describe("hostile values for every flag", () => {
       }),
       // Every constant for every flag, then a fresh random draw.
       { numRuns: CONSTANTS.length + 8, examples: CONSTANTS.map((v) => [v, true] as [string, boolean]) },
+    );
+  });
+});
+
+describe("hostile values for the flags of other commands (resolution)", () => {
+  const OTHER = FLAGS.filter((f) => (f.kind === "value" || f.kind === "list") && !(f.commands as readonly string[]).includes("render"));
+  it.each(OTHER.map((f) => [f.name, f] as const))("--%s: resolution returns problems, never throws", async (_name, f) => {
+    const command = f.commands[0] as Parameters<typeof rawOptions>[0];
+    await fc.assert(
+      fc.asyncProperty(HOSTILE, async (value) => {
+        const base = command === "gc" ? ["--cloud", "aws"] : ["--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--packer-version", "1.6.6"];
+        let raw: Record<string, unknown>;
+        try {
+          raw = rawOptions(command, [...base, `--${f.name}`, value]);
+        } catch {
+          return;
+        }
+        const r = await resolveConfig({ command, raw, detectedPackerVersion: "1.6.6" });
+        if (!r.ok) for (const p of r.problems) expect(p).not.toMatch(/[\u0000-\u001f]/);
+      }),
+      { numRuns: CONSTANTS.length + 8, examples: CONSTANTS.map((v) => [v] as [string]) },
     );
   });
 });
