@@ -99,8 +99,8 @@ export function readArvadosConfig(path: string, clusterId: string | undefined): 
     if (v === undefined || v === null) return undefined;
     if (typeof v === "string") {
       if (standsFor !== undefined) return v === "" ? undefined : asFlag(v, keys, standsFor);
-      if (CONTROL.test(v)) {
-        bad(keys, `is ${shown(v)}, with a control character`, "a string without control characters (newline, escape…)", example);
+      if (CONTROL.test(v) || !v.isWellFormed()) {
+        bad(keys, `is ${shown(v)}, with a control character or a lone surrogate`, "a string without control characters (newline, escape…)", example);
         return undefined;
       }
       return v === "" ? undefined : v;
@@ -210,7 +210,7 @@ function instanceTypes(value: unknown, bad: Bad): InstanceTypeFacts[] {
   for (const [name, v] of entries) {
     if (name === "SAMPLE") continue;
     // Names go into --emit-config and messages.
-    if (CONTROL.test(name) || name.trim() === "") {
+    if (CONTROL.test(name) || !name.isWellFormed() || name.trim() === "") {
       bad([name], "is a name with a control character or only spaces", "an instance type name of printable characters", "m5.large: {ProviderType: m5.large, VCPUs: 2, RAM: 8GiB}");
       continue;
     }
