@@ -1,7 +1,7 @@
 /** Which Packer runs a build, and whether it is new enough. */
 import { compareVersions } from "../compare-versions.js";
 import { MIN_PACKER } from "../config/resolve.js";
-import { EnvironmentError } from "../errors.js";
+import { EnvironmentError, UsageError } from "../errors.js";
 import { accessSync, constants, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { quote } from "../config/messages.js";
@@ -21,6 +21,10 @@ export async function findPacker(given: string | undefined): Promise<Packer> {
   if (tmpProblem) throw new EnvironmentError(tmpProblem);
   const probe = await probePacker(bin);
   const version = probe.version;
+  // A --packer path with nothing runnable there is a bad value (exit 2), like any other flag's.
+  if (version === undefined && given !== undefined && !probe.found) {
+    throw new UsageError(`--packer ${quote(bin)}: no executable file there; expected the path of a Packer binary, e.g. --packer /usr/bin/packer.`);
+  }
   if (version === undefined) {
     const said = probe.stderr.trim().split("\n")[0]?.slice(0, 200);
     throw new EnvironmentError(

@@ -43,6 +43,11 @@ export async function packerAndConfig<C extends "build" | "validate">(command: C
     packer = await packerOf(raw);
   } catch (e) {
     if (e instanceof EnvironmentError) await resolveCommand(command, raw, { stderr: () => {} }, MIN_PACKER);
+    if (e instanceof UsageError) {
+      // A bad --packer and other bad flags: every problem at once.
+      const r = await resolveConfig({ command, raw, detectedPackerVersion: MIN_PACKER });
+      if (!r.ok) throw new UsageError([...e.problems, ...r.problems]);
+    }
     throw e;
   }
   const c = await resolveCommand(command, raw, progress, packer.version);

@@ -132,6 +132,13 @@ describe("what used to end in a stack trace (real CLI)", () => {
     }
   });
 
+  it("a --packer path with nothing there is a usage error naming it (exit 2), with the other flags' problems", async () => {
+    const r = await runCli(["validate", ...aws.filter((a, i, all) => a !== "--packer-version" && all[i - 1] !== "--packer-version"), "--packer", join(dir, "no-packer"), "--aws-region", "nowhere"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--packer ${JSON.stringify(join(dir, "no-packer"))}: no executable file there`);
+    expect(r.stderr).toContain('--aws-region "nowhere"');
+  });
+
   it("--out . in an empty directory leaves the caller's directory alone", async () => {
     const cwd = mkdtempSync(join(dir, "cwd-"));
     const r = await runCli(["render", ...aws, "--out", "."], { cwd });
