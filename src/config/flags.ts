@@ -23,7 +23,9 @@ import {
   intIn,
   ipAddress,
   match,
+  memSize,
   name64,
+  packerText,
   remotePath,
   text,
   textList,
@@ -91,7 +93,7 @@ export const FLAGS = [] = [
     name: "workdir", key: "workdir", kind: "value", arg: "<path>", group: "general", origin: "build.sh",
     type: remotePath, default: "/tmp", commands: IMAGE_COMMANDS, completes: "nothing", // a path on the builder VM
     help: "Directory on the builder VM where files are staged.",
-    expect: "an absolute path made of [A-Za-z0-9._+@=:,/-], without '..'", example: "/var/tmp",
+    expect: "an absolute path under /tmp, /var/tmp, /dev/shm or the SSH user's home, made of [A-Za-z0-9._+@=:,/-], without '..'", example: "/var/tmp",
   }),
   flag({
     name: "resolver", key: "resolver", kind: "value", arg: "<ip>", group: "general", origin: "build.sh",
@@ -149,9 +151,9 @@ export const FLAGS = [] = [
   }),
   flag({
     name: "mksquashfs-mem", key: "mksquashfsMem", kind: "value", arg: "<size>", group: "general", origin: "build.sh",
-    type: match(/^[1-9][0-9]*[KMG]$/), default: "256M", commands: IMAGE_COMMANDS,
+    type: memSize, default: "256M", commands: IMAGE_COMMANDS,
     help: "Singularity `mksquashfs mem` setting.",
-    expect: "a positive whole number followed by K, M or G", example: "512M",
+    expect: "a size from 64M to 64G: a whole number followed by K, M or G", example: "512M",
   }),
   flag({
     name: "nvidia-gpu-support", key: "nvidiaGpuSupport", kind: "switch", group: "general", origin: "build.sh",
@@ -171,9 +173,9 @@ export const FLAGS = [] = [
   // --- AWS ---------------------------------------------------------------------------
   flag({
     name: "aws-profile", key: "awsProfile", kind: "value", arg: "<name>", cloud: "aws", group: "aws", origin: "build.sh",
-    type: text, commands: ALL_COMMANDS,
+    type: packerText, commands: ALL_COMMANDS,
     help: "Profile from the AWS shared config/credentials files.",
-    expect: "a profile name (any text in Unicode NFC form)", example: "arvados-build",
+    expect: "a profile name (text in Unicode NFC form, without control characters or \"{{\")", example: "arvados-build",
   }),
   flag({
     name: "aws-secrets-file", key: "awsSecretsFile", kind: "value", arg: "<path>", cloud: "aws", group: "aws", origin: "build.sh",
@@ -352,7 +354,7 @@ export const FLAGS = [] = [
   }),
   flag({
     name: "gcp-account-file", key: "gcpAccountFile", kind: "value", arg: "<path>", cloud: "gcp", group: "gcp", origin: "build.sh",
-    type: text, commands: IMAGE_COMMANDS,
+    type: packerText, commands: IMAGE_COMMANDS,
     defaultText: "application default credentials",
     help: "Service-account JSON key file.",
     expect: "a readable service-account JSON file", example: "./sa.json",
@@ -458,7 +460,7 @@ export const FLAGS = [] = [
   }),
   flag({
     name: "ssh-private-key-file", key: "sshPrivateKeyFile", kind: "value", arg: "<path>", group: "output", origin: "arv-image",
-    type: text, commands: ["provision"],
+    type: packerText, commands: ["provision"],
     help: "provision: private key Packer logs in with as --ssh-user (read by Packer; never copied or printed).",
     expect: "a readable SSH private key file", example: "~/.ssh/id_ed25519",
   }),
