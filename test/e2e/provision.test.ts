@@ -105,9 +105,10 @@ describe.skipIf(SKIP)("e2e tier 1: arv-image provision on a real Debian 12", () 
     expect((await inTarget("grep -x user_allow_other /etc/fuse.conf")).code).toBe(0);
     // Packages, from the Debian mirror and from the (stand-in) Arvados and Docker repositories.
     expect((await inTarget("dpkg-query -W -f '${Status}\\n' python3-arvados-fuse docker-ce fuse3 | sort -u")).out).toBe("install ok installed");
-    // The Arvados pin holds for the mirror's host too: installable, never upgraded in place.
-    // (the image is left without package lists: fetch them again first)
-    expect((await inTarget("apt-get update -qq >/dev/null 2>&1; apt-cache policy python3-arvados-fuse; rm -rf /var/lib/apt/lists/*")).out).toMatch(/^ \*\*\* 3\.1\.2-1 50$/m);
+    // The Arvados packages are pinned to the release (--arvados-version, default the newest
+    // known: 3.2.1) at priority 995, as Arvados pins them; the pin holds for the mirror's host
+    // too. (The image is left without package lists: fetch them again first.)
+    expect((await inTarget("apt-get update -qq >/dev/null 2>&1; apt-cache policy python3-arvados-fuse; rm -rf /var/lib/apt/lists/*")).out).toMatch(/^ \*\*\* 3\.2\.1-1 995$/m);
     // Docker's daemon.json: valid JSON, dns as a list.
     const daemon = JSON.parse((await inTarget("cat /etc/docker/daemon.json")).out) as { dns?: unknown };
     expect(daemon.dns).toEqual([RESOLVER]);
