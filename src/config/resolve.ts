@@ -13,7 +13,7 @@ import { legacyVariables } from "./legacy.js";
 import { badValue, flagText, missing, quote } from "./messages.js";
 import { commandProblems } from "./command-rules.js";
 import { checkFile, readHostsEntries, readPublicKeys } from "./files.js";
-import { amiRegionRules, azureLocationRule, chooseCloud, ebsRules, readMirrors, STOCK_TEMPLATES } from "./rules.js";
+import { amiRegionRules, azureGalleryRules, azureLocationRule, chooseCloud, ebsRules, readMirrors, STOCK_TEMPLATES } from "./rules.js";
 import { deepFreeze, type CommandOptions, type ConfigData, type SecretsFile, type Source } from "./resolved.js";
 
 export { badValue } from "./messages.js";
@@ -166,6 +166,7 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
   // 7. Cross-flag rules.
   ebsRules(o, given, problems);
   amiRegionRules(o, problems);
+  azureGalleryRules(o, given, problems);
   if (cloud === "azure") azureLocationRule(o, warnings);
   if (given.has("mksquashfsMem") && o.runtimeEngine === "docker") {
     warnings.push(`--mksquashfs-mem ${o.mksquashfsMem} has no effect with --runtime-engine docker (Singularity is not installed).`);

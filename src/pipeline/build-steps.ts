@@ -4,7 +4,8 @@ import type { ResolvedConfig } from "../config/resolve.js";
 import type { Progress } from "../io.js";
 import type { ErrorCollector, ImageRef } from "../packer/results.js";
 import type { RenderResult } from "../render/build-dir.js";
-import { clusterConfigFragment, EBS_AUTOSCALE_IAM_POLICY } from "../render/cluster-config.js";
+import { clusterConfigFragment, EBS_AUTOSCALE_IAM_POLICY, primaryImage } from "../render/cluster-config.js";
+import { galleryRegions } from "../render/context.js";
 import { writeFileAtomic } from "../render/write.js";
 
 type Built = ResolvedConfig & { cloud: Cloud };
@@ -32,6 +33,9 @@ export function buildPlan(c: Built, result: RenderResult, imageName: string): st
     `base image:     ${base}`,
     `builder:        ${size}`,
     `image name:     ${imageName}`,
+    ...(c.cloud === "azure" && o.azureGallery !== undefined
+      ? [`gallery:        ${o.azureGallery}/${o.azureGalleryImage ?? ""} version ${o.azureGalleryVersion ?? "YYYY.MMDD.hhmmss of the build start"} (resource group ${o.azureGalleryResourceGroup ?? o.azureResourceGroup ?? ""}; replicated to ${galleryRegions(c).join(", ")})`]
+      : []),
     `runtime engine: ${o.runtimeEngine}${o.nvidiaGpuSupport ? ", NVIDIA GPU support" : ""}${c.cloud === "aws" && o.awsEbsAutoscale ? ", EBS autoscaler for /tmp" : ", encrypted /tmp on local disks"}`,
     `scripts:        ${installs.join(" ")}`,
     ...result.omitted.map((x) => `left out:       ${x}`),
@@ -64,6 +68,13 @@ export async function afterBuild(c: Built, images: ImageRef[], progress: Progres
     const warnings = await keepImages(cloudContext(c), images);
     for (const w of warnings) progress.stderr(`arv-image: warning: ${w}\n`);
   }
+  if (cloud === "azure") {
+    // The managed image and the gallery image version are the product: out of what `arv-image gc` sweeps.
+    const { keepAzureImages } = await import("../clouds/azure-gc.js");
+    const { cloudContext } = await import("../clouds/context.js");
+    const warnings = await keepAzureImages(cloudContext(c), images);
+    for (const w of warnings) progress.stderr(`arv-image: warning: ${w}\n`);
+  }
   const snippet = clusterConfigFragment({
     clusterId: o.arvadosClusterId ?? "zzzzz",
     cloud,
@@ -77,7 +88,7 @@ export async function afterBuild(c: Built, images: ImageRef[], progress: Progres
     progress.stderr(`arv-image: wrote the config.yml changes to ${o.emitConfig}\n`);
   }
   return {
-    imageId: cloud === "azure" ? (images[0]?.name ?? images[0]?.id) : images[0]?.id,
+    imageId: cloud === "azure" ? (primaryImage(cloud, images)?.name ?? images[0]?.id) : images[0]?.id,
     arvadosConfig: snippet,
     ...(cloud === "aws" && o.awsEbsAutoscale ? { iamPolicy: EBS_AUTOSCALE_IAM_POLICY } : {}),
   };

@@ -11,6 +11,9 @@ export interface ImageForConfig {
   region?: string;
   name?: string;
   resourceGroup?: string;
+  /** Azure Compute Gallery and image version, for a gallery image version (name: the image definition). */
+  gallery?: string;
+  galleryImageVersion?: string;
 }
 
 export interface FragmentInput {
@@ -48,17 +51,32 @@ export const EBS_AUTOSCALE_IAM_POLICY = {
 
 const q = (s: string) => JSON.stringify(s);
 
+/** The image Arvados should boot: Azure's gallery image version when the build published one, else the first. */
+export function primaryImage<I extends ImageForConfig>(cloud: Cloud, images: readonly I[]): I | undefined {
+  return (cloud === "azure" ? images.find((i) => i.gallery !== undefined && i.galleryImageVersion !== undefined) : undefined) ?? images[0];
+}
+
 export function clusterConfigFragment(f: FragmentInput): string {
-  const first = f.images[0];
+  const first = primaryImage(f.cloud, f.images);
   if (!first) return "";
+  const gallery = f.cloud === "azure" && first.gallery !== undefined && first.galleryImageVersion !== undefined;
   const out: string[] = [`# arv-image: the changes to make in config.yml for this image`, `Clusters:`, `  ${f.clusterId}:`, `    Containers:`, `      CloudVMs:`];
   out.push(`        ImageID: ${q(f.cloud === "azure" ? (first.name ?? first.id) : first.id)}`);
-  if (f.images.length > 1) {
+  if (f.images.length > 1 && f.cloud !== "azure") {
     out.push(`        # The image exists in ${f.images.length} regions; a cluster in another region uses that region's id:`);
     for (const i of f.images) out.push(`        #   ${i.region ?? "?"}: ${i.id}`);
   }
   const driver: string[] = [];
-  if (f.cloud === "azure") driver.push(`          ImageResourceGroup: ${q(first.resourceGroup ?? f.azureResourceGroup ?? "")}`);
+  if (f.cloud === "azure") {
+    // Arvados' Azure driver (lib/cloud/azure) boots /subscriptions/…/resourceGroups/<ImageResourceGroup>/…
+    // images/<ImageID>, or with both gallery keys galleries/<name>/images/<ImageID>/versions/<version>.
+    driver.push(`          ImageResourceGroup: ${q(first.resourceGroup ?? f.azureResourceGroup ?? "")}`);
+    if (gallery) {
+      driver.push(`          SharedImageGalleryName: ${q(first.gallery ?? "")}`, `          SharedImageGalleryImageVersion: ${q(first.galleryImageVersion ?? "")}`);
+      const managed = f.images.find((i) => i.gallery === undefined && i.name !== undefined);
+      if (managed) driver.push(`          # Or the managed image the version was published from: ImageID ${q(managed.name ?? "")}, ImageResourceGroup ${q(managed.resourceGroup ?? "")}, no gallery keys.`);
+    }
+  }
   if (f.cloud === "aws" && f.ebsAutoscale) {
     driver.push(
       `          # The EBS autoscaler creates and attaches volumes as the instance: give compute nodes an`,
