@@ -99,6 +99,17 @@ export async function sweepAzure(ctx: CloudContext, opts: { olderThanMs: number;
     } catch (e) {
       throw new Error(`cannot list the resource groups of subscription ${conn.principal.subscriptionId}: ${describeAzureError(e, where, ctx.timeoutMs)} Nothing was changed.`);
     }
+    // Gallery image versions a failed build published (or half-published) keep arv-image-expires.
+    // Both lists are read before anything is deleted: a failure here leaves everything as it was.
+    let tagged: TaggedResource[];
+    try {
+      const filter = encodeURIComponent(`tagName eq '${BUILD_ID_TAG}'`);
+      const r = await call("GET", `/subscriptions/${sub}/resources?api-version=2021-04-01&$filter=${filter}`);
+      if (r.status !== 200) throw Object.assign(new Error(armMessage(r.body)), { statusCode: r.status, code: armCode(r.body) });
+      tagged = (JSON.parse(r.body) as { value?: TaggedResource[] }).value ?? [];
+    } catch (e) {
+      throw new Error(`cannot list the tagged resources of subscription ${conn.principal.subscriptionId}: ${describeAzureError(e, where, ctx.timeoutMs)} Nothing was changed.`, { cause: e });
+    }
     const actions: SweepAction[] = [];
     for (const g of groups) {
       const buildId = g.tags?.[BUILD_ID_TAG];
@@ -115,16 +126,6 @@ export async function sweepAzure(ctx: CloudContext, opts: { olderThanMs: number;
       } catch (e) {
         action.error = describeAzureError(e, where, ctx.timeoutMs);
       }
-    }
-    // Gallery image versions a failed build published (or half-published): they keep arv-image-expires.
-    let tagged: TaggedResource[];
-    try {
-      const filter = encodeURIComponent(`tagName eq '${BUILD_ID_TAG}'`);
-      const r = await call("GET", `/subscriptions/${sub}/resources?api-version=2021-04-01&$filter=${filter}`);
-      if (r.status !== 200) throw Object.assign(new Error(armMessage(r.body)), { statusCode: r.status, code: armCode(r.body) });
-      tagged = (JSON.parse(r.body) as { value?: TaggedResource[] }).value ?? [];
-    } catch (e) {
-      throw new Error(`cannot list the tagged resources of subscription ${conn.principal.subscriptionId}: ${describeAzureError(e, where, ctx.timeoutMs)}${actions.some((a) => a.done) ? ` (resource groups already deleted: ${actions.filter((a) => a.done).map((a) => a.id).join(", ")})` : " Nothing was changed."}`);
     }
     for (const v of tagged) {
       const buildId = v.tags?.[BUILD_ID_TAG];

@@ -92,7 +92,7 @@ export async function azureChecks(ctx: CheckContext): Promise<CheckOutput> {
         else add("error", "azure.vm-size", `--azure-vm-size ${size} is not offered in ${loc}: choose another size (az vm list-sizes --location ${loc}) or another --azure-location.`);
       }),
     ]);
-    if (o.azureGallery !== undefined && o.azureGalleryImage !== undefined) await galleryChecks(o.azureGallery, o.azureGalleryImage, newestSource);
+    if (o.azureGallery !== undefined && o.azureGalleryImage !== undefined && on("azure.gallery")) await galleryChecks(o.azureGallery, o.azureGalleryImage, newestSource);
     return { findings, inferred: {} };
   }
 
@@ -102,22 +102,20 @@ export async function azureChecks(ctx: CheckContext): Promise<CheckOutput> {
     const loc = o.azureLocation;
     const notFound = (e: unknown) => (e as { statusCode?: number }).statusCode === 404;
     let galleryFound = false;
-    if (on("azure.gallery")) {
-      try {
-        await withTimeout(where, ms, async (abortSignal) => {
-          try {
-            const g = await client.galleries.get(rg, gallery, { abortSignal });
-            galleryFound = true;
-            add("info", "azure.gallery", `gallery ${gallery} exists in resource group ${rg} (${g.location ?? "?"})`);
-          } catch (e) {
-            if (!notFound(e)) throw e;
-            add("error", "azure.gallery", `--azure-gallery ${gallery}: no such Azure Compute Gallery in resource group ${rg} of subscription ${p.subscriptionId}. Create it (az sig create --resource-group ${rg} --gallery-name ${gallery} --location ${loc}), or fix the name${o.azureGalleryResourceGroup === undefined ? " or give its group with --azure-gallery-resource-group" : " or --azure-gallery-resource-group"}.`);
-          }
-        });
-      } catch (e) {
-        add("error", "azure.gallery", describeAzureError(e, where, ms));
-      }
-    } else galleryFound = true;
+    try {
+      await withTimeout(where, ms, async (abortSignal) => {
+        try {
+          const g = await client.galleries.get(rg, gallery, { abortSignal });
+          galleryFound = true;
+          add("info", "azure.gallery", `gallery ${gallery} exists in resource group ${rg} (${g.location ?? "?"})`);
+        } catch (e) {
+          if (!notFound(e)) throw e;
+          add("error", "azure.gallery", `--azure-gallery ${gallery}: no such Azure Compute Gallery in resource group ${rg} of subscription ${p.subscriptionId}. Create it (az sig create --resource-group ${rg} --gallery-name ${gallery} --location ${loc}), or fix the name${o.azureGalleryResourceGroup === undefined ? " or give its group with --azure-gallery-resource-group" : " or --azure-gallery-resource-group"}.`);
+        }
+      });
+    } catch (e) {
+      add("error", "azure.gallery", describeAzureError(e, where, ms));
+    }
     if (!galleryFound) return; // the definition and version checks would only repeat the missing gallery
 
     // What the definition must fit: the source image's generation and architecture.
@@ -130,57 +128,55 @@ export async function azureChecks(ctx: CheckContext): Promise<CheckOutput> {
       }
     }
     let definitionFound = false;
-    if (on("azure.gallery-image")) {
-      try {
-        await withTimeout(where, ms, async (abortSignal) => {
-          let d: import("@azure/arm-compute").GalleryImage;
-          try {
-            d = await client.galleryImages.get(rg, gallery, definition, { abortSignal });
-          } catch (e) {
-            if (!notFound(e)) throw e;
-            const gen = source.hyperVGeneration ?? "V2";
-            add("error", "azure.gallery-image", `--azure-gallery-image ${definition}: gallery ${gallery} has no such image definition. Create it to fit the source image (az sig image-definition create --resource-group ${rg} --gallery-name ${gallery} --gallery-image-definition ${definition} --publisher arvados --offer compute --sku ${definition} --os-type Linux --os-state Generalized --hyper-v-generation ${gen} --architecture x64), or fix the name.`);
-            return;
-          }
-          definitionFound = true;
-          const wrong: string[] = [];
-          if ((d.osType ?? "").toLowerCase() !== "linux") wrong.push(`its OS type is ${d.osType ?? "unset"}, not Linux`);
-          if ((d.osState ?? "Generalized").toLowerCase() !== "generalized") wrong.push(`its OS state is ${d.osState ?? "?"}: arv-image publishes generalized images`);
-          const defGen = d.hyperVGeneration ?? "V1"; // Azure's default for a definition created without one
-          if (source.hyperVGeneration !== undefined && defGen.toUpperCase() !== source.hyperVGeneration.toUpperCase()) {
-            wrong.push(`its Hyper-V generation is ${defGen} but the source image ${o.azureImagePublisher}:${o.azureImageOffer}:${o.azureSku ?? ""} is ${source.hyperVGeneration} (Azure refuses the version)`);
-          }
-          const defArch = d.architecture ?? "x64";
-          const srcArch = source.architecture ?? "x64";
-          if (defArch.toLowerCase() !== "x64" || defArch.toLowerCase() !== srcArch.toLowerCase()) wrong.push(`its architecture is ${defArch}; arv-image's compute images are x64${srcArch.toLowerCase() !== "x64" ? ` (and the source image is ${srcArch})` : ""}`);
-          if (wrong.length > 0) {
-            add("error", "azure.gallery-image", `--azure-gallery-image ${definition} in gallery ${gallery} does not fit this build: ${wrong.join("; ")}. An image definition's OS type, generation and architecture cannot be changed: use (or create) a definition with --os-type Linux --hyper-v-generation ${source.hyperVGeneration ?? "V2"} --architecture x64, or choose a source image (--azure-sku) of generation ${defGen}.`);
-          } else {
-            add("info", "azure.gallery-image", `image definition ${gallery}/${definition}: Linux, ${defGen}, ${defArch}${source.hyperVGeneration !== undefined ? `, as the source image` : ""}`);
-          }
-        });
-      } catch (e) {
-        add("error", "azure.gallery-image", describeAzureError(e, where, ms));
-      }
-    } else definitionFound = true;
-    if (!definitionFound || !on("azure.gallery-version")) return;
+    try {
+      await withTimeout(where, ms, async (abortSignal) => {
+        let d: import("@azure/arm-compute").GalleryImage;
+        try {
+          d = await client.galleryImages.get(rg, gallery, definition, { abortSignal });
+        } catch (e) {
+          if (!notFound(e)) throw e;
+          const gen = source.hyperVGeneration ?? "V2";
+          add("error", "azure.gallery", `--azure-gallery-image ${definition}: gallery ${gallery} has no such image definition. Create it to fit the source image (az sig image-definition create --resource-group ${rg} --gallery-name ${gallery} --gallery-image-definition ${definition} --publisher arvados --offer compute --sku ${definition} --os-type Linux --os-state Generalized --hyper-v-generation ${gen} --architecture x64), or fix the name.`);
+          return;
+        }
+        definitionFound = true;
+        const wrong: string[] = [];
+        if ((d.osType ?? "").toLowerCase() !== "linux") wrong.push(`its OS type is ${d.osType ?? "unset"}, not Linux`);
+        if ((d.osState ?? "Generalized").toLowerCase() !== "generalized") wrong.push(`its OS state is ${d.osState ?? "?"}: arv-image publishes generalized images`);
+        const defGen = d.hyperVGeneration ?? "V1"; // Azure's default for a definition created without one
+        if (source.hyperVGeneration !== undefined && defGen.toUpperCase() !== source.hyperVGeneration.toUpperCase()) {
+          wrong.push(`its Hyper-V generation is ${defGen} but the source image ${o.azureImagePublisher}:${o.azureImageOffer}:${o.azureSku ?? ""} is ${source.hyperVGeneration} (Azure refuses the version)`);
+        }
+        const defArch = d.architecture ?? "x64";
+        const srcArch = source.architecture ?? "x64";
+        if (defArch.toLowerCase() !== "x64" || defArch.toLowerCase() !== srcArch.toLowerCase()) wrong.push(`its architecture is ${defArch}; arv-image's compute images are x64${srcArch.toLowerCase() !== "x64" ? ` (and the source image is ${srcArch})` : ""}`);
+        if (wrong.length > 0) {
+          add("error", "azure.gallery", `--azure-gallery-image ${definition} in gallery ${gallery} does not fit this build: ${wrong.join("; ")}. An image definition's OS type, generation and architecture cannot be changed: use (or create) a definition with --os-type Linux --hyper-v-generation ${source.hyperVGeneration ?? "V2"} --architecture x64, or choose a source image (--azure-sku) of generation ${defGen}.`);
+        } else {
+          add("info", "azure.gallery", `image definition ${gallery}/${definition}: Linux, ${defGen}, ${defArch}${source.hyperVGeneration !== undefined ? `, as the source image` : ""}`);
+        }
+      });
+    } catch (e) {
+      add("error", "azure.gallery", describeAzureError(e, where, ms));
+    }
+    if (!definitionFound) return;
     const version = o.azureGalleryVersion;
     if (version === undefined) {
-      add("info", "azure.gallery-version", `the version is YYYY.MMDD.hhmmss of the build start (a new number each build); --azure-gallery-version sets one`);
+      add("info", "azure.gallery", `the version is YYYY.MMDD.hhmmss of the build start (a new number each build); --azure-gallery-version sets one`);
       return;
     }
     try {
       await withTimeout(where, ms, async (abortSignal) => {
         try {
           await client.galleryImageVersions.get(rg, gallery, definition, version, { abortSignal });
-          add("error", "azure.gallery-version", `--azure-gallery-version ${version}: ${gallery}/${definition} already has version ${version} (a version is published once). Give a new version number (or leave the flag out for one from the build time), or delete the old one first (az sig image-version delete --resource-group ${rg} --gallery-name ${gallery} --gallery-image-definition ${definition} --gallery-image-version ${version}).`);
+          add("error", "azure.gallery", `--azure-gallery-version ${version}: ${gallery}/${definition} already has version ${version} (a version is published once). Give a new version number (or leave the flag out for one from the build time), or delete the old one first (az sig image-version delete --resource-group ${rg} --gallery-name ${gallery} --gallery-image-definition ${definition} --gallery-image-version ${version}).`);
         } catch (e) {
           if (!notFound(e)) throw e;
-          add("info", "azure.gallery-version", `version ${version} of ${gallery}/${definition} does not exist yet`);
+          add("info", "azure.gallery", `version ${version} of ${gallery}/${definition} does not exist yet`);
         }
       });
     } catch (e) {
-      add("error", "azure.gallery-version", describeAzureError(e, where, ms));
+      add("error", "azure.gallery", describeAzureError(e, where, ms));
     }
   }
 }

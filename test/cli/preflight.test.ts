@@ -403,7 +403,7 @@ describe("preflight: an Azure Compute Gallery destination against the loopback R
       env: { AZURE_AUTHORITY_HOST: "${AZURE_URL}", ARV_IMAGE_AZURE_ARM_ENDPOINT: "${AZURE_URL}", NODE_EXTRA_CA_CERTS: ca },
       azure: { state, tlsDir: join(tmp, "tls-gallery") },
     });
-  const galleryFindings = (d: Doc) => d.findings.filter((f) => f.check.startsWith("azure.gallery"));
+  const galleryFindings = (d: Doc) => d.findings.filter((f) => f.check === "azure.gallery");
 
   it("passes when the gallery and a fitting image definition exist and the version is new", async () => {
     const r = await preflight(["--azure-gallery-image", "compute", "--azure-gallery-version", "2026.1203.1"]);
@@ -412,20 +412,27 @@ describe("preflight: an Azure Compute Gallery destination against the loopback R
     expect(d.findings.filter((f) => f.severity !== "info")).toEqual([]);
     expect(galleryFindings(d).map((f) => [f.check, f.message])).toEqual([
       ["azure.gallery", "gallery arvgallery exists in resource group arvados-galleries (centralus)"],
-      ["azure.gallery-image", "image definition arvgallery/compute: Linux, V2, x64, as the source image"],
-      ["azure.gallery-version", "version 2026.1203.1 of arvgallery/compute does not exist yet"],
+      ["azure.gallery", "image definition arvgallery/compute: Linux, V2, x64, as the source image"],
+      ["azure.gallery", "version 2026.1203.1 of arvgallery/compute does not exist yet"],
     ]);
     expect(r.azure.requests.map((q) => q.route)).toEqual(expect.arrayContaining(["galleries.get", "galleryImages.get", "galleryImageVersions.get", "virtualMachineImages.get"]));
     expect(r.stdout + r.stderr + JSON.stringify(r.azure.requests)).not.toContain(AZ_SECRET);
   });
 
+  it("--skip-check azure.gallery leaves the gallery destination unchecked", async () => {
+    const r = await preflight(["--azure-gallery-image", "nodef", "--skip-check", "azure.gallery"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(galleryFindings(doc(r))).toEqual([]);
+    expect(r.azure.requests.some((q) => (q.route ?? "").startsWith("galler"))).toBe(false);
+  });
+
   it.each([
     ["a gallery that does not exist", ["--azure-gallery", "nogallery", "--azure-gallery-image", "compute"], "azure.gallery", /--azure-gallery nogallery: no such Azure Compute Gallery in resource group arvados-galleries .*az sig create --resource-group arvados-galleries --gallery-name nogallery/],
-    ["an image definition that does not exist", ["--azure-gallery-image", "nodef"], "azure.gallery-image", /gallery arvgallery has no such image definition\. Create it to fit the source image \(az sig image-definition create .*--os-type Linux --os-state Generalized --hyper-v-generation V2 --architecture x64\)/],
-    ["a generation 1 definition for a generation 2 source image", ["--azure-gallery-image", "compute-gen1"], "azure.gallery-image", /its Hyper-V generation is V1 but the source image Debian:debian-12:12-gen2 is V2/],
-    ["an Arm64 definition", ["--azure-gallery-image", "compute-arm"], "azure.gallery-image", /its architecture is Arm64; arv-image's compute images are x64/],
-    ["a Windows definition", ["--azure-gallery-image", "compute-windows"], "azure.gallery-image", /its OS type is Windows, not Linux/],
-    ["a version that exists already", ["--azure-gallery-image", "compute", "--azure-gallery-version", "2026.1101.1"], "azure.gallery-version", /arvgallery\/compute already has version 2026\.1101\.1 .*az sig image-version delete/],
+    ["an image definition that does not exist", ["--azure-gallery-image", "nodef"], "azure.gallery", /gallery arvgallery has no such image definition\. Create it to fit the source image \(az sig image-definition create .*--os-type Linux --os-state Generalized --hyper-v-generation V2 --architecture x64\)/],
+    ["a generation 1 definition for a generation 2 source image", ["--azure-gallery-image", "compute-gen1"], "azure.gallery", /its Hyper-V generation is V1 but the source image Debian:debian-12:12-gen2 is V2/],
+    ["an Arm64 definition", ["--azure-gallery-image", "compute-arm"], "azure.gallery", /its architecture is Arm64; arv-image's compute images are x64/],
+    ["a Windows definition", ["--azure-gallery-image", "compute-windows"], "azure.gallery", /its OS type is Windows, not Linux/],
+    ["a version that exists already", ["--azure-gallery-image", "compute", "--azure-gallery-version", "2026.1101.1"], "azure.gallery", /arvgallery\/compute already has version 2026\.1101\.1 .*az sig image-version delete/],
   ])("finds %s", async (_, args, check, message) => {
     const r = await preflight(args);
     expect(r.code).toBe(1);
@@ -437,7 +444,7 @@ describe("preflight: an Azure Compute Gallery destination against the loopback R
   it("without --azure-gallery-version says the version comes from the build time", async () => {
     const r = await preflight(["--azure-gallery-image", "compute"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(galleryFindings(doc(r)).find((f) => f.check === "azure.gallery-version")?.message).toMatch(/YYYY\.MMDD\.hhmmss of the build start/);
+    expect(galleryFindings(doc(r)).at(-1)?.message).toMatch(/YYYY\.MMDD\.hhmmss of the build start/);
   });
 });
 
