@@ -15,8 +15,13 @@ export function imageNameFor(c: Built, stamp: string, epoch: string): string {
   return c.cloud === "azure" ? `${id}-compute-v${epoch}` : `arvados-${id}-compute-${stamp}`;
 }
 
+/** The gallery image version a build started at `stamp` (YYYYMMDDhhmmss) gets: YYYY.MMDD.hhmmss as numbers, as the template computes it. */
+export function galleryVersionFrom(stamp: string): string {
+  return [stamp.slice(0, 4), stamp.slice(4, 8), stamp.slice(8, 14)].map((p) => String(Number(p))).join(".");
+}
+
 /** What --dry-run says the build would be, one line each. */
-export function buildPlan(c: Built, result: RenderResult, imageName: string): string[] {
+export function buildPlan(c: Built, result: RenderResult, imageName: string, stamp?: string): string[] {
   const o = c.options;
   const base =
     c.cloud === "aws"
@@ -34,7 +39,7 @@ export function buildPlan(c: Built, result: RenderResult, imageName: string): st
     `builder:        ${size}`,
     `image name:     ${imageName}`,
     ...(c.cloud === "azure" && o.azureGallery !== undefined
-      ? [`gallery:        ${o.azureGallery}/${o.azureGalleryImage ?? ""} version ${o.azureGalleryVersion ?? "YYYY.MMDD.hhmmss of the build start"} (resource group ${o.azureGalleryResourceGroup ?? o.azureResourceGroup ?? ""}; replicated to ${galleryRegions(c).join(", ")})`]
+      ? [`gallery:        ${o.azureGallery}/${o.azureGalleryImage ?? ""} version ${o.azureGalleryVersion ?? (stamp !== undefined ? `${galleryVersionFrom(stamp)} (the build time)` : "YYYY.MMDD.hhmmss of the build start")}, resource group ${o.azureGalleryResourceGroup ?? o.azureResourceGroup ?? ""}, replicated to ${galleryRegions(c).join(", ")}`]
       : []),
     `runtime engine: ${o.runtimeEngine}${o.nvidiaGpuSupport ? ", NVIDIA GPU support" : ""}${c.cloud === "aws" && o.awsEbsAutoscale ? ", EBS autoscaler for /tmp" : ", encrypted /tmp on local disks"}`,
     `scripts:        ${installs.join(" ")}`,
