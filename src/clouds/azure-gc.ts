@@ -97,7 +97,7 @@ export async function sweepAzure(ctx: CloudContext, opts: { olderThanMs: number;
       if (r.status !== 200) throw Object.assign(new Error(armMessage(r.body)), { statusCode: r.status, code: armCode(r.body) });
       groups = (JSON.parse(r.body) as { value?: Group[] }).value ?? [];
     } catch (e) {
-      throw new Error(`cannot list the resource groups of subscription ${conn.principal.subscriptionId}: ${describeAzureError(e, where, ctx.timeoutMs)} Nothing was changed.`);
+      throw new Error(`cannot list the resource groups of subscription ${conn.principal.subscriptionId}: ${describeAzureError(e, where, ctx.timeoutMs)} Nothing was changed.`, { cause: e });
     }
     // Gallery image versions a failed build published (or half-published) keep arv-image-expires.
     // Both lists are read before anything is deleted: a failure here leaves everything as it was.

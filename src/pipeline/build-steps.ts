@@ -58,7 +58,7 @@ export function gcHint(c: Built, buildId: string, expires: string): string {
   return c.cloud === "aws"
     ? `\nIf anything was left behind it is tagged arv-image-build-id=${buildId}; to check: arv-image gc --cloud aws --aws-region ${o.awsRegion}${o.awsProfile !== undefined ? ` --aws-profile ${o.awsProfile}` : ""} --dry-run --older-than 0m (without --dry-run to delete; after ${expires} gc finds it without --older-than).`
     : c.cloud === "azure"
-      ? `\nIf anything was left behind it is in a temporary resource group pkr-Resource-Group-* tagged arv-image-build-id=${buildId}; to check: arv-image gc --cloud azure --azure-secrets-file FILE --dry-run --older-than 0m.`
+      ? `\nIf anything was left behind it is in a temporary resource group pkr-Resource-Group-*${o.azureGallery !== undefined ? ` (or is a version in gallery ${o.azureGallery})` : ""} tagged arv-image-build-id=${buildId}; to check: arv-image gc --cloud azure --azure-secrets-file FILE --dry-run --older-than 0m.`
       : "";
 }
 
