@@ -37,7 +37,8 @@ export function buildPlan(c: Built, result: RenderResult, imageName: string, sta
     `cloud:          ${c.cloud} (${where})`,
     `base image:     ${base}`,
     `builder:        ${size}`,
-    `image name:     ${imageName}`,
+    // The azure plugin (Packer >= 1.7) publishes straight to the gallery: no managed image then.
+    `image name:     ${c.cloud === "azure" && o.azureGallery !== undefined && result.packer.azureGalleryOnly ? "none (the gallery image version only)" : imageName}`,
     ...(c.cloud === "azure" && o.azureGallery !== undefined
       ? [`gallery:        ${o.azureGallery}/${o.azureGalleryImage ?? ""} version ${o.azureGalleryVersion ?? (stamp !== undefined ? `${galleryVersionFrom(stamp)} (the build time)` : "YYYY.MMDD.hhmmss of the build start")}, resource group ${o.azureGalleryResourceGroup ?? o.azureResourceGroup ?? ""}, replicated to ${galleryRegions(c).join(", ")}`]
       : []),
