@@ -30,7 +30,7 @@ export interface AzureConnection {
   credential: import("@azure/identity").ClientSecretCredential;
   client: import("@azure/arm-compute").ComputeManagementClient;
   /** Sends a raw ARM request through the client's authenticated pipeline. */
-  send(method: "GET" | "DELETE", path: string, abortSignal: AbortSignal): Promise<{ status: number; body: string }>;
+  send(method: "GET" | "DELETE" | "PATCH", path: string, abortSignal: AbortSignal, body?: unknown): Promise<{ status: number; body: string }>;
   close(): void;
 }
 
@@ -70,8 +70,10 @@ export async function connectAzure(ctx: CloudContext): Promise<AzureConnection |
     scope,
     credential,
     client,
-    async send(method, path, abortSignal) {
-      const res = await client.pipeline.sendRequest(http, createPipelineRequest({ url: `${armEndpoint}${path}`, method, abortSignal }));
+    async send(method, path, abortSignal, body) {
+      const req = createPipelineRequest({ url: `${armEndpoint}${path}`, method, abortSignal, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      if (body !== undefined) req.headers.set("content-type", "application/json");
+      const res = await client.pipeline.sendRequest(http, req);
       return { status: res.status, body: res.bodyAsText ?? "" };
     },
     close: () => agent.destroy(),

@@ -7,7 +7,7 @@ import { CallTimeout } from "./timeout.js";
 
 type Tag = import("@aws-sdk/client-ec2").Tag;
 
-export type SweepKind = "instance" | "volume" | "snapshot" | "image" | "security-group" | "key-pair" | "resource-group";
+export type SweepKind = "instance" | "volume" | "snapshot" | "image" | "security-group" | "key-pair" | "resource-group" | "gallery-image-version";
 
 export interface SweepAction {
   kind: SweepKind;

@@ -15,7 +15,7 @@ import { commandProblems } from "./command-rules.js";
 import { checkFile, readHostsEntries, readPublicKeys } from "./files.js";
 import { LIMITS } from "./read-file.js";
 import { PACKER_TEMPLATE, packerText } from "./values.js";
-import { amiRegionRules, azureLocationRule, chooseCloud, ebsRules, readMirrors, rootDeviceRule, STOCK_TEMPLATES, workdirRule } from "./rules.js";
+import { amiRegionRules, azureGalleryRules, azureLocationRule, chooseCloud, ebsRules, readMirrors, rootDeviceRule, STOCK_TEMPLATES, workdirRule } from "./rules.js";
 import { deepFreeze, type CommandOptions, type ConfigData, type SecretsFile, type Source } from "./resolved.js";
 import { baseOsImages, chooseRelease, rocmRule } from "./release.js";
 import { BASE_OSES } from "../releases/base-os.js";
@@ -177,6 +177,7 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
   rootDeviceRule(o, problems);
   if (!noImage) workdirRule(o, o.sshUser ?? (cloud === "aws" || cloud === undefined ? "admin" : "packer"), problems);
   amiRegionRules(o, problems);
+  azureGalleryRules(o, given, problems);
   if (cloud === "azure") azureLocationRule(o, warnings);
   if (given.has("mksquashfsMem") && o.runtimeEngine === "docker") {
     warnings.push(`--mksquashfs-mem ${o.mksquashfsMem} has no effect with --runtime-engine docker (Singularity is not installed).`);

@@ -4,7 +4,7 @@
  */
 import { basename } from "node:path";
 import { CLOUDS, FLAGS, flagByKey, type Cloud } from "./flags.js";
-import { badValue, flagText, quote } from "./messages.js";
+import { badValue, flagText, missing, quote } from "./messages.js";
 import type { OptionKey, Options } from "./schema.js";
 import { MIRRORS, type UrlKey } from "../releases/versions.js";
 
@@ -97,6 +97,20 @@ export function azureLocationRule(o: Options, warnings: string[]): void {
       `--azure-location ${JSON.stringify(o.azureLocation)} looks like a region of Azure ${cloudOfLocation}, but --azure-cloud-environment is ${o.azureCloudEnvironment}: the build would fail to find it. ${o.azureCloudEnvironment === "USGovernment" ? "US Government regions are usgov*/usdod*, e.g. usgovvirginia." : o.azureCloudEnvironment === "China" ? "China's regions are china*, e.g. chinanorth3." : "Give --azure-cloud-environment " + cloudOfLocation + " for it."}`,
     );
   }
+}
+
+/** The gallery flags only mean something with --azure-gallery, which needs an image definition to add a version to. */
+export function azureGalleryRules(o: Options, given: Set<string>, problems: string[]): void {
+  const dependent = (["azureGalleryImage", "azureGalleryVersion", "azureGalleryResourceGroup", "azureReplicationRegions"] as const).filter((k) => given.has(k)).map((k) => flagByKey(k));
+  if (o.azureGallery === undefined) {
+    if (dependent.length > 0) {
+      problems.push(`${dependent.map(flagText).join(", ")} ${dependent.length > 1 ? "describe" : "describes"} a gallery image version, which is only published with --azure-gallery. Add --azure-gallery NAME (e.g. --azure-gallery arvados_images), or drop ${dependent.length > 1 ? "them" : "it"}.`);
+    }
+    return;
+  }
+  if (o.azureGalleryImage === undefined) problems.push(missing(flagByKey("azureGalleryImage"), "with --azure-gallery (the image definition the version is added to)"));
+  const regions = o.azureReplicationRegions;
+  if (regions !== undefined && new Set(regions).size !== regions.length) problems.push(badValue(flagByKey("azureReplicationRegions"), regions.join(","), "a location is listed twice"));
 }
 
 export function amiRegionRules(o: Options, problems: string[]): void {

@@ -12,6 +12,7 @@ export const AMI_ID = new RegExp(`^ami-${hex8or17}$`);
 export const VPC_ID = new RegExp(`^vpc-${hex8or17}$`);
 export const SUBNET_ID = new RegExp(`^subnet-${hex8or17}$`);
 export const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+export const AZURE_LOCATION = /^[a-z][a-z0-9]{2,40}$/;
 export const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 export const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
@@ -62,6 +63,22 @@ export const azureResourceGroupName = z
   .string()
   .regex(/^[\p{L}\p{N}_().-]{1,90}$/u)
   .refine((s) => !s.endsWith(".") && s.normalize("NFC") === s);
+/**
+ * Azure Compute Gallery names: a gallery 1–80 of [A-Za-z0-9_.], starting and ending with a letter
+ * or digit; an image definition 1–80 of [A-Za-z0-9_.-], the same ends.
+ */
+export const azureGalleryName = match(/^[A-Za-z0-9](?:[A-Za-z0-9_.]{0,78}[A-Za-z0-9])?$/);
+export const azureGalleryImageName = match(/^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9])?$/);
+/** Azure's MajorVersion.MinorVersion.Patch: each a 32-bit signed integer (written without leading zeros). */
+export const azureGalleryVersion = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,9})\.(0|[1-9][0-9]{0,9})\.(0|[1-9][0-9]{0,9})$/)
+  .refine((v) => v.split(".").every((p) => Number(p) <= 2_147_483_647));
+/** "r1,r2": Azure location names separated by commas. */
+export const azureLocationList = z
+  .string()
+  .transform((v) => v.split(",").map((r) => r.trim()))
+  .pipe(z.array(match(AZURE_LOCATION)).min(1));
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const SIZE_UNIT = { K: 1 / 1024, M: 1, G: 1024 } as const;
 /**

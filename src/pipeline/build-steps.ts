@@ -4,7 +4,8 @@ import type { ResolvedConfig } from "../config/resolve.js";
 import type { Progress } from "../io.js";
 import type { ErrorCollector, ImageRef } from "../packer/results.js";
 import type { RenderResult } from "../render/build-dir.js";
-import { clusterConfigFragment, EBS_AUTOSCALE_IAM_POLICY } from "../render/cluster-config.js";
+import { clusterConfigFragment, EBS_AUTOSCALE_IAM_POLICY, primaryImage } from "../render/cluster-config.js";
+import { galleryRegions } from "../render/context.js";
 import { resolve } from "node:path";
 import { interrupted } from "../interrupt.js";
 import { sh } from "../render/escape.js";
@@ -17,8 +18,13 @@ export function imageNameFor(c: Built, stamp: string, epoch: string): string {
   return c.cloud === "azure" ? `${id}-compute-v${epoch}` : `arvados-${id}-compute-${stamp}`;
 }
 
+/** The gallery image version a build started at `stamp` (YYYYMMDDhhmmss) gets: YYYY.MMDD.hhmmss as numbers, as the template computes it. */
+export function galleryVersionFrom(stamp: string): string {
+  return [stamp.slice(0, 4), stamp.slice(4, 8), stamp.slice(8, 14)].map((p) => String(Number(p))).join(".");
+}
+
 /** What --dry-run says the build would be, one line each. */
-export function buildPlan(c: Built, result: RenderResult, imageName: string): string[] {
+export function buildPlan(c: Built, result: RenderResult, imageName: string, stamp?: string): string[] {
   const o = c.options;
   const base =
     c.cloud === "aws"
@@ -34,7 +40,11 @@ export function buildPlan(c: Built, result: RenderResult, imageName: string): st
     `cloud:          ${c.cloud} (${where})`,
     `base image:     ${base}`,
     `builder:        ${size}`,
-    `image name:     ${imageName}`,
+    // The azure plugin (Packer >= 1.7) publishes straight to the gallery: no managed image then.
+    `image name:     ${c.cloud === "azure" && o.azureGallery !== undefined && result.packer.azureGalleryOnly ? "none (the gallery image version only)" : imageName}`,
+    ...(c.cloud === "azure" && o.azureGallery !== undefined
+      ? [`gallery:        ${o.azureGallery}/${o.azureGalleryImage ?? ""} version ${o.azureGalleryVersion ?? (stamp !== undefined ? `${galleryVersionFrom(stamp)} (the build time)` : "YYYY.MMDD.hhmmss of the build start")}, resource group ${o.azureGalleryResourceGroup ?? o.azureResourceGroup ?? ""}, replicated to ${galleryRegions(c).join(", ")}`]
+      : []),
     `runtime engine: ${o.runtimeEngine}${o.nvidiaGpuSupport ? ", NVIDIA GPU support" : ""}${c.cloud === "aws" && o.awsEbsAutoscale ? ", EBS autoscaler for /tmp" : ", encrypted /tmp on local disks"}`,
     `scripts:        ${installs.join(" ")}`,
     ...result.omitted.map((x) => `left out:       ${x}`),
@@ -83,7 +93,7 @@ export function gcCommand(c: Built): string[] | undefined {
 export function gcHint(c: Built, buildId: string, expires: string): string {
   const cmd = gcCommand(c)?.map(shellWord).join(" ");
   if (cmd === undefined) return "";
-  const where = c.cloud === "aws" ? "it is" : "it is in a temporary resource group pkr-Resource-Group-*";
+  const where = c.cloud === "aws" ? "it is" : `it is in a temporary resource group pkr-Resource-Group-*${c.options.azureGallery !== undefined ? ` (or is a version in gallery ${c.options.azureGallery})` : ""}`;
   return `\nIf anything was left behind ${where} tagged arv-image-build-id=${buildId}; to check (without --dry-run to delete; after ${expires} gc finds it without --older-than):\n  ${cmd}`;
 }
 
@@ -114,6 +124,13 @@ export async function afterBuild(c: Built, images: ImageRef[], progress: Progres
     for (const w of kept.warnings) progress.stderr(`arv-image: warning: ${w}\n`);
     undone.push(...kept.undone);
   }
+  if (cloud === "azure") {
+    // The managed image and the gallery image version are the product: out of what `arv-image gc` sweeps.
+    const { keepAzureImages } = await import("../clouds/azure-gc.js");
+    const { cloudContext } = await import("../clouds/context.js");
+    const warnings = await keepAzureImages(cloudContext(c), images);
+    for (const w of warnings) progress.stderr(`arv-image: warning: ${w}\n`);
+  }
   const snippet = clusterConfigFragment({
     clusterId: o.arvadosClusterId ?? "zzzzz",
     cloud,
@@ -131,7 +148,7 @@ export async function afterBuild(c: Built, images: ImageRef[], progress: Progres
   }
   const sig = interrupted();
   return {
-    imageId: cloud === "azure" ? (images[0]?.name ?? images[0]?.id) : images[0]?.id,
+    imageId: cloud === "azure" ? (primaryImage(cloud, images)?.name ?? images[0]?.id) : images[0]?.id,
     arvadosConfig: snippet,
     ...(cloud === "aws" && o.awsEbsAutoscale ? { iamPolicy: EBS_AUTOSCALE_IAM_POLICY } : {}),
     ...(sig !== undefined ? { interrupted: sig } : {}),

@@ -125,7 +125,7 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
   const buildId = `arvimg-${stamp}-${randomBytes(4).toString("hex")}`;
   const imageName = imageNameFor(c, stamp, epoch);
   if (c.command.dryRun) {
-    return { kind: "dry-run", cloud, buildDirectory: dir, imageName, plan: buildPlan(c, result, imageName) };
+    return { kind: "dry-run", cloud, buildDirectory: dir, imageName, plan: buildPlan(c, result, imageName, stamp) };
   }
 
   // Temporary resources of this build count as leftovers for `arv-image gc` after this.

@@ -75,7 +75,7 @@ export function renderBuildDir(c: ResolvedConfig, cloud: Target): RenderResult {
   for (const [name, content] of dataFiles(c, sctx)) add(`files/${name}`, content);
 
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { cloud, files, packer: features, omitted: omittedFor(cloud, features) };
+  return { cloud, files, packer: features, omitted: omittedFor(cloud, features, cloud === "azure" && c.options.azureGallery !== undefined) };
 }
 
 function varFile(c: ResolvedConfig, cloud: Target): string {

@@ -15,6 +15,9 @@ export interface ImageForConfig {
   region?: string;
   name?: string;
   resourceGroup?: string;
+  /** Azure Compute Gallery and image version, for a gallery image version (name: the image definition). */
+  gallery?: string;
+  galleryImageVersion?: string;
 }
 
 export interface FragmentInput {
@@ -53,17 +56,29 @@ export const EBS_AUTOSCALE_IAM_POLICY = {
 /** A comment line: values in it shown escaped, so no control character reaches the file. */
 const c = (s: string) => shownInComment(s);
 
+/** The image Arvados should boot: Azure's gallery image version when the build published one, else the first. */
+export function primaryImage<I extends ImageForConfig>(cloud: Cloud, images: readonly I[]): I | undefined {
+  return (cloud === "azure" ? images.find((i) => i.gallery !== undefined && i.galleryImageVersion !== undefined) : undefined) ?? images[0];
+}
+
 /**
  * The fragment, made by a YAML serializer (not by hand): every value is a double-quoted
  * scalar whatever it holds, in YAML 1.1 like arvados-server's reader (so "yes" or "on" stay
  * strings). It is parsed back before it is returned: what an operator pastes is what was meant.
  */
 export function clusterConfigFragment(f: FragmentInput): string {
-  const first = f.images[0];
+  const first = primaryImage(f.cloud, f.images);
   if (!first) return "";
+  const gallery = f.cloud === "azure" && first.gallery !== undefined && first.galleryImageVersion !== undefined;
   const cloudVMs: Record<string, unknown> = { ImageID: f.cloud === "azure" ? (first.name ?? first.id) : first.id };
   const driver: Record<string, string> = {};
+  // Arvados' Azure driver (lib/cloud/azure) boots …/resourceGroups/<ImageResourceGroup>/…images/<ImageID>,
+  // or with both gallery keys …galleries/<name>/images/<ImageID>/versions/<version>.
   if (f.cloud === "azure") driver.ImageResourceGroup = first.resourceGroup ?? f.azureResourceGroup ?? "";
+  if (gallery) {
+    driver.SharedImageGalleryName = first.gallery ?? "";
+    driver.SharedImageGalleryImageVersion = first.galleryImageVersion ?? "";
+  }
   if (f.cloud === "aws" && f.ebsAutoscale) driver.IAMInstanceProfile = f.iamInstanceProfile ?? "arvados-compute-ebs-autoscale";
   if (Object.keys(driver).length > 0) cloudVMs.DriverParameters = driver;
   const cluster: Record<string, unknown> = { Containers: { CloudVMs: cloudVMs } };
@@ -74,7 +89,15 @@ export function clusterConfigFragment(f: FragmentInput): string {
   const doc = new Document(data, { version: "1.1" });
   doc.commentBefore = " arv-image: the changes to make in config.yml for this image";
   const base = ["Clusters", f.clusterId];
-  if (f.images.length > 1) {
+  if (gallery) {
+    const managed = f.images.find((i) => i.gallery === undefined && i.name !== undefined);
+    if (managed) {
+      commentBefore(doc, [...base, "Containers", "CloudVMs", "DriverParameters", "SharedImageGalleryName"], [
+        ` Or the managed image the version was published from: ImageID ${c(JSON.stringify(managed.name ?? ""))}, ImageResourceGroup ${c(JSON.stringify(managed.resourceGroup ?? ""))}, no gallery keys.`,
+      ]);
+    }
+  }
+  if (f.images.length > 1 && f.cloud !== "azure") {
     commentBefore(doc, [...base, "Containers", "CloudVMs", "ImageID"], [` The image exists in ${f.images.length} regions; a cluster in another region uses that region's id:`, ...f.images.map((i) => `   ${c(i.region ?? "?")}: ${c(i.id)}`)]);
   }
   if (driver.IAMInstanceProfile !== undefined) {

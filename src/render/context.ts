@@ -16,21 +16,30 @@ export interface PackerFeatures {
   requiredPlugins: boolean;
   /** amazon plugin's metadata_options and imds_support (not in Packer 1.6's built-in builder). */
   imds: boolean;
+  /**
+   * azure plugin: shared_image_gallery_destination without a managed image, and its target_region
+   * blocks (replication_regions is deprecated there). Packer 1.6.6's built-in azure-arm publishes
+   * only a managed image to a gallery and takes replication_regions (builder/azure/arm/config.go).
+   */
+  azureGalleryOnly: boolean;
 }
 
 export function packerFeatures(version: string): PackerFeatures {
   const modern = compareVersions(version, "1.7.0") >= 0;
-  return { version, requiredPlugins: modern, imds: modern };
+  return { version, requiredPlugins: modern, imds: modern, azureGalleryOnly: modern };
 }
 
 /** Settings arv-image leaves out for an old Packer, named in render's output. */
 /** What a build directory targets: a cloud builder, or an existing machine (`provision`, Packer's null builder). */
 export type Target = Cloud | "none";
 
-export function omittedFor(cloud: Target, f: PackerFeatures): string[] {
+export function omittedFor(cloud: Target, f: PackerFeatures, gallery = false): string[] {
   const out: string[] = [];
   if (cloud === "none") return out; // the null builder is part of Packer itself
   if (!f.requiredPlugins) out.push("versions.pkr.hcl (required_plugins needs Packer >= 1.7; the built-in builders are used)");
+  if (cloud === "azure" && gallery && !f.azureGalleryOnly) {
+    out.push("publishing to the gallery without a managed image (Packer 1.6's azure-arm captures a managed image and publishes that; the azure plugin, Packer >= 1.7, needs none)");
+  }
   if (cloud === "aws" && !f.imds) {
     out.push("IMDSv2 on the builder and the AMI (metadata_options, imds_support need the amazon plugin, Packer >= 1.7)");
   }
@@ -58,6 +67,7 @@ export function scriptPlan(on: ScriptContext["on"]): ScriptPlan {
     "80-login-user.sh",
     "90-check-contract.sh",
     "99-hygiene.sh",
+    on.deprovision && "99a-deprovision.sh",
   ].filter((s): s is string => typeof s === "string");
   // GPU drivers are built for the running kernel: they run after the reboot into an upgraded one.
   const i = all.findIndex((x) => x === "30-nvidia.sh" || x === "35-rocm.sh");
@@ -113,6 +123,8 @@ export function scriptContext(c: ResolvedConfig, cloud: Cloud | "none"): ScriptC
       hosts: c.hostsEntries.length > 0,
       // A cloud build is captured; provision only when asked (--capture-hygiene): the machine is then imaged by its owner.
       captureHygiene: cloud !== "none" || c.options.captureHygiene === true,
+      // Azure generalizes the captured disk: the VM is deprovisioned first (waagent or cloud-init).
+      deprovision: cloud === "azure",
     },
   };
 }
@@ -127,8 +139,27 @@ export function hclContext(c: ResolvedConfig, cloud: Target, f: PackerFeatures, 
     aws: { sourceAmi: c.options.awsSourceAmi !== undefined, imds: f.imds, amiOwners: [c.baseOs.aws.owner], amiName: c.baseOs.aws.namePattern },
     // googlecompute plugin >= 1.1.4 reads the key as credentials_file; Packer 1.6's built-in builder only knows account_file.
     gcp: { credentialsFile: f.requiredPlugins },
+    azure: azureContext(c, cloud, f),
     scripts: { first: plan.first, second: plan.second, afterReboot: plan.second.length > 0 },
   };
+}
+
+/** The managed image and the gallery image version an Azure build makes. */
+function azureContext(c: ResolvedConfig, cloud: Target, f: PackerFeatures) {
+  const gallery = cloud === "azure" && c.options.azureGallery !== undefined;
+  return {
+    gallery,
+    // Packer 1.6.6 publishes to a gallery only from a managed image it made (isManagedImage()).
+    managedImage: !gallery || !f.azureGalleryOnly,
+    targetRegionBlocks: f.azureGalleryOnly,
+    regionIndexes: gallery ? galleryRegions(c).map((_, i) => i) : [],
+  };
+}
+
+/** Where the gallery image version is replicated: the build location first, then --azure-replication-regions. */
+export function galleryRegions(c: ResolvedConfig): string[] {
+  const o = c.options;
+  return [...new Set([o.azureLocation, ...(o.azureReplicationRegions ?? [])])];
 }
 
 /** Values for arv-image.auto.pkrvars.hcl, in file order. */
@@ -165,6 +196,15 @@ export function packerVariables(c: ResolvedConfig, cloud: Target): [string, HclV
         ["image_offer", o.azureImageOffer],
         ["image_sku", o.azureSku ?? ""],
         ["vm_size", o.azureVmSize],
+        ...(o.azureGallery !== undefined
+          ? ([
+              ["gallery_resource_group", o.azureGalleryResourceGroup ?? o.azureResourceGroup ?? ""],
+              ["gallery_name", o.azureGallery],
+              ["gallery_image_name", o.azureGalleryImage ?? ""],
+              ["gallery_image_version", o.azureGalleryVersion ?? ""],
+              ["gallery_replication_regions", galleryRegions(c)],
+            ] satisfies [string, HclValue][])
+          : []),
       ];
     case "gcp":
       return [

@@ -76,6 +76,8 @@ export interface ScriptSwitches {
   hosts: boolean;
   /** Remove host keys, machine-id, cloud-init state, builder keys (false when provisioning a live machine). */
   captureHygiene: boolean;
+  /** Azure: scripts/99a-deprovision.sh runs last (waagent -deprovision+user, or cloud-init clean). */
+  deprovision: boolean;
 }
 
 export interface ScriptContext {

@@ -95,17 +95,30 @@ describe("arv-image gc (Azure)", () => {
   const CLIENT = "00000000-0000-4000-8000-0000000000bb";
   const SUB = "00000000-0000-4000-8000-0000000000cc";
   const AZ_SECRET = "azure-gc-canary-9f0e";
-  const group = (name: string, tags?: Record<string, string>) => ({ name, location: "centralus", ...(tags ? { tags } : {}) });
+  const group = (name: string, tags?: Record<string, string>, resources?: object[]) => ({ name, location: "centralus", ...(tags ? { tags } : {}), ...(resources ? { resources } : {}) });
+  const gallery = `/subscriptions/${SUB}/resourceGroups/arvados-images/providers/Microsoft.Compute/galleries/arvgallery`;
+  const version = (v: string, tags?: Record<string, string>) => ({
+    id: `${gallery}/images/compute/versions/${v}`, name: v, type: "Microsoft.Compute/galleries/images/versions", location: "centralus", ...(tags ? { tags } : {}), properties: { provisioningState: "Succeeded" },
+  });
+  const running = new Date(Date.now() + 11.5 * 3600_000).toISOString();
   const state = () => ({
     tenants: { [TENANT]: { clients: [{ clientId: CLIENT, clientSecret: AZ_SECRET }] } },
     subscriptions: {
       [SUB]: {
         tenantId: TENANT,
         resourceGroups: [
-          group("arvados-images", { "arv-image-build-id": "arvimg-ok" }), // the operator's own group: never swept
+          // The operator's own group: never swept, but a failed build's gallery image version in it is.
+          group("arvados-images", { "arv-image-build-id": "arvimg-ok" }, [
+            { id: gallery, name: "arvgallery", type: "Microsoft.Compute/galleries", location: "centralus", properties: {} },
+            { id: `${gallery}/images/compute`, name: "compute", type: "Microsoft.Compute/galleries/images", location: "centralus", properties: { osType: "Linux" } },
+            version("2026.1201.100000", { "arv-image-build-id": "arvimg-failed", "arv-image-expires": past }),
+            version("2026.1201.90000", { "arv-image-build-id": "arvimg-ok" }), // a successful build's: its expiry tag was removed
+            version("2026.1203.100000", { "arv-image-build-id": "arvimg-running", "arv-image-expires": running }),
+            version("1.0.0"), // published by hand
+          ]),
           group("pkr-Resource-Group-failed01", { "arv-image-build-id": "arvimg-failed", "arv-image-expires": past }),
           // Started half an hour ago (expiry = start + 12 h): a bake still running.
-          group("pkr-Resource-Group-running1", { "arv-image-build-id": "arvimg-running", "arv-image-expires": new Date(Date.now() + 11.5 * 3600_000).toISOString() }),
+          group("pkr-Resource-Group-running1", { "arv-image-build-id": "arvimg-running", "arv-image-expires": running }),
           group("pkr-Resource-Group-someone", {}), // not arv-image's
         ],
       },
@@ -129,19 +142,26 @@ describe("arv-image gc (Azure)", () => {
       azure: { state: state(), tlsDir },
     });
 
-  it("deletes only the expired temporary resource group of a failed build; --dry-run deletes nothing", async () => {
+  it("deletes only the expired temporary resource group and gallery image version of a failed build; --dry-run deletes nothing", async () => {
     const dry = await azureGc(["--dry-run"]);
     expect(dry.code, dry.stderr).toBe(0);
-    expect((JSON.parse(dry.stdout) as { actions: { id: string; done: boolean }[] }).actions).toEqual([expect.objectContaining({ id: "pkr-Resource-Group-failed01", done: false })]);
+    expect((JSON.parse(dry.stdout) as { actions: { id: string; done: boolean }[] }).actions).toEqual([
+      expect.objectContaining({ id: "pkr-Resource-Group-failed01", done: false }),
+      expect.objectContaining({ id: `${gallery}/images/compute/versions/2026.1201.100000`, done: false }),
+    ]);
     expect(dry.azure.requests.filter((q) => q.method === "DELETE")).toEqual([]);
 
     const r = await azureGc([]);
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as { cloud: string; actions: { kind: string; id: string; done: boolean }[] };
     expect(doc.cloud).toBe("azure");
-    expect(doc.actions.map((a) => `${a.kind} ${a.id} ${a.done}`)).toEqual(["resource-group pkr-Resource-Group-failed01 true"]);
+    expect(doc.actions.map((a) => `${a.kind} ${a.id} ${a.done}`)).toEqual([
+      "resource-group pkr-Resource-Group-failed01 true",
+      `gallery-image-version ${gallery}/images/compute/versions/2026.1201.100000 true`,
+    ]);
     const deletes = r.azure.requests.filter((q) => q.method === "DELETE").map((q) => q.path);
-    expect(deletes).toEqual([`/subscriptions/${SUB}/resourcegroups/pkr-Resource-Group-failed01`]);
+    expect(deletes).toEqual([`/subscriptions/${SUB}/resourcegroups/pkr-Resource-Group-failed01`, `${gallery}/images/compute/versions/2026.1201.100000`]);
+    // The successful build's version (no expiry tag), the running build's and the hand-made one stay.
     expect(r.stdout + r.stderr + JSON.stringify(r.azure.requests)).not.toContain(AZ_SECRET);
   });
 });

@@ -413,6 +413,99 @@ describe("preflight: Azure against loopback login and Resource Manager endpoints
   });
 });
 
+describe("preflight: an Azure Compute Gallery destination against the loopback Resource Manager", () => {
+  const TENANT = "00000000-0000-4000-8000-0000000000da";
+  const CLIENT = "00000000-0000-4000-8000-0000000000db";
+  const SUB = "00000000-0000-4000-8000-0000000000dc";
+  const AZ_SECRET = "azure-gallery-canary-secret-93be";
+  const gallery = `/subscriptions/${SUB}/resourceGroups/arvados-galleries/providers/Microsoft.Compute/galleries/arvgallery`;
+  const definition = (name: string, props: object) => ({
+    id: `${gallery}/images/${name}`, name, type: "Microsoft.Compute/galleries/images", location: "centralus",
+    properties: { osType: "Linux", osState: "Generalized", hyperVGeneration: "V2", architecture: "x64", identifier: { publisher: "arvados", offer: "compute", sku: name }, provisioningState: "Succeeded", ...props },
+  });
+  const state = {
+    tenants: { [TENANT]: { clients: [{ clientId: CLIENT, clientSecret: AZ_SECRET }] } },
+    subscriptions: {
+      [SUB]: {
+        tenantId: TENANT,
+        resourceGroups: [
+          { name: "arvados-images", location: "centralus" },
+          {
+            name: "arvados-galleries", location: "centralus",
+            resources: [
+              { id: gallery, name: "arvgallery", type: "Microsoft.Compute/galleries", location: "centralus", properties: { provisioningState: "Succeeded" } },
+              definition("compute", {}),
+              definition("compute-gen1", { hyperVGeneration: "V1" }),
+              definition("compute-arm", { architecture: "Arm64" }),
+              definition("compute-windows", { osType: "Windows" }),
+              { id: `${gallery}/images/compute/versions/2026.1101.1`, name: "2026.1101.1", type: "Microsoft.Compute/galleries/images/versions", location: "centralus", properties: { provisioningState: "Succeeded" } },
+            ],
+          },
+        ],
+      },
+    },
+    // Debian 12-gen2 is a generation 2 (V2), x64 image.
+    images: [{ location: "centralus", publisher: "Debian", offer: "debian-12", sku: "12-gen2", versions: ["0.20261101.2"], hyperVGeneration: "V2", architecture: "x64" }],
+    vmSizes: { centralus: [{ name: "Standard_D2s_v5", numberOfCores: 2, memoryInMB: 8192 }] },
+  };
+  let azureSecrets: string;
+  let ca: string;
+  beforeAll(async () => {
+    ca = (await makeTestCa(join(tmp, "tls-gallery"))).caCert;
+    azureSecrets = join(tmp, "azure-gallery-secrets.sh");
+    writeFileSync(azureSecrets, `export ARM_TENANT_ID=${TENANT}\nexport ARM_CLIENT_ID=${CLIENT}\nexport ARM_CLIENT_SECRET=${AZ_SECRET}\nexport ARM_SUBSCRIPTION_ID=${SUB}\n`);
+  });
+  const preflight = (args: string[]) =>
+    scenario({
+      argv: ["preflight", "--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-secrets-file", azureSecrets, "--azure-resource-group", "arvados-images", "--azure-sku", "12-gen2", "--azure-gallery", "arvgallery", "--azure-gallery-resource-group", "arvados-galleries", "--json", ...args],
+      env: { AZURE_AUTHORITY_HOST: "${AZURE_URL}", ARV_IMAGE_AZURE_ARM_ENDPOINT: "${AZURE_URL}", NODE_EXTRA_CA_CERTS: ca },
+      azure: { state, tlsDir: join(tmp, "tls-gallery") },
+    });
+  const galleryFindings = (d: Doc) => d.findings.filter((f) => f.check === "azure.gallery");
+
+  it("passes when the gallery and a fitting image definition exist and the version is new", async () => {
+    const r = await preflight(["--azure-gallery-image", "compute", "--azure-gallery-version", "2026.1203.1"]);
+    expect(r.code, r.stderr).toBe(0);
+    const d = doc(r);
+    expect(d.findings.filter((f) => f.severity !== "info")).toEqual([]);
+    expect(galleryFindings(d).map((f) => [f.check, f.message])).toEqual([
+      ["azure.gallery", "gallery arvgallery exists in resource group arvados-galleries (centralus)"],
+      ["azure.gallery", "image definition arvgallery/compute: Linux, V2, x64, as the source image"],
+      ["azure.gallery", "version 2026.1203.1 of arvgallery/compute does not exist yet"],
+    ]);
+    expect(r.azure.requests.map((q) => q.route)).toEqual(expect.arrayContaining(["galleries.get", "galleryImages.get", "galleryImageVersions.get", "virtualMachineImages.get"]));
+    expect(r.stdout + r.stderr + JSON.stringify(r.azure.requests)).not.toContain(AZ_SECRET);
+  });
+
+  it("--skip-check azure.gallery leaves the gallery destination unchecked", async () => {
+    const r = await preflight(["--azure-gallery-image", "nodef", "--skip-check", "azure.gallery"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(galleryFindings(doc(r))).toEqual([]);
+    expect(r.azure.requests.some((q) => (q.route ?? "").startsWith("galler"))).toBe(false);
+  });
+
+  it.each([
+    ["a gallery that does not exist", ["--azure-gallery", "nogallery", "--azure-gallery-image", "compute"], "azure.gallery", /--azure-gallery nogallery: no such Azure Compute Gallery in resource group arvados-galleries .*az sig create --resource-group arvados-galleries --gallery-name nogallery/],
+    ["an image definition that does not exist", ["--azure-gallery-image", "nodef"], "azure.gallery", /gallery arvgallery has no such image definition\. Create it to fit the source image \(az sig image-definition create .*--os-type Linux --os-state Generalized --hyper-v-generation V2 --architecture x64\)/],
+    ["a generation 1 definition for a generation 2 source image", ["--azure-gallery-image", "compute-gen1"], "azure.gallery", /its Hyper-V generation is V1 but the source image Debian:debian-12:12-gen2 is V2/],
+    ["an Arm64 definition", ["--azure-gallery-image", "compute-arm"], "azure.gallery", /its architecture is Arm64; arv-image's compute images are x64/],
+    ["a Windows definition", ["--azure-gallery-image", "compute-windows"], "azure.gallery", /its OS type is Windows, not Linux/],
+    ["a version that exists already", ["--azure-gallery-image", "compute", "--azure-gallery-version", "2026.1101.1"], "azure.gallery", /arvgallery\/compute already has version 2026\.1101\.1 .*az sig image-version delete/],
+  ])("finds %s", async (_, args, check, message) => {
+    const r = await preflight(args);
+    expect(r.code).toBe(1);
+    const errs = doc(r).findings.filter((f) => f.severity === "error");
+    expect(errs.map((f) => f.check)).toEqual([check]);
+    expect(errs[0]?.message).toMatch(message);
+  });
+
+  it("without --azure-gallery-version says the version comes from the build time", async () => {
+    const r = await preflight(["--azure-gallery-image", "compute"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(galleryFindings(doc(r)).at(-1)?.message).toMatch(/YYYY\.MMDD\.hhmmss of the build start/);
+  });
+});
+
 describe("preflight: GCP account file", () => {
   const key = () => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }) as string;
   const file = (o: object) => {

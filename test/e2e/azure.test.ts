@@ -161,11 +161,11 @@ interface Bake {
   out: string;
 }
 
-/** `arv-image build --cloud azure` in the private namespace; `interruptOn`: send SIGINT when stderr shows it. */
-function bake(interruptOn?: string): Promise<Bake> {
+/** `arv-image build --cloud azure` in the private namespace; `interruptOn`: send SIGINT when stderr shows it; `extra`: more flags. */
+function bake(interruptOn?: string, extra: string[] = []): Promise<Bake> {
   const dir = mkdtempSync(join(tmp, "b-"));
   const out = join(dir, "build");
-  const argv = [process.execPath, BIN, "build", "--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--resolver", RESOLVER, ...mirrorArgs(mirror.url), "--azure-secrets-file", secrets, "--azure-resource-group", "arvados-images", "--azure-sku", "12-gen2", "--runtime-engine", "docker", "--out", out, "--json"];
+  const argv = [process.execPath, BIN, "build", "--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--resolver", RESOLVER, ...mirrorArgs(mirror.url), "--azure-secrets-file", secrets, "--azure-resource-group", "arvados-images", "--azure-sku", "12-gen2", "--runtime-engine", "docker", "--out", out, "--json", ...extra];
   return inNamespace(dir, argv, { HOME: dir, PKR_VAR_ssh_timeout: "60s" }, interruptOn).then((r) => ({ ...r, out }));
 }
 
@@ -302,8 +302,89 @@ describe.skipIf(SKIP)("e2e tier 3: arv-image build --cloud azure against loopbac
     expectNoSecrets(b);
   }, 900_000);
 
-  // Not arv-image yet (its gallery flags come later): Packer 1.6.6's own gallery publishing, to
-  // show the server takes the calls they will make.
+  describe("publishing to an Azure Compute Gallery (--azure-gallery)", () => {
+    const GRG = "arvados-galleries";
+    const gallery = () => armResourceId(SUB, GRG, "Microsoft.Compute/galleries", "arvgallery");
+    const GALLERY_FLAGS = ["--azure-gallery", "arvgallery", "--azure-gallery-image", "compute-debian12", "--azure-gallery-resource-group", GRG, "--azure-replication-regions", "eastus"];
+    const versions = () => resourcesOf(GRG).filter((r) => r.type === "Microsoft.Compute/galleries/images/versions");
+    beforeAll(() => {
+      if (SKIP) return;
+      // The operator's gallery and a definition that fits Debian 12-gen2 (Linux, V2, x64), as preflight checks.
+      azure.state.subscriptions[SUB]!.resourceGroups!.push({
+        name: GRG, location: "centralus",
+        resources: [
+          { id: gallery(), name: "arvgallery", type: "Microsoft.Compute/galleries", location: "centralus", properties: { provisioningState: "Succeeded" } },
+          { id: `${gallery()}/images/compute-debian12`, name: "compute-debian12", type: "Microsoft.Compute/galleries/images", location: "centralus",
+            properties: { osType: "Linux", osState: "Generalized", hyperVGeneration: "V2", architecture: "x64", identifier: { publisher: "arvados", offer: "compute", sku: "debian-12" }, provisioningState: "Succeeded" } },
+        ],
+      });
+    });
+
+    it("bakes a managed image and a gallery image version: both ids printed, the snippet has the gallery keys, no expiry tag left, the temporary group gone", async () => {
+      const from = azure.requests.length;
+      const b = await bake(undefined, GALLERY_FLAGS);
+      expect(b.code, b.stderr.slice(-5000)).toBe(0);
+      // Packer 1.6.6 publishes from a managed image, which arv-image keeps (and says so).
+      expect(b.stderr).toContain("left out for Packer 1.6.6: publishing to the gallery without a managed image");
+      const [version, ...more] = versions();
+      expect(more).toEqual([]);
+      const image = resourcesOf("arvados-images").filter((r) => r.type === "Microsoft.Compute/images").at(-1) as AzureResource;
+      expect(version?.name).toMatch(/^20\d\d\.[1-9]\d{2,3}\.\d{1,6}$/); // YYYY.MMDD.hhmmss as numbers
+      expect(version?.id).toBe(`${gallery()}/images/compute-debian12/versions/${version?.name}`);
+      expect(version?.properties.publishingProfile.source.managedImage.id).toBe(image.id);
+      expect(version?.properties.publishingProfile.targetRegions.map((t: { name: string }) => t.name)).toEqual(["centralus", "eastus"]);
+      // Both are the product: tagged with the build, the expiry removed (gc leaves them alone).
+      for (const r of [version!, image]) {
+        expect(Object.keys(r.tags ?? {})).toContain("arv-image-build-id");
+        expect(Object.keys(r.tags ?? {})).not.toContain("arv-image-expires");
+      }
+      const doc = JSON.parse(b.stdout) as { ok: boolean; imageId: string; images: { id: string; name?: string; gallery?: string; galleryImageVersion?: string; resourceGroup?: string }[]; arvadosConfig: string };
+      expect(doc.ok).toBe(true);
+      const unscrub = (id: string) => id.replace("/subscriptions/<redacted>/", `/subscriptions/${SUB}/`);
+      expect(doc.images.map((i) => unscrub(i.id))).toEqual([image.id, version!.id]);
+      expect(doc.images[1]).toMatchObject({ gallery: "arvgallery", name: "compute-debian12", galleryImageVersion: version!.name, resourceGroup: GRG });
+      expect(doc.imageId).toBe("compute-debian12");
+      for (const text of [doc.arvadosConfig, b.stderr]) {
+        expect(text).toContain(`ImageID: "compute-debian12"`);
+        expect(text).toContain(`ImageResourceGroup: "${GRG}"`);
+        expect(text).toContain(`SharedImageGalleryName: "arvgallery"`);
+        expect(text).toContain(`SharedImageGalleryImageVersion: "${version!.name}"`);
+      }
+      expect(b.stderr).toContain(`/galleries/arvgallery/images/compute-debian12/versions/${version!.name}`);
+      // Deprovisioned last; the dispatcher's login user and its key survive it.
+      expect(b.stderr).toContain("99a-deprovision");
+      const keys = await target.run("cat ~crunch/.ssh/authorized_keys");
+      expect(keys.stdout).toContain(readFileSync(EXAMPLE_KEY, "utf8").trim().split(" ")[1]);
+      // Preflight checked the gallery destination first; then Packer published.
+      const log = calls(from);
+      for (const c of ["GET galleries.get 200", "GET galleryImages.get 200", "PUT galleryImageVersions.createOrUpdate 201", "PATCH tags.updateAtScope 200"]) expect(log).toContain(c);
+      expect(groupNames()).toEqual(["arvados-images", GRG]);
+      expect(tempGroupCalls(from, "DELETE").map((q) => q.status)).toEqual([202]);
+      expectNoSecrets(b);
+    }, 900_000);
+
+    it("a refused gallery version: non-zero exit with Azure's reason, no version, and the temporary resource group deleted", async () => {
+      const from = azure.requests.length;
+      const before = versions().length;
+      azure.faults["galleryImageVersions.createOrUpdate"] = { async: true, status: 409, code: "OperationNotAllowed", message: "Operation results in exceeding quota limits of Gallery Image Versions. Maximum allowed: 0 (e2e)." };
+      try {
+        const b = await bake(undefined, [...GALLERY_FLAGS, "--azure-gallery-version", "2026.1203.2"]);
+        expect(b.code).not.toBe(0);
+        expect(b.stderr).toMatch(/OperationNotAllowed.*exceeding quota limits of Gallery Image Versions/);
+        expect(JSON.parse(b.stdout)).toMatchObject({ ok: false });
+        expect(versions()).toHaveLength(before);
+        expect(calls(from)).toContain("GET galleryImageVersions.get 404"); // preflight: 2026.1203.2 is free
+        expect(calls(from)).toContain("PUT galleryImageVersions.createOrUpdate 201");
+        expect(tempGroupCalls(from, "DELETE").map((q) => q.status)).toEqual([202]);
+        expect(groupNames()).toEqual(["arvados-images", GRG]);
+        expectNoSecrets(b);
+      } finally {
+        delete azure.faults["galleryImageVersions.createOrUpdate"];
+      }
+    }, 900_000);
+  });
+
+  // Packer 1.6.6's own gallery publishing, without arv-image: the calls the server takes.
   it("Packer 1.6.6 publishes a managed image to a gallery image version through the server", async () => {
     const rg = "arvados-images";
     const group = azure.state.subscriptions[SUB]!.resourceGroups!.find((g) => g.name === rg)!;
@@ -361,6 +442,6 @@ build {
     expect(version?.properties.publishingProfile.targetRegions.map((t: { name: string }) => t.name)).toEqual(["centralus", "eastus"]);
     expect(r.stdout).toContain(`Shared Gallery Image Version ID : '${version?.id}'`);
     expect(calls(from)).toEqual(expect.arrayContaining(["GET galleryImages.get 200", "PUT galleryImageVersions.createOrUpdate 201", "GET galleryImageVersions.get 200"]));
-    expect(groupNames()).toEqual(["arvados-images"]);
+    expect(groupNames().filter((n) => /^pkr-/i.test(n))).toEqual([]);
   }, 900_000);
 });

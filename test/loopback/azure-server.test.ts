@@ -298,7 +298,7 @@ describe("writes: what Packer's azure-arm does, and gallery image versions, thro
   const RG = "pkr-Resource-Group-loop";
   const fast = { updateIntervalInMs: 0 };
   /** A raw ARM write through the client's pipeline (bearer policy, TLS): what the SDK has no method for. */
-  const armSend = (client: ComputeManagementClient, method: "PUT" | "POST" | "DELETE" | "GET", path: string, body?: unknown) =>
+  const armSend = (client: ComputeManagementClient, method: "PUT" | "POST" | "DELETE" | "GET" | "PATCH", path: string, body?: unknown) =>
     client.pipeline.sendRequest(createDefaultHttpClient(), createPipelineRequest({ url: `${srv.url}${path}`, method, ...(body === undefined ? {} : { body: JSON.stringify(body) }), headers: createHttpHeaders({ "content-type": "application/json" }) }));
   const rgPath = `/subscriptions/${SUB}/resourcegroups/${RG}`;
   const template = {
@@ -387,5 +387,32 @@ describe("writes: what Packer's azure-arm does, and gallery image versions, thro
 
     await client.galleryImageVersions.delete(RGI, "arvgallery", "compute", "1.0.0", fast);
     expect(await client.galleryImageVersions.get(RGI, "arvgallery", "compute", "1.0.0").catch((e: unknown) => e)).toMatchObject({ statusCode: 404, code: "ResourceNotFound" });
+  });
+
+  it("tagged resources: listed across groups by tag (nested ones named g/i/v); tags read and replaced at a resource's scope", async () => {
+    const client = compute();
+    const RGI = "arvados-images";
+    const source = (await client.images.createOrUpdate(RGI, "tagged-src", { location: "eastus", storageProfile: { osDisk: { osType: "Linux", osState: "Generalized" } } }, fast)).id ?? "";
+    const tags = { "arv-image-build-id": "arvimg-t", "arv-image-expires": "2026-01-01T00:00:00Z", keep: "yes" };
+    await client.galleries.createOrUpdate(RGI, "taggallery", { location: "eastus" }, fast);
+    await client.galleryImages.createOrUpdate(RGI, "taggallery", "compute", { location: "eastus", osType: "Linux", osState: "Generalized", identifier: { publisher: "a", offer: "b", sku: "c" } }, fast);
+    const v = await client.galleryImageVersions.createOrUpdate(RGI, "taggallery", "compute", "2026.101.1", { location: "eastus", tags, storageProfile: { source: { id: source } } }, fast);
+    const filter = encodeURIComponent("tagName eq 'arv-image-build-id'");
+    const list = await armSend(client, "GET", `/subscriptions/${SUB}/resources?api-version=2021-04-01&$filter=${filter}`);
+    expect(list.status).toBe(200);
+    const listed = (JSON.parse(list.bodyAsText ?? "{}") as { value: { id: string; name: string; type: string; tags?: object }[] }).value;
+    expect(listed).toContainEqual({ id: v.id, name: "taggallery/compute/2026.101.1", type: "Microsoft.Compute/galleries/images/versions", location: "eastus", tags });
+    expect(listed.every((r) => r.tags !== undefined && "arv-image-build-id" in r.tags)).toBe(true);
+
+    const scope = `${v.id ?? ""}/providers/Microsoft.Resources/tags/default?api-version=2021-04-01`;
+    expect(JSON.parse((await armSend(client, "GET", scope)).bodyAsText ?? "{}")).toMatchObject({ name: "default", properties: { tags } });
+    const replaced = await armSend(client, "PATCH", scope, { operation: "Replace", properties: { tags: { "arv-image-build-id": "arvimg-t", keep: "yes" } } });
+    expect(replaced.status).toBe(200);
+    expect((await client.galleryImageVersions.get(RGI, "taggallery", "compute", "2026.101.1")).tags).toEqual({ "arv-image-build-id": "arvimg-t", keep: "yes" });
+    // Delete removes only tags whose value matches too.
+    await armSend(client, "PATCH", scope, { operation: "Delete", properties: { tags: { keep: "no", "arv-image-build-id": "arvimg-t" } } });
+    expect((await client.galleryImageVersions.get(RGI, "taggallery", "compute", "2026.101.1")).tags).toEqual({ keep: "yes" });
+    const missing = await armSend(client, "GET", `/subscriptions/${SUB}/resourceGroups/${RGI}/providers/Microsoft.Compute/images/nope/providers/Microsoft.Resources/tags/default?api-version=2021-04-01`);
+    expect(missing.status).toBe(404);
   });
 });

@@ -104,6 +104,9 @@ export const ROUTES = Object.freeze([
   "resourceGroups.list", //  GET /subscriptions/{s}/resourcegroups[?$filter=tagName eq 'K']
   "resourceGroups.delete", // DELETE /subscriptions/{s}/resourcegroups/{rg} (202, gone at once)
   "resourceGroups.checkExistence", // HEAD /subscriptions/{s}/resourcegroups/{rg}
+  "resources.list", //       GET /subscriptions/{s}/resources[?$filter=tagName eq 'K'] (every group's resources, nested ones too)
+  "tags.getAtScope", //      GET {resource id}/providers/Microsoft.Resources/tags/default
+  "tags.updateAtScope", //   PATCH {resource id}/providers/Microsoft.Resources/tags/default (Merge, Replace or Delete)
   "virtualMachineImages.listSkus", // GET …/locations/{l}/publishers/{p}/artifacttypes/vmimage/offers/{o}/skus
   "virtualMachineImages.list", //    GET …/skus/{sku}/versions
   "virtualMachineImages.get", //     GET …/skus/{sku}/versions/{version}
@@ -185,6 +188,8 @@ function resourceRoute(method, s) {
 /** The HTTP method each route answers (others get 405). */
 function methodOf(/** @type {string} */ route) {
   if (route === "resourceGroups.checkExistence") return "HEAD";
+  if (route === "tags.updateAtScope") return "PATCH";
+  if (route === "tags.getAtScope") return "GET";
   if (/\.(delete)$/.test(route)) return "DELETE";
   if (/\.createOrUpdate$/.test(route)) return "PUT";
   if (/^(deployments\.validate|virtualMachines\.(deallocate|powerOff|start|generalize))$/.test(route)) return "POST";
@@ -381,6 +386,8 @@ export async function startAzureServer(options) {
     if (s[0] === "subscriptions") {
       if (s.length === 2) return "subscriptions.get";
       if (s.length === 3 && s[2] === "resourcegroups") return "resourceGroups.list";
+      if (s.length === 3 && s[2] === "resources") return "resources.list";
+      if (s.length >= 12 && s.slice(-4).join("/") === "providers/microsoft.resources/tags/default") return method === "GET" ? "tags.getAtScope" : "tags.updateAtScope";
       if (s.length === 4 && s[2] === "resourcegroups")
         return method === "HEAD" ? "resourceGroups.checkExistence" : method === "DELETE" ? "resourceGroups.delete" : method === "PUT" ? "resourceGroups.createOrUpdate" : "resourceGroups.get";
       if (s.length === 4 && s[2] === "operationresults") return "operationResults.get";
@@ -596,6 +603,9 @@ export async function startAzureServer(options) {
     "virtualMachineImages.get": "Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read",
     "virtualMachineSizes.list": "Microsoft.Compute/locations/vmSizes/read",
     "resourceSkus.list": "Microsoft.Compute/skus/read",
+    "resources.list": "Microsoft.Resources/subscriptions/resources/read",
+    "tags.updateAtScope": "Microsoft.Resources/tags/write",
+    "tags.getAtScope": "Microsoft.Resources/tags/read",
   });
 
   /**
@@ -681,6 +691,37 @@ export async function startAzureServer(options) {
         })),
       });
     }
+    if (route === "resources.list") {
+      // Resources - List with ARM's tag filter; nested resources (gallery image versions) are listed too, named "g/i/v".
+      const filter = url.searchParams.get("$filter") ?? "";
+      const fm = /^tagName eq '([^']*)'(?: and tagValue eq '([^']*)')?$/.exec(filter.trim());
+      if (filter !== "" && !fm) return armError(res, 400, "InvalidFilter", `The Azure test server models only tagName/tagValue filters, not: ${filter}`);
+      const all = (sub.resourceGroups ?? []).flatMap((g) => g.resources ?? []);
+      const hit = all.filter((r) => !fm || (r.tags && fm[1] in r.tags && (fm[2] === undefined || r.tags[fm[1]] === fm[2])));
+      return sendJson(res, 200, {
+        value: hit.map((r) => ({
+          id: r.id, name: (/\/providers\/[^/]+\/(.+)$/.exec(r.id)?.[1] ?? r.name).split("/").filter((_, i) => i % 2 === 1).join("/"),
+          type: r.type, location: r.location, ...(r.tags ? { tags: r.tags } : {}),
+        })),
+      });
+    }
+    if (route === "tags.updateAtScope" || route === "tags.getAtScope") {
+      const scope = "/" + seg.slice(0, -4).join("/");
+      const r = (sub.resourceGroups ?? []).flatMap((g) => g.resources ?? []).find((x) => norm(x.id) === norm(scope));
+      if (!r) return armError(res, 404, "ResourceNotFound", `The Resource '${scope}' was not found.`);
+      if (route === "tags.getAtScope") return sendJson(res, 200, { id: `${r.id}/providers/Microsoft.Resources/tags/default`, name: "default", type: "Microsoft.Resources/tags", properties: { tags: r.tags ?? {} } });
+      const body = await jsonBody(req, res);
+      if (!body) return;
+      const op = String(body.operation ?? "");
+      const given = /** @type {Record<string, string>} */ (body.properties?.tags ?? {});
+      if (op === "Replace") r.tags = { ...given };
+      else if (op === "Merge") r.tags = { ...(r.tags ?? {}), ...given };
+      else if (op === "Delete") {
+        // Azure deletes a tag only where name and value both match.
+        r.tags = Object.fromEntries(Object.entries(r.tags ?? {}).filter(([k, v]) => !(k in given && given[k] === v)));
+      } else return armError(res, 400, "InvalidRequestContent", `The request content was invalid: operation '${op}' is not one of Merge, Replace, Delete.`);
+      return sendJson(res, 200, { id: `${r.id}/providers/Microsoft.Resources/tags/default`, name: "default", type: "Microsoft.Resources/tags", properties: { tags: r.tags } });
+    }
     if (route === "resourceGroups.delete") {
       const groups = sub.resourceGroups ?? [];
       const i = groups.findIndex((g) => norm(g.name) === norm(seg[3]));
@@ -693,7 +734,7 @@ export async function startAzureServer(options) {
         location: `${origin}/subscriptions/${subId}/operationresults/${op.id}?api-version=${url.searchParams.get("api-version")}` });
       return void res.end();
     }
-    if (route !== "resourceGroups.get" && route !== "resourceGroups.checkExistence" && route !== "resourceGroups.list" && !route.startsWith("virtualMachineImages.") && route !== "virtualMachineSizes.list" && route !== "resourceSkus.list")
+    if (route !== "resourceGroups.get" && route !== "resourceGroups.checkExistence" && route !== "resourceGroups.list" && route !== "resources.list" && route !== "tags.updateAtScope" && route !== "tags.getAtScope" && !route.startsWith("virtualMachineImages.") && route !== "virtualMachineSizes.list" && route !== "resourceSkus.list")
       return writeRoute(req, res, route, seg, entry, url, origin, subId, sub);
     if (route === "resourceGroups.get" || route === "resourceGroups.checkExistence") {
       const rg = (sub.resourceGroups ?? []).find((g) => norm(g.name) === norm(seg[3]));
