@@ -90,7 +90,7 @@ async function withLock(path, fn, whileWaiting) {
       }
       const done = await whileWaiting?.();
       if (done !== undefined) return done;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${path} (remove it if no build is running)`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${path} (remove it if no build is running)`, { cause: e });
       await sleep(100);
     }
   }

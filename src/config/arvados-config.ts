@@ -189,7 +189,7 @@ function dispatchKey(value: unknown, problem: (what: string, hint?: string) => v
   return { line: derived.line, type: derived.type, fingerprint: derived.fingerprint, from, encrypted: derived.encrypted };
 }
 type Bad = (keys: string[], what: string, expected: string, example: string) => void;
-const IAM_PROFILE = /^[A-Za-z0-9+=,.@_:\/-]{1,2048}$/;
+const IAM_PROFILE = /^[A-Za-z0-9+=,.@_:/-]{1,2048}$/;
 /** InstanceTypes: a map of name → settings, or (older configs) a list of settings with Name. */
 function instanceTypes(value: unknown, bad: Bad): InstanceTypeFacts[] {
   if (value === undefined || value === null) return [];

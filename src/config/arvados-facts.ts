@@ -9,7 +9,7 @@ export interface DispatchPublicKey {
   /** "SHA256:…" as `ssh-keygen -l` prints it. */
   fingerprint: string;
   /** "inline" when the key is written in config.yml, else the file a file:// URL names. */
-  from: "inline" | string;
+  from: string;
   /** A passphrase-protected OpenSSH key: the public key is known, but arvados-dispatch-cloud cannot use the key. */
   encrypted: boolean;
 }

@@ -14,7 +14,7 @@ export async function commandProblems(command: CommandName, raw: Readonly<Record
     const out = raw.out;
     if (out === undefined) problems.push(`--out is required for render: the build directory to create, e.g. --out ./build-zzzzz.`);
     else {
-      const p = await checkOutDir(String(out));
+      const p = await checkOutDir(typeof out === "string" ? out : "");
       if (p) problems.push(p);
     }
   }
@@ -23,7 +23,7 @@ export async function commandProblems(command: CommandName, raw: Readonly<Record
     const keyFile = raw.sshPrivateKeyFile;
     if (keyFile === undefined) problems.push(`--ssh-private-key-file is required for provision: the private key Packer logs in with as --ssh-user, e.g. --ssh-private-key-file ~/.ssh/id_ed25519.`);
     else {
-      const path = String(keyFile);
+      const path = typeof keyFile === "string" ? keyFile : "";
       const f = flagByKey("sshPrivateKeyFile");
       const text = readFlagFile(f, path, problems);
       if (text !== undefined && !looksLikePrivateKey(text)) problems.push(badValue(f, path, "it does not hold a private key (a public key goes in the machine's authorized_keys)"));

@@ -48,7 +48,7 @@ function flag<const K extends string, T extends z.ZodType, const Cs extends read
   return row;
 }
 
-export const FLAGS = [] = [
+export const FLAGS = [
   // --- cloud selection and general -------------------------------------------------
   flag({
     name: "cloud", key: "cloud", kind: "value", arg: "<aws|azure|gcp>", group: "general", origin: "arv-image",

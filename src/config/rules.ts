@@ -5,7 +5,7 @@
 import { basename } from "node:path";
 import { CLOUDS, FLAGS, flagByKey, type Cloud } from "./flags.js";
 import { badValue, flagText, missing, quote } from "./messages.js";
-import type { OptionKey, Options } from "./schema.js";
+import type { Options } from "./schema.js";
 import { MIRRORS, type UrlKey } from "../releases/versions.js";
 
 export const STOCK_TEMPLATES: Readonly<Record<string, Cloud>> = {
@@ -50,7 +50,7 @@ export function chooseCloud(o: Options, given: Set<string>, problems: string[]):
 }
 
 // A URL the scripts can put in a deb822 source and pass to curl as one word.
-const MIRROR_URL = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~%!$&*+,;=:@\/-]*)?$/;
+const MIRROR_URL = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~%!$&*+,;=:@/-]*)?$/;
 
 /** WHATWG URL parsing, as the renderer sees it: a port over 65535 or a host like "a..b" fails here, not later. */
 function parsesAsUrl(url: string): boolean {

@@ -6,6 +6,8 @@
 import { LIMITS, readUserFile } from "../config/read-file.js";
 import type { CheckContext, CheckOutput, Finding } from "./types.js";
 
+// Async like the other clouds' checks, though it reads only a local file.
+// eslint-disable-next-line @typescript-eslint/require-await
 export async function gcpChecks(ctx: CheckContext): Promise<CheckOutput> {
   const findings: Finding[] = [];
   const o = ctx.config.options;
@@ -29,7 +31,7 @@ export async function gcpChecks(ctx: CheckContext): Promise<CheckOutput> {
   } else if (o.gcpProjectId !== undefined && key.project_id !== o.gcpProjectId) {
     bad(`belongs to project ${JSON.stringify(key.project_id)}, not --gcp-project-id ${o.gcpProjectId}. Use a key of a service account in ${o.gcpProjectId}, or grant this one (${key.client_email}) roles there and accept the warning with --skip-check gcp.account-file.`);
   } else {
-    findings.push({ severity: "info", check: "gcp.account-file", message: `service account ${key.client_email} of project ${key.project_id}` });
+    findings.push({ severity: "info", check: "gcp.account-file", message: `service account ${key.client_email} of project ${key.project_id as string}` });
   }
   return { findings, inferred: {} };
 }

@@ -1,4 +1,3 @@
-import type { ResolvedConfig } from "../config/resolved.js";
 import type { CheckName } from "../config/preflight-checks.js";
 import type { CloudContext } from "../clouds/context.js";
 

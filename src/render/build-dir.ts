@@ -3,7 +3,6 @@
  * the same configuration gives byte-identical files (no clock, no randomness).
  */
 import { isAbsolute, resolve } from "node:path";
-import type { Cloud } from "../config/flags.js";
 import type { ResolvedConfig } from "../config/resolved.js";
 import { readStatic, renderTemplate } from "./engine.js";
 import { hcl } from "./escape.js";

@@ -111,7 +111,7 @@ export function clusterConfigFragment(f: FragmentInput): string {
     if (types) {
       commentBefore(doc, [...base, "InstanceTypes"], [scratch]);
       for (const t of types) {
-        if (t.addedScratch !== undefined) commentBefore(doc, [...base, "InstanceTypes", t.name, "IncludedScratch"], [` remove its AddedScratch (${c(String(t.addedScratch))})`]);
+        if (t.addedScratch !== undefined) commentBefore(doc, [...base, "InstanceTypes", t.name, "IncludedScratch"], [` remove its AddedScratch (${c(JSON.stringify(t.addedScratch))})`]);
       }
     }
     const trailer = [...(types ? [] : [scratch, " InstanceTypes:", "   <each instance type>:", "     IncludedScratch: 5TB"]), " IAM policy for that instance profile's role:"];

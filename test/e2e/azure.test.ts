@@ -77,7 +77,7 @@ function cwdOf(pid: string): string {
 }
 function scanArgv(): void {
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    let argv = "";
+    let argv: string;
     try {
       argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
     } catch {

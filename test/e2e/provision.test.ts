@@ -54,7 +54,7 @@ let target: Target;
 function sshKeyPair(dir: string): { private: string; public: string } {
   const file = join(dir, "id_ed25519");
   const r = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "arv-image-e2e", "-f", file]);
-  if (r.status !== 0) throw new Error(`ssh-keygen: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`ssh-keygen: ${r.stderr.toString()}`);
   return { private: file, public: readFileSync(`${file}.pub`, "utf8").trim() };
 }
 

@@ -132,7 +132,7 @@ describe.skipIf(SKIP)("e2e SSH target (debootstrap rootfs, sshd in unshare+chroo
     const t0 = Date.now();
     const target = await startTarget({ authorizedKey: publicKey });
     const started = Date.now() - t0;
-    let built = 0;
+    let built: number | undefined;
     try {
       expect(target).toMatchObject({ host: "127.0.0.1", user: "admin" });
       expect(await sshBanner(target.port)).toMatch(/^SSH-2\.0-OpenSSH_9\./);

@@ -1016,7 +1016,7 @@ export async function startAzureServer(options) {
       if (!existing) return armError(res, 404, "DeploymentNotFound", `Deployment '${p.names[0]}' could not be found.`);
       return sendJson(res, 200, {
         value: (existing.properties.outputResources ?? []).map((/** @type {{ id: string }} */ o, /** @type {number} */ i) => {
-          const [, type, name] = /\/providers\/([^/]+\/[^/]+(?:\/[^/]+\/[^/]+)*)$/.exec(o.id) ?? [];
+          const [, type] = /\/providers\/([^/]+\/[^/]+(?:\/[^/]+\/[^/]+)*)$/.exec(o.id) ?? [];
           const parts = (type ?? "").split("/");
           return {
             id: `${existing.id}/operations/${String(i + 1).padStart(16, "0")}`, operationId: String(i + 1).padStart(16, "0"),

@@ -1961,7 +1961,7 @@ export async function startEc2Server(options = {}) {
     requests.push(entry);
 
     let status = 200;
-    let xml = "";
+    let xml;
     try {
       if (creds.length) verifySigV4(req, body, creds, service, maxSkewMs);
       if (service === "ec2" && !state.regions.some((r) => r.regionName === region)) {

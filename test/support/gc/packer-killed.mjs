@@ -169,7 +169,9 @@ build {
   if (running !== undefined) {
     try {
       process.kill(-running, "SIGKILL");
-    } catch {}
+    } catch {
+      // already gone
+    }
   }
   await ec2.close();
 }
