@@ -64,6 +64,6 @@ build {
   provisioner "shell" {
     execute_command = "sudo -S env {{ .Vars }} /bin/bash '{{ .Path }}'"
     remote_folder   = var.workdir
-    scripts         = [for s in ["10-base.sh", "20-arvados.sh", "40-docker.sh", "50-singularity.sh", "60-encrypted-tmp.sh", "70-network.sh", "80-login-user.sh", "90-check-contract.sh", "99-hygiene.sh"] : "${path.root}/scripts/${s}"]
+    scripts         = [for s in ["10-base.sh", "20-arvados.sh", "40-docker.sh", "50-singularity.sh", "60-encrypted-tmp.sh", "70-network.sh", "80-login-user.sh", "90-check-contract.sh", "99-hygiene.sh", "99a-deprovision.sh"] : "${path.root}/scripts/${s}"]
   }
 }

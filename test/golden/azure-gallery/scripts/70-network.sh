@@ -34,12 +34,19 @@ put_hosts_block() {
   replace_content "$tmp" "$1"
 }
 
-# put_dhclient_resolver FILE: one active "prepend domain-name-servers $RESOLVER;" line, in
-# place of the first (possibly commented) prepend line, or appended.
+# put_dhclient_resolver FILE: one active "prepend OPTION $RESOLVER;" line, in place of the
+# first (possibly commented) prepend line of that OPTION, or appended. OPTION is
+# domain-name-servers for an IPv4 resolver and dhcp6.name-servers for an IPv6 one: dhclient's
+# domain-name-servers takes IPv4 addresses only, and one IPv6 address there makes dhclient
+# refuse its whole configuration (the node would get no lease).
 put_dhclient_resolver() {
-  local tmp="$WORK_DIR/dhclient.conf"
-  PREPEND_LINE="prepend domain-name-servers $RESOLVER;" awk '
-    /^[#[:space:]]*prepend[[:space:]]+domain-name-servers[[:space:]]/ {
+  local tmp="$WORK_DIR/dhclient.conf" option=domain-name-servers pattern=domain-name-servers
+  if [[ $RESOLVER == *:* ]]; then
+    option=dhcp6.name-servers
+    pattern='dhcp6[.]name-servers'
+  fi
+  PREPEND_PATTERN="^[#[:space:]]*prepend[[:space:]]+${pattern}[[:space:]]" PREPEND_LINE="prepend $option $RESOLVER;" awk '
+    $0 ~ ENVIRON["PREPEND_PATTERN"] {
       if (!done) print ENVIRON["PREPEND_LINE"]
       done = 1
       next
