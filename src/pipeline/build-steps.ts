@@ -1,4 +1,5 @@
 /** The parts of build around `packer build`: names, the dry-run plan, the results, the after-work. */
+import type { Timing } from "../packer/phases.js";
 import type { Cloud } from "../config/flags.js";
 import type { ResolvedConfig } from "../config/resolve.js";
 import type { Progress } from "../io.js";
@@ -49,6 +50,17 @@ export function buildPlan(c: Built, result: RenderResult, imageName: string, sta
     `scripts:        ${installs.join(" ")}`,
     ...result.omitted.map((x) => `left out:       ${x}`),
   ];
+}
+
+/** What any `packer build` run (a bake, or provisioning a machine) was, for the result document. */
+export interface PackerRunSummary {
+  buildDirectory: string;
+  log: string;
+  elapsedSeconds: number;
+  packerSeconds: number;
+  packerExitCode: number;
+  /** Where the time went, from Packer's timestamps. */
+  timings: Timing[];
 }
 
 /** Packer's own one-line reason for a failed build, else the last error it printed. */

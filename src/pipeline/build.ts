@@ -16,7 +16,6 @@ import { emit } from "../events.js";
 import type { Progress } from "../io.js";
 import { makeScrubber, packerEnvironment } from "../packer/environment.js";
 import type { ImageRef } from "../packer/results.js";
-import type { Timing } from "../packer/phases.js";
 import { runPackerBuild } from "../packer/build-run.js";
 import { forwarded } from "../packer/run.js";
 import { InterruptedError, signalExit, throwIfInterrupted } from "../interrupt.js";
@@ -28,22 +27,15 @@ import { cannotCreateIn, checkOutDir, checkOutputFile, writeBuildDir } from "../
 import { BUILD_EXPIRY_HOURS } from "../clouds/tags.js";
 import { utcStamp } from "../time.js";
 import { afterBuild, buildPlan, gcHint, imageNameFor, lastError, scriptNames } from "./build-steps.js";
-import type { AfterBuild } from "./build-steps.js";
+import type { AfterBuild, PackerRunSummary } from "./build-steps.js";
 import { runLegacy } from "./legacy.js";
 import { packerAndConfig, secretsOf, type ParsedOptions } from "./resolve.js";
 import { validateStepFor } from "./validate.js";
 
 /** What a `packer build` run was, for the result document. */
-export interface BuildRun {
+export interface BuildRun extends PackerRunSummary {
   cloud: Cloud;
   buildId: string;
-  buildDirectory: string;
-  log: string;
-  elapsedSeconds: number;
-  packerSeconds: number;
-  packerExitCode: number;
-  /** Where the time went, from Packer's timestamps. */
-  timings: Timing[];
 }
 
 export type BuildResult = (

@@ -9,27 +9,19 @@ import { resolve } from "node:path";
 import { PackerError, UsageError } from "../errors.js";
 import type { Progress } from "../io.js";
 import { runPackerBuild } from "../packer/build-run.js";
-import type { Timing } from "../packer/phases.js";
 import { makeScrubber, packerEnvironment } from "../packer/environment.js";
 import { forwarded, signalExit } from "../packer/run.js";
 import { initAndValidate } from "../packer/validate.js";
 import { renderBuildDir } from "../render/build-dir.js";
 import { writeBuildDir } from "../render/write.js";
 import { utcStamp } from "../time.js";
-import { lastError, scriptNames } from "./build-steps.js";
+import { lastError, scriptNames, type PackerRunSummary } from "./build-steps.js";
 import { packerOf, resolveCommand, secretsOf, type ParsedOptions } from "./resolve.js";
 import { validateStepFor } from "./validate.js";
 
-export interface ProvisionRun {
+export interface ProvisionRun extends PackerRunSummary {
   /** user@host:port */
   target: string;
-  buildDirectory: string;
-  log: string;
-  elapsedSeconds: number;
-  packerSeconds: number;
-  packerExitCode: number;
-  /** Where the time went, from Packer's timestamps. */
-  timings: Timing[];
 }
 
 export type ProvisionResult = { ok: true; run: ProvisionRun } | { ok: false; run: ProvisionRun; why: string; error: PackerError };
