@@ -28,7 +28,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cachedMirror } from "../../scripts/e2e/apt-repo.mjs";
 import { ensureRootfs, rootfsPath, type Suite } from "../../scripts/e2e/rootfs.mjs";
-import { bootMachine, type BootedMachine, BootWorkspace, captureImage, hostKeys, prepareRoot, type SshLogin } from "../support/booted.js";
+import { bootMachine, type BootedMachine, BootWorkspace, captureImage, prepareRoot, type SshLogin } from "../support/booted.js";
 import { BIN, run } from "../support/cli.js";
 import { mirrorArgs, startMirror } from "../support/mirror/server.mjs";
 
@@ -134,7 +134,7 @@ describe.skipIf(SKIP).each(releases)("e2e boot tier: $name ($suite) provisioned,
     expect(r.code, r.stderr.slice(-6000)).toBe(0);
     expect(r.stderr).toContain("the dispatcher-contract check passed");
     built.machineId = (await m.exec("cat /etc/machine-id")).stdout.trim();
-    built.hostKeys = await hostKeys(m.port);
+    built.hostKeys = await m.hostKeys();
     expect(built.machineId).toMatch(/^[0-9a-f]{32}$/);
     expect(built.hostKeys.length).toBeGreaterThan(0);
   }, 1_800_000);
@@ -149,9 +149,17 @@ describe.skipIf(SKIP).each(releases)("e2e boot tier: $name ($suite) provisioned,
     // The cloud's part only: the node's sshd port (this test's stand-in for port 22 of its own
     // address). The dispatcher's key is already in the image, as it must be.
     const port = await prepareRoot(image, {});
-    node = await bootMachine(ws, { root: image, port, login: dispatcher, name: `${suite} node` });
+    // Its own network namespace, loopback only: what runs at boot (cloud-init, the scratch-disk
+    // unit's metadata probes) reaches nothing beyond it; the probes' SSH client joins it.
+    node = await bootMachine(ws, { root: image, port, login: dispatcher, name: `${suite} node`, privateNetwork: true });
     // The probes below do not wait; the dispatcher retries its boot probe until it passes.
-    await node.settled();
+    const state = await node.settled();
+    if (process.env.ARV_IMAGE_E2E_VERBOSE) {
+      const facts = await node.exec(
+        "systemctl list-units --all --no-pager --plain 'arvados*' docker.service ssh.service cloud-init\\*; findmnt --target /tmp; ls -l /etc/ssh/ssh_host_*; journalctl -b --no-pager -u 'arvados*' -u cloud-init -u docker | tail -n 80",
+      );
+      console.warn(`${suite} node settled as ${state}:\n${facts.stdout}${facts.stderr}`);
+    }
   }, 900_000);
 
   describe("probed as arvados-dispatch-cloud probes a new node", () => {
@@ -192,7 +200,7 @@ describe.skipIf(SKIP).each(releases)("e2e boot tier: $name ($suite) provisioned,
     });
 
     it("has SSH host keys of its own, not the build's", async () => {
-      const keys = await hostKeys(needNode().port);
+      const keys = await needNode().hostKeys();
       expect(keys.length).toBeGreaterThan(0);
       const reused = keys.filter((k) => built.hostKeys?.includes(k)).map((k) => k.split(" ")[0]);
       expect(reused, "host keys the node shares with the build machine").toEqual([]);

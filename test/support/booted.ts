@@ -241,9 +241,22 @@ export interface BootOptions {
   limitSeconds?: number;
   /** How long to wait for SSH to answer (default 3 min). */
   sshTimeoutMs?: number;
+  /**
+   * A network namespace of its own with only loopback (systemd-nspawn --private-network): the
+   * machine reaches nothing outside (no metadata service, no mirror); the test's SSH client
+   * joins that namespace to reach its sshd on 127.0.0.1. Default: the host's network.
+   */
+  privateNetwork?: boolean;
   /** Extra systemd-nspawn options. */
   nspawnArgs?: string[];
 }
+
+/**
+ * systemd-nspawn options of every machine: no CAP_MKNOD, so a provisioning script or boot unit
+ * that looks for disks (lsblk sees the host's through /sys) can never make a device node for
+ * one; the container's /dev has none of the host's disks.
+ */
+const NSPAWN_DEFAULTS = ["--drop-capability=CAP_MKNOD"];
 
 const SSH_OPTIONS = ["-F", "/dev/null", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "ConnectTimeout=10"];
 
@@ -261,7 +274,7 @@ export class BootedMachine {
     readonly opts: BootOptions,
   ) {
     const limit = String(opts.limitSeconds ?? 2700);
-    this.child = spawn("unshare", ["--mount", "--pid", "--fork", "--kill-child", "--propagation", "private", "--", "bash", BOOT_INIT, opts.root, limit, ...(opts.nspawnArgs ?? [])], {
+    this.child = spawn("unshare", ["--mount", "--pid", "--fork", "--kill-child", "--propagation", "private", "--", "bash", BOOT_INIT, opts.root, limit, ...NSPAWN_DEFAULTS, ...(opts.privateNetwork ? ["--private-network"] : []), ...(opts.nspawnArgs ?? [])], {
       stdio: ["pipe", "pipe", "pipe"],
       env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" },
     });
@@ -319,7 +332,24 @@ export class BootedMachine {
 
   /** Runs CMD (a shell command line on the machine) over SSH, as login.user with login.key. */
   ssh(login: SshLogin, cmd: string, opts: { timeoutMs?: number; input?: string } = {}): Promise<CommandResult> {
-    return command(["ssh", ...SSH_OPTIONS, "-i", login.key, "-p", String(this.port), "--", `${login.user}@${this.host}`, cmd], opts);
+    return command([...this.netPrefix(), "ssh", ...SSH_OPTIONS, "-i", login.key, "-p", String(this.port), "--", `${login.user}@${this.host}`, cmd], opts);
+  }
+
+  /** With a private network, client commands run in the machine's network namespace. */
+  private netPrefix(): string[] {
+    if (!this.opts.privateNetwork) return [];
+    if (!this.pid) throw new Error(`${this.opts.name}: not booted`);
+    return ["nsenter", "-t", String(this.pid), "-n", "--"];
+  }
+
+  /** `ssh-keyscan` of the machine's host keys: "type base64" lines, sorted. */
+  async hostKeys(): Promise<string[]> {
+    const r = await command([...this.netPrefix(), "ssh-keyscan", "-T", "10", "-p", String(this.port), this.host], { timeoutMs: 30_000 });
+    return r.stdout
+      .split("\n")
+      .filter((l) => l && !l.startsWith("#"))
+      .map((l) => l.split(" ").slice(1, 3).join(" "))
+      .sort();
   }
 
   /** Runs `bash -c CMD` as root inside the container (nsenter into all its namespaces): for diagnostics. */
@@ -402,14 +432,4 @@ export async function bootMachine(workspace: BootWorkspace, opts: BootOptions): 
   }
   if (process.env.ARV_IMAGE_E2E_VERBOSE) console.error(`booted ${opts.name}: ssh -p ${opts.port} ${opts.login.user}@127.0.0.1 (pid ${m.pid})`);
   return m;
-}
-
-/** `ssh-keyscan` of the machine's host keys: "type base64" lines, sorted. */
-export async function hostKeys(port: number): Promise<string[]> {
-  const r = await command(["ssh-keyscan", "-T", "10", "-p", String(port), "127.0.0.1"], { timeoutMs: 30_000 });
-  return r.stdout
-    .split("\n")
-    .filter((l) => l && !l.startsWith("#"))
-    .map((l) => l.split(" ").slice(1, 3).join(" "))
-    .sort();
 }
