@@ -5,7 +5,7 @@
 #   systemd-nspawn -D ROOT -b --register=no --keep-unit [OPTION...]
 # (systemd as the container's PID 1, sharing the host's network unless an OPTION says
 # otherwise). Run it as
-#   unshare --mount --pid --fork --kill-child --propagation private -- bash boot-init.sh ...
+#   unshare --mount --pid --fork --mount-proc --kill-child --propagation private -- bash boot-init.sh ...
 # so that everything the boot starts lives in one PID namespace and one mount namespace.
 #
 # - --register=no: there is no systemd-machined to register with (without it nspawn fails with
@@ -35,12 +35,12 @@ shift 2
 [[ -x $R/sbin/init || -L $R/sbin/init ]] || die "ROOT '$R' has no /sbin/init (systemd-sysv)"
 [[ $LIMIT =~ ^[0-9]+$ ]] || die "LIMIT_SECONDS '$LIMIT' is not a number"
 
-# Mounts made below must stay out of the caller's view: unshare must have made a new mount
-# namespace (compare with unshare's parent; /proc is still the host's here).
-read -r _ _ _ unshare_pid _ </proc/self/stat
-read -r _ _ _ caller_pid _ <"/proc/$unshare_pid/stat"
-[[ $(readlink /proc/self/ns/mnt) != "$(readlink "/proc/$caller_pid/ns/mnt")" ]] ||
-  die "not in a private mount namespace (unshare --mount --propagation private)"
+# /proc must be this PID namespace's (unshare --mount-proc, which also makes the mount namespace
+# private): systemd-nspawn opens /proc/PID/... of the children it forks by the PIDs it sees
+# (with the host's /proc, --private-network fails: "Failed to open child network namespace").
+read -r proc_pid _ </proc/self/stat # bash opens it itself: "self" is this shell
+[[ $proc_pid == "$BASHPID" ]] ||
+  die "/proc is not this PID namespace's (unshare --mount-proc)"
 
 # systemd-nspawn keeps its locks and mount-propagation directories in /run/systemd/nspawn:
 # on a private tmpfs, so that the host's /run is left as it was.

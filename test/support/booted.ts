@@ -274,7 +274,7 @@ export class BootedMachine {
     readonly opts: BootOptions,
   ) {
     const limit = String(opts.limitSeconds ?? 2700);
-    this.child = spawn("unshare", ["--mount", "--pid", "--fork", "--kill-child", "--propagation", "private", "--", "bash", BOOT_INIT, opts.root, limit, ...NSPAWN_DEFAULTS, ...(opts.privateNetwork ? ["--private-network"] : []), ...(opts.nspawnArgs ?? [])], {
+    this.child = spawn("unshare", ["--mount", "--pid", "--fork", "--mount-proc", "--kill-child", "--propagation", "private", "--", "bash", BOOT_INIT, opts.root, limit, ...NSPAWN_DEFAULTS, ...(opts.privateNetwork ? ["--private-network"] : []), ...(opts.nspawnArgs ?? [])], {
       stdio: ["pipe", "pipe", "pipe"],
       env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" },
     });
