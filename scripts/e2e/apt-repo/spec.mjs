@@ -124,6 +124,16 @@ function arvadosPackages(version) {
       files: [bin("python3-arvados-fuse", version, { name: "arv-mount", what: "the Arvados Keep FUSE driver", version: [`arv-mount ${up}`] })],
     },
     {
+      name: "crunch-run",
+      version,
+      arch: "amd64",
+      section: "admin",
+      homepage: "https://arvados.org",
+      real: "Arvados' container supervisor (a static Go binary), which the dispatcher runs on the node",
+      notes: ["Installs /usr/bin/crunch-run, which prints its version (`crunch-run --version`, `crunch-run --list` lists nothing) and runs no container.", "Depends on nothing (the real package has no dependencies either: a static binary)."],
+      files: [bin("crunch-run", version, { name: "crunch-run", what: "the Arvados container supervisor", version: [`crunch-run ${up} (go1.25.6)`], versionArgs: ["--version", "-version"] })],
+    },
+    {
       name: "arvados-docker-cleaner",
       version,
       arch: "amd64",
