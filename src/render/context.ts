@@ -45,15 +45,16 @@ export function omittedFor(cloud: Target, f: PackerFeatures): string[] {
 }
 
 export interface ScriptPlan {
-  /** Scripts run before a reboot (GPU images) or all scripts. */
+  /** Scripts run before the reboot into an upgraded kernel (10-base, which upgrades). */
   first: string[];
-  /** Scripts run after the reboot into an upgraded kernel (GPU images only). */
+  /** Scripts run after it (a reboot only when a newer kernel was installed). */
   second: string[];
 }
 
 export function scriptPlan(on: ScriptContext["on"]): ScriptPlan {
   const all = [
     "10-base.sh",
+    "15-kernel.sh",
     "20-arvados.sh",
     on.nvidia && "30-nvidia.sh",
     on.docker && "40-docker.sh",
@@ -65,9 +66,9 @@ export function scriptPlan(on: ScriptContext["on"]): ScriptPlan {
     "90-check-contract.sh",
     "99-hygiene.sh",
   ].filter((s): s is string => typeof s === "string");
-  if (!on.nvidia) return { first: all, second: [] };
-  const i = all.indexOf("30-nvidia.sh");
-  return { first: all.slice(0, i), second: all.slice(i) };
+  // Every image boots into the kernel 10-base's upgrade installed (Packer's reboot step does
+  // nothing when there is none); 15-kernel then purges the old kernels, 30-nvidia builds for it.
+  return { first: all.slice(0, 1), second: all.slice(1) };
 }
 
 export function scriptContext(c: ResolvedConfig, cloud: Cloud | "none"): ScriptContext {
