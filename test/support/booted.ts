@@ -150,7 +150,12 @@ export class BootWorkspace {
   async dispose(): Promise<void> {
     const problems: string[] = [];
     for (const m of this.machines) {
-      await m.kill().catch((e: unknown) => problems.push(e instanceof Error ? e.message : String(e)));
+      try {
+        await m.kill();
+        m.checkNothingLeft();
+      } catch (e) {
+        problems.push(e instanceof Error ? e.message : String(e));
+      }
     }
     const mounts = mountsUnder(this.dir);
     if (mounts.length > 0) problems.push(`not removing ${this.dir}: mounted there: ${mounts.join(" ")}`);
