@@ -11,7 +11,10 @@
 // successful AWS build loads it to untag the new AMI, which was the peak of `build`'s memory).
 // The Azure SDK stays external (loaded only by Azure preflight and gc), and so does
 // Handlebars' compiler (required at run time only when a template changed since the build);
-// its runtime is bundled.
+// its runtime is bundled. pino stays external too: it is loaded (~20 ms) only for
+// `--log-format json` (src/events.ts imports it lazily), so every other run never pays for it;
+// bundling it would add its CommonJS graph to the chunks for nothing and break its worker-thread
+// transports, which resolve their files by path (arv-image uses none, a later change might).
 import { chmodSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build } from "rolldown";

@@ -6,42 +6,114 @@ import { ArvImageError, UsageError } from "./errors.js";
 import { buildProgram, normalizeArgv } from "./cli/program.js";
 import { CommanderError } from "commander";
 import { FLAGS } from "./config/flags.js";
+import { type EventLog, jsonEventLog, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, levelOfText, shown } from "./events.js";
 import type { Io } from "./io.js";
+import { installInterrupts, interrupted, InterruptedError, signalExit } from "./interrupt.js";
+import { scrubRegistered } from "./secrets.js";
 
+// The last line of defence: every text arv-image writes is scrubbed of the run's secrets
+// (src/secrets.ts). The live view arrives as bytes, already scrubbed by the stream.
 const processIo: Io = {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s, written) => process.stderr.write(s, written && (() => written())),
+  stdout: (s) => process.stdout.write(scrubRegistered(s)),
+  stderr: (s, written) => process.stderr.write(typeof s === "string" ? scrubRegistered(s) : s, written && (() => written())),
   get color() {
     return process.stderr.isTTY === true && process.env.NO_COLOR === undefined;
   },
+  get tty() {
+    return process.stderr.isTTY === true ? { columns: () => process.stderr.columns || 80 } : undefined;
+  },
 };
 
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+/**
+ * `--log-format` and `--log-level` as given (the flag table validates them later): they
+ * decide what stderr is before commander has parsed anything (its own errors included).
+ */
+export function outputChoice(args: readonly string[]): { format: LogFormat; level: LogLevel } {
+  const value = (name: string) => {
+    let v: string | undefined;
+    for (const [i, a] of args.entries()) {
+      if (a === "--") break;
+      if (a === `--${name}`) v = args[i + 1];
+      else if (a.startsWith(`--${name}=`)) v = a.slice(name.length + 3);
+    }
+    return v;
+  };
+  const f = value("log-format");
+  const l = value("log-level");
+  return { format: (LOG_FORMATS as readonly string[]).includes(f ?? "") ? (f as LogFormat) : "human", level: (LOG_LEVELS as readonly string[]).includes(l ?? "") ? (l as LogLevel) : "info" };
+}
+
+/** stderr as JSON events: each text written becomes one event; bytes (the live view, already events) pass. */
+function jsonIo(base: Io, events: EventLog): Io {
+  return {
+    stdout: base.stdout,
+    stderr: (s, written) => {
+      if (typeof s !== "string") return base.stderr(s, written);
+      const text = s.replace(/^\n+|\n+$/g, "");
+      const line = text === "" ? "" : events.format(levelOfText(text), { type: "message" }, text.replace(/^arv-image: /, ""));
+      if (line === "") written?.();
+      else base.stderr(line, written);
+    },
+    events,
+    level: events.level,
+  };
+}
+
+/** Human text at --log-level: text below the level is left out (the live view filters its own lines). */
+function leveledIo(base: Io, level: LogLevel): Io {
+  if (level === "info") return Object.assign(Object.create(base) as Io, { level });
+  return {
+    stdout: base.stdout,
+    stderr: (s, written) => (typeof s !== "string" || shown(levelOfText(s.replace(/^\n+/, "")), level) ? base.stderr(s, written) : written?.()),
+    color: base.color,
+    tty: base.tty,
+    level,
+  };
+}
+
+export async function main(argv: string[], base: Io = processIo): Promise<number> {
   // A closed terminal or pipe (`arv-image … | head`) must not end arv-image before it has
   // cleaned up or, during a build, before Packer has: the output is lost, the work is not.
   for (const s of [process.stdout, process.stderr]) s.on("error", () => {});
+  // From here an interrupt never ends arv-image mid-step: each step stops and cleans up.
+  installInterrupts();
+  const choice = outputChoice(argv);
+  const io = choice.format === "json" ? jsonIo(base, await jsonEventLog(choice.level)) : leveledIo(base, choice.level);
+  const problem = (text: string, fields: Record<string, unknown> = {}) => (io.events ? base.stderr(io.events.format("error", { type: "error", ...fields }, text.replace(/^arv-image: /, "").trimEnd())) : io.stderr(text));
   try {
     const args = normalizeArgv(argv);
     const program = buildProgram(io, args);
     await program.parseAsync(args, { from: "user" });
+    // The work was done, but the run was interrupted: a shell still sees 128 + n.
+    const sig = interrupted();
+    if (sig !== undefined) {
+      io.stderr(`arv-image: interrupted (${sig}) as it finished; what it printed above is complete.\n`);
+      return signalExit(sig);
+    }
     return 0;
   } catch (e) {
+    // Whatever an interrupt made a step fail with, the run ends as interrupted (128 + n).
+    const sig = interrupted();
+    if (sig !== undefined && !(e instanceof InterruptedError)) {
+      problem(`arv-image: interrupted (${sig}): ${e instanceof Error ? e.message : String(e)}\n`, { exitCode: signalExit(sig) });
+      return signalExit(sig);
+    }
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
       if (e.code === "commander.help") return 2; // no command: help went to stderr
-      io.stderr(`arv-image: ${commanderMessage(e)}\n`);
+      problem(`arv-image: ${commanderMessage(e)}\n`, { exitCode: 2 });
       return 2;
     }
     if (e instanceof UsageError) {
       const n = e.problems.length;
-      io.stderr(`arv-image: ${n === 1 ? "a problem" : `${n} problems`} with the command line; nothing was written.\n\n${e.problems.join("\n\n")}\n`);
+      problem(`arv-image: ${n === 1 ? "a problem" : `${n} problems`} with the command line; nothing was written.\n\n${e.problems.join("\n\n")}\n`, { exitCode: 2 });
       return 2;
     }
     if (e instanceof ArvImageError) {
-      io.stderr(`arv-image: ${e.message}\n`);
+      problem(`arv-image: ${e.message}\n`, { exitCode: e.exitCode });
       return e.exitCode;
     }
-    io.stderr(`arv-image: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    problem(`arv-image: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`, { exitCode: 1 });
     return 1;
   }
 }

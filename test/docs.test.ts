@@ -49,7 +49,11 @@ describe("mirrors", () => {
   it("the README's mirror table names every source --mirror can redirect, with its default", async () => {
     const { MIRRORS, URLS } = (await import(join(REPO, "dist/releases/versions.js"))) as { MIRRORS: { name: string; key: string }[]; URLS: Record<string, string> };
     const readme = readFileSync(join(REPO, "README.md"), "utf8");
-    const table = readme.slice(readme.indexOf("### Mirrors"), readme.indexOf("### Choosing the cloud"));
+    // The table is found by its header row, wherever the README puts it.
+    const header = "| name | default | what is fetched from it |";
+    expect(readme).toContain(header);
+    const start = readme.indexOf(header);
+    const table = readme.slice(start, readme.indexOf("\n\n", start));
     const rows = [...table.matchAll(/^\| `([a-z-]+)` \| `([^`]+)` \|/gm)].map((m) => [m[1], m[2]]);
     expect(rows.map((r) => r[0])).toEqual(MIRRORS.map((m) => m.name));
     for (const m of MIRRORS) if (URLS[m.key] !== "") expect(rows.find((r) => r[0] === m.name)?.[1]).toBe(URLS[m.key]);
@@ -78,6 +82,17 @@ describe("the example CI workflow (scripts/docs/examples/bake-on-release.yml)", 
       expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, dryRun: true, cloud: "aws" });
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the README is the operator's manual", () => {
+  it("stays under 450 lines and leaves contributor material to src/README.md and test/README.md", () => {
+    const readme = readFileSync(join(REPO, "README.md"), "utf8");
+    expect(readme.split("\n").length).toBeLessThan(450);
+    for (const doc of ["src/README.md", "test/README.md"]) {
+      expect(readme).toContain(`(${doc})`);
+      expect(readFileSync(join(REPO, doc), "utf8")).toMatch(/^# arv-image: /);
     }
   });
 });

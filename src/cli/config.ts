@@ -2,13 +2,16 @@ import { createHash } from "node:crypto";
 import { flagsFor } from "../config/flags.js";
 import type { OptionKey } from "../config/schema.js";
 import type { Io } from "../io.js";
-import { resolveCommand } from "../pipeline/resolve.js";
+import { resolveCommand, secretsOf } from "../pipeline/resolve.js";
+import { isSecret, REDACTED } from "../secrets.js";
 
-export const REDACTED = "<redacted>";
+export { REDACTED };
 export const CONFIG_SCHEMA = "arv-image.config/v1";
 
 export async function runConfig(raw: Record<string, unknown>, io: Io): Promise<void> {
   const c = await resolveCommand("config", raw, io);
+  // Registered for the output's scrubber: a public value (a proxy URL) may still hold one.
+  secretsOf(c);
   const values: Record<string, { value: unknown; source: string }> = {};
   for (const f of flagsFor("config")) {
     if (f.key === "json" || f.key === "cloud" || f.key === "packerVersion") continue;
@@ -33,7 +36,8 @@ export async function runConfig(raw: Record<string, unknown>, io: Io): Promise<v
       flag: s.flag,
       file: s.path,
       source: "secrets file",
-      variables: Object.fromEntries(Object.keys(s.env).sort().map((k) => [k, REDACTED])),
+      // Each variable as src/secrets.ts decides: a region is shown, a key is not.
+      variables: Object.fromEntries(Object.keys(s.env).sort().map((k) => [k, isSecret(k, "secrets file", s.env[k]) ? REDACTED : (s.env[k] ?? "")])),
     })),
     packer: c.packer,
     legacyTemplate: c.legacyTemplate ?? null,
@@ -51,7 +55,7 @@ export async function runConfig(raw: Record<string, unknown>, io: Io): Promise<v
   }
   rows.push(["packer-version", c.packer.version, c.packer.source]);
   for (const k of doc.publicKeys) rows.push(["public key", `${k.type} ${k.fingerprint}${k.comment ? ` ${k.comment}` : ""}`, "public-key-file"]);
-  for (const s of doc.secrets) for (const name of Object.keys(s.variables)) rows.push([name, REDACTED, `secrets file ${s.file}`]);
+  for (const s of doc.secrets) for (const [name, value] of Object.entries(s.variables)) rows.push([name, value, `secrets file ${s.file}`]);
   const w1 = Math.max(...rows.map((r) => r[0].length));
   const w2 = Math.max(...rows.map((r) => r[1].length).filter((n) => n <= 40));
   let text = rows.map(([a, b, s]) => `${a.padEnd(w1)}  ${b.padEnd(w2)}  (${s})`).join("\n") + "\n";

@@ -3,6 +3,7 @@
  * wait, then delete their security groups and key pairs, volumes, images and snapshots,
  * in that order (see aws-gc.ts). Each failure is recorded on its action; none is thrown.
  */
+import { interruptSignal } from "../interrupt.js";
 import { callError, duration, type SweepAction } from "./sweep-rule.js";
 
 type Ec2 = typeof import("./ec2-sdk.js");
@@ -47,7 +48,18 @@ function errName(e: unknown): string | undefined {
   return (e as { name?: string } | undefined)?.name;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** A pause between polls, cut short by an interrupt (Ctrl-C must not wait out a 5-minute poll). */
+const sleep = (ms: number) =>
+  new Promise<void>((r) => {
+    if (interruptSignal.aborted) return r();
+    const done = () => {
+      clearTimeout(t);
+      interruptSignal.removeEventListener("abort", done);
+      r();
+    };
+    const t = setTimeout(done, ms);
+    interruptSignal.addEventListener("abort", done, { once: true });
+  });
 
 export async function carryOutAwsSweep(plan: AwsSweepPlan, calls: Ec2Calls, timing: { waitMs: number; pollMs: number }): Promise<void> {
   const { sdk, send, all, pageSize } = calls;
@@ -106,7 +118,7 @@ export async function carryOutAwsSweep(plan: AwsSweepPlan, calls: Ec2Calls, timi
       }
       pending = pending.filter((p) => !p.action.done);
     } catch (e) {
-      if (Date.now() + pollMs > waitDeadline) {
+      if (interruptSignal.aborted || Date.now() + pollMs > waitDeadline) {
         for (const p of pending) fail(p.action, e);
         pending = [];
         break;

@@ -5,6 +5,7 @@
  * IMDS…). The standard endpoint overrides AWS_ENDPOINT_URL_EC2 / AWS_ENDPOINT_URL are
  * honoured by the SDK itself.
  */
+import { interrupted } from "../interrupt.js";
 import type { CloudContext } from "./context.js";
 import { EXPIRES_TAG } from "./tags.js";
 import { CallTimeout, withTimeout } from "./timeout.js";
@@ -42,6 +43,21 @@ export function ec2Client(sdk: Ec2, ctx: CloudContext, region: string, extra: { 
   });
 }
 
+/** How to give AWS credentials, said wherever none were found (preflight, gc). */
+export const AWS_CREDENTIALS_HOW =
+  "Give --aws-profile NAME (a profile in ~/.aws/credentials or ~/.aws/config), or --aws-secrets-file FILE exporting AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or set those two in the environment.";
+
+/** Whether a failed call failed for want of usable credentials (none found, or refused). */
+export function isCredentialsProblem(e: unknown): boolean {
+  const name = (e as { name?: string } | undefined)?.name ?? "";
+  const msg = (e as { message?: string } | undefined)?.message ?? "";
+  return (
+    name === "CredentialsProviderError" ||
+    /Could not load credentials|profile .* could not be found/i.test(msg) ||
+    ["AuthFailure", "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "ExpiredToken", "RequestExpired", "InvalidToken"].includes(name)
+  );
+}
+
 /** A failed call explained for a person: what went wrong and what to do. */
 export function describeAwsError(err: unknown, where: string, ms: number): string {
   if (err instanceof CallTimeout) return `${where} did not answer within ${ms / 1000} s: check the network, proxy (HTTPS_PROXY) or endpoint, or allow more time with --preflight-timeout.`;
@@ -59,12 +75,17 @@ export function describeAwsError(err: unknown, where: string, ms: number): strin
 /**
  * After a successful bake: the AMIs and their snapshots are the product, not leftovers.
  * Removes their `arv-image-expires` tag so `arv-image gc` never considers them. Returns
- * warnings (a failure here leaves a good image that gc would sweep after it expires).
+ * warnings (a failure here leaves a good image that gc would sweep after it expires), and
+ * after an interrupt what was left undone, with the command that does it by hand.
  */
-export async function keepImages(ctx: CloudContext, images: readonly { region?: string; id: string }[]): Promise<string[]> {
+export async function keepImages(ctx: CloudContext, images: readonly { region?: string; id: string }[]): Promise<{ warnings: string[]; undone: string[] }> {
+  const warnings: string[] = [];
+  const undone: string[] = [];
+  const undo = (id: string, region: string) =>
+    `removing the ${EXPIRES_TAG} tag from ${id} in ${region} (and its snapshots); without it arv-image gc treats the image as a leftover once it expires: aws ec2 delete-tags --region ${region} --resources ${id} --tags Key=${EXPIRES_TAG}`;
+  if (interrupted() !== undefined) return { warnings, undone: images.map((i) => undo(i.id, i.region ?? ctx.config.options.awsRegion)) };
   const sdk = await loadEc2();
   const o = ctx.config.options;
-  const warnings: string[] = [];
   for (const image of images) {
     const region = image.region ?? o.awsRegion;
     const client = ec2Client(sdk, ctx, region, { maxAttempts: 3 });
@@ -74,10 +95,14 @@ export async function keepImages(ctx: CloudContext, images: readonly { region?: 
       const snapshots = (r.Images?.[0]?.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((x): x is string => typeof x === "string");
       await send("DeleteTags", new sdk.DeleteTagsCommand({ Resources: [image.id, ...snapshots], Tags: [{ Key: EXPIRES_TAG }] }));
     } catch (e) {
+      if (interrupted() !== undefined) {
+        undone.push(undo(image.id, region));
+        continue;
+      }
       warnings.push(`could not remove the ${EXPIRES_TAG} tag from ${image.id} in ${region} (${describeAwsError(e, `EC2 in ${region}`, ctx.timeoutMs)}); remove it by hand, or arv-image gc will treat the image as a leftover: aws ec2 delete-tags --region ${region} --resources ${image.id} --tags Key=${EXPIRES_TAG}`);
     } finally {
       client.destroy();
     }
   }
-  return warnings;
+  return { warnings, undone };
 }

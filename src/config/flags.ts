@@ -391,6 +391,18 @@ export const FLAGS = [] = [
     help: "build: render, packer validate, print the plan, and stop before anything is created in the cloud. gc: list what would be deleted, delete nothing.",
   }),
   flag({
+    name: "log-format", key: "logFormat", kind: "value", arg: "<format>", group: "output", origin: "arv-image",
+    type: z.enum(["human", "json"]), default: "human", commands: ALL_COMMANDS,
+    help: "stderr as people read it (human: a live view with a status line on a terminal, time-stamped lines otherwise) or as one JSON event per line for CI systems (json).",
+    expect: "human or json", example: "json",
+  }),
+  flag({
+    name: "log-level", key: "logLevel", kind: "value", arg: "<level>", group: "output", origin: "arv-image",
+    type: z.enum(["debug", "info", "warn", "error"]), default: "info", commands: ALL_COMMANDS,
+    help: "Least important events shown on stderr: debug, info, warn or error.",
+    expect: "one of debug, info, warn, error", example: "warn",
+  }),
+  flag({
     name: "verbose", key: "verbose", kind: "switch", group: "output", origin: "arv-image",
     type: z.boolean(), default: false, commands: ["validate", "build", "provision"],
     help: "Packer's own debug log (PACKER_LOG) into packer-debug-<time>.log in the build directory.",
@@ -425,6 +437,11 @@ export const FLAGS = [] = [
     type: text, commands: ["provision"],
     help: "provision: private key Packer logs in with as --ssh-user (read by Packer; never copied or printed).",
     expect: "a readable SSH private key file", example: "~/.ssh/id_ed25519",
+  }),
+  flag({
+    name: "capture-hygiene", key: "captureHygiene", kind: "switch", group: "output", origin: "arv-image",
+    type: z.boolean(), default: false, commands: ["provision"],
+    help: "provision: finish as a bake does before the cloud captures the image: remove the SSH host keys (regenerated at next boot), the machine id and cloud-init's state. For a machine you will image yourself, not go on using.",
   }),
   // --- preflight -------------------------------------------------------------------
   flag({

@@ -18,7 +18,7 @@ export function chooseCloud(o: Options, given: Set<string>, problems: string[]):
   for (const f of FLAGS) {
     if (!f.cloud || !given.has(f.key)) continue;
     // The transitional --no-aws-ebs-autoscale asks for nothing AWS-specific.
-    if (f.kind === "negatable" && o[f.key as OptionKey] === false) continue;
+    if (f.kind === "negatable" && o[f.key] === false) continue;
     byCloud.set(f.cloud, [...(byCloud.get(f.cloud) ?? []), flagText(f)]);
   }
   const jsonCloud = o.jsonFile !== undefined ? STOCK_TEMPLATES[basename(o.jsonFile)] : undefined;

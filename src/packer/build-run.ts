@@ -8,8 +8,11 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import type { Progress } from "../io.js";
 import { utcStamp } from "../time.js";
-import type { Scrubber } from "./environment.js";
+import { scrubFileInPlace, type Scrubber } from "./environment.js";
 import type { Packer } from "./find.js";
+import { BuildView, type ViewMode } from "./build-view.js";
+import { LineSplitter } from "./machine-readable.js";
+import type { Timing } from "./phases.js";
 import { forwardSignals, startPacker } from "./run.js";
 import { PackerStream } from "./stream.js";
 
@@ -22,6 +25,8 @@ export interface PackerRun {
   progress: Progress;
   scrub: Scrubber;
   debug: boolean;
+  /** The build directory's provisioning scripts (file names, in order), for the status line's n/m. */
+  scripts?: readonly string[];
   onFirst: (signal: NodeJS.Signals) => string;
   onRepeat: (signal: NodeJS.Signals) => string;
 }
@@ -33,6 +38,31 @@ export interface PackerRunResult {
   logPath: string;
   /** Time Packer ran. */
   seconds: number;
+  /** Where the time went, from Packer's timestamps (phases.ts). */
+  timings: Timing[];
+  /** Packer said it finished cancelling ("Cleanly cancelled builds after being interrupted."). */
+  cleanupReported: boolean;
+}
+
+/**
+ * What Packer prints once its cleanup after an interrupt is over (hashicorp/packer
+ * command/build.go, 1.6 to 1.14: "Cleanly cancelled builds after being interrupted.").
+ * Without it, Packer ended some other way (killed, crashed): nothing says its cleanup ran.
+ */
+const CLEANUP_DONE = "Cleanly cancelled builds after being interrupted";
+
+/** The last bytes of a stream, enough to hold Packer's closing lines (chunks kept, joined only at the end). */
+class Tail {
+  #chunks: Buffer[] = [];
+  #bytes = 0;
+  push(c: Buffer): void {
+    this.#chunks.push(c);
+    this.#bytes += c.length;
+    while (this.#chunks.length > 1 && this.#bytes - (this.#chunks[0]?.length ?? 0) >= 16384) this.#bytes -= this.#chunks.shift()?.length ?? 0;
+  }
+  includes(s: string): boolean {
+    return Buffer.concat(this.#chunks).includes(s);
+  }
 }
 
 
@@ -51,15 +81,23 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
   // (with the default 16 KiB, every 64 KiB read waited for its write), and memory stays
   // bounded all the same.
   const log = debug ? new Writable({ write: (_c, _e, cb) => cb() }) : createWriteStream(logPath, { mode: 0o600, highWaterMark: 2 << 20 });
+  const mode: ViewMode = progress.events ? "json" : progress.tty ? "tty" : "plain";
+  const view = new BuildView({ mode, color: mode === "tty" && progress.color === true, scripts: r.scripts ?? [], events: progress.events, level: progress.level });
+  const tty = mode === "tty" ? progress.tty : undefined;
   // A failing log file or a closed terminal must never end arv-image before Packer:
   // report it and keep waiting (Packer may be deleting cloud resources).
   let logFailed = false;
   log.on("error", (e: Error) => {
-    if (!logFailed) progress.stderr(`arv-image: warning: cannot write ${logPath}: ${e.message}; still waiting for Packer\n`);
+    if (!logFailed) say(`arv-image: warning: cannot write ${logPath}: ${e.message}; still waiting for Packer`, "warn");
     logFailed = true;
   });
   // (A closed terminal cannot end arv-image either: main.ts ignores its stream errors.)
-  const stream = new PackerStream({ scrub: r.scrub, color: progress.color === true });
+  // PackerStream keeps the log, the artifacts and the errors; the view is made here from
+  // the same lines, parsed once more (phases need each line's timestamp).
+  const stream = new PackerStream({ scrub: r.scrub, color: false });
+  const toView = (l: string) => view.line(r.scrub(l));
+  const outLines = new LineSplitter(toView);
+  const errLines = new LineSplitter(toView);
   // Output is written in batches: at 1 MiB, or 20 ms after the first unwritten line (too
   // short for a person to notice). Packer writes every line with its own write(2); passing
   // each on as it came cost two system calls per line, and batches of 64 KiB still cost a
@@ -70,44 +108,68 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
   // lines left out while there were too many.
   let viewBacklog = 0;
   let notShown = 0;
+  // On a terminal, the status line is the last thing written, without a newline; each write
+  // first clears it (CR, erase line) and ends by drawing it again.
+  let statusShown = false;
+  const CLEAR = "\r\x1b[K";
+  const status = () => (tty ? view.statusLine(Date.now(), (Date.now() - started.getTime()) / 1000, tty.columns()) : "");
+  const write = (...parts: (string | Buffer)[]) => {
+    const bytes = parts.length === 1 && typeof parts[0] !== "string" ? parts[0] : Buffer.concat(parts.filter((p) => p.length > 0).map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : p)));
+    if (bytes === undefined || bytes.length === 0) return;
+    viewBacklog += bytes.length;
+    progress.stderr(bytes, () => (viewBacklog -= bytes.length));
+  };
   const flushBuffers = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
     pending = 0;
-    const { log: logParts, view, release } = stream.take();
+    const { log: logParts, release } = stream.take();
+    release();
     if (logParts.length > 0 && !logFailed) {
       // One writev for all the pieces (mostly Packer's own chunks, written as they came).
       log.cork();
       for (const part of logParts) log.write(part);
       log.uncork();
     }
-    if (view.length === 0) return;
+    const { bytes, lines } = view.take();
+    if (lines === 0) return;
     // A terminal (or pipe) that falls behind must neither block Packer (its cleanup could
     // stall behind `| less`) nor fill memory: past a backlog of unwritten view, lines are
-    // left out of the view (the log has them all) and a notice says how many.
-    if (viewBacklog + view.length > VIEW_BACKLOG_BYTES) {
-      release();
-      for (let nl = view.indexOf(0x0a); nl !== -1; nl = view.indexOf(0x0a, nl + 1)) notShown++;
+    // left out of the view (the log has them all) and a notice says how many. The status
+    // line is left out with them: it never adds to a backlog.
+    if (viewBacklog + bytes.length > VIEW_BACKLOG_BYTES) {
+      notShown += lines;
       return;
     }
-    if (notShown > 0) sayNotShown();
-    viewBacklog += view.length;
-    progress.stderr(view, () => {
-      viewBacklog -= view.length;
-      release();
-    });
-  };
-  const sayNotShown = () => {
-    progress.stderr(`arv-image: ${notShown} ${notShown === 1 ? "line" : "lines"} of Packer's output left out here: the terminal fell behind (the log has every line: ${logPath})\n`);
+    const notice = notShown > 0 ? view.render(notShownText(), "warn") : "";
     notShown = 0;
+    const line = status();
+    write((statusShown ? CLEAR : "") + notice, bytes, line);
+    statusShown = line !== "";
   };
+  const notShownText = () =>
+    `arv-image: ${notShown} ${notShown === 1 ? "line" : "lines"} of Packer's output left out here: the terminal fell behind (the log has every line: ${logPath})`;
+  /** arv-image's own lines while Packer runs: through the view, in order with Packer's. */
+  const say = (text: string, level: "info" | "warn" = "info") => {
+    view.say(text, level);
+    flushBuffers();
+  };
+  // The status line's clock moves on its own: redraw it each second, only when nothing is
+  // waiting to be written (so a terminal that falls behind gets nothing more).
+  const ticker = tty
+    ? setInterval(() => {
+        if (!statusShown || viewBacklog > 0 || timer !== undefined) return;
+        write(CLEAR + status());
+      }, 1000)
+    : undefined;
+  ticker?.unref();
   const received = (bytes: number) => {
     pending += bytes;
     if (pending >= 1024 * 1024) flushBuffers();
     else timer ??= setTimeout(flushBuffers, 20);
     backPressure();
   };
-  progress.stderr(debug ? `arv-image: packer build -debug (Packer ${packer.version}; interactive, not logged)\n` : `arv-image: packer build (Packer ${packer.version}); log ${logPath}\n`);
+  say(debug ? `arv-image: packer build -debug (Packer ${packer.version}; interactive, not logged)` : `arv-image: packer build (Packer ${packer.version}); log ${logPath}`);
   // Memory stays flat: when the log file lags, stop reading Packer until it drains.
   let paused = false;
   const backPressure = () => {
@@ -120,6 +182,8 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
       });
     }
   };
+  const outTail = new Tail();
+  const errTail = new Tail();
   const startedPacker = performance.now();
   const p = startPacker({
     bin: packer.bin,
@@ -128,33 +192,45 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
     env,
     interactive: debug,
     onStdout: (c) => {
+      outTail.push(c);
       stream.stdout(c);
+      outLines.push(c);
       received(c.length);
     },
     onStderr: (c) => {
+      errTail.push(c);
       stream.stderr(c);
+      errLines.push(c);
       received(c.length);
     },
   });
   const sig = forwardSignals(p, {
-    onFirst: (s) => {
-      flushBuffers();
-      progress.stderr(r.onFirst(s));
-    },
-    onRepeat: (s) => {
-      flushBuffers();
-      progress.stderr(r.onRepeat(s));
-    },
+    onFirst: (s) => say(r.onFirst(s), "warn"),
+    onRepeat: (s) => say(r.onRepeat(s), "warn"),
   });
   let code: number;
   try {
     code = await p.exited;
   } finally {
     sig.stop();
+    if (ticker) clearInterval(ticker);
   }
   stream.end();
+  outLines.flush();
+  errLines.flush();
+  const seconds = (performance.now() - startedPacker) / 1000;
+  const timings = debug ? [] : view.finish();
   flushBuffers();
-  if (notShown > 0) sayNotShown();
+  if (notShown > 0) write(view.render(notShownText(), "warn"));
+  // The breakdown above ends the run's view; the status line goes (what follows is the result).
+  if (statusShown) write(CLEAR);
+  if (timings.length > 0 && !logFailed) log.write(view.breakdown(timings));
   await new Promise<void>((r) => (logFailed ? r() : log.end(r)));
-  return { code, interrupted: sig.first(), stream, logPath, seconds: (performance.now() - startedPacker) / 1000 };
+  // --verbose: Packer's own debug log never went through the scrubber.
+  if (env.PACKER_LOG_PATH !== undefined) {
+    const problem = await scrubFileInPlace(env.PACKER_LOG_PATH, r.scrub);
+    if (problem) progress.stderr(`arv-image: warning: ${problem}\n`);
+  }
+  const cleanupReported = outTail.includes(CLEANUP_DONE) || errTail.includes(CLEANUP_DONE);
+  return { code, interrupted: sig.first(), stream, logPath, seconds, timings, cleanupReported };
 }

@@ -24,7 +24,7 @@ export function viewOf(line: PackerLine): ViewLine | undefined {
     case "ui": {
       const kind = data[0] ?? "";
       // Packer writes one text item; join in case a producer did not escape its commas.
-      const text = data.slice(1).join(",");
+      const text = data.length === 2 ? (data[1] as string) : data.slice(1).join(",");
       if (kind === "say") return { kind: "say", text };
       if (kind === "message") return { kind: "output", text };
       if (kind === "error") return { kind: "error", text };

@@ -66,7 +66,7 @@ export function parseArtifactId(builderId: string, id: string): ImageRef[] {
     // packer-plugin-azure's Artifact.Id() falls back to this placeholder when nothing was captured.
     if (id === "UNKNOWN ID") return [];
     const managed = AZURE_MANAGED_IMAGE.exec(id);
-    if (managed) return [{ cloud: "azure", id, resourceGroup: managed[1] as string, name: managed[2] as string }];
+    if (managed) return [{ cloud: "azure", id, resourceGroup: managed[1], name: managed[2] }];
     const version = AZURE_GALLERY_VERSION.exec(id);
     if (version) {
       const [, resourceGroup, gallery, name, galleryImageVersion] = version as unknown as [string, string, string, string, string];

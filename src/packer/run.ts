@@ -6,6 +6,9 @@
  * caller's policy (see forwardSignals) and arv-image always waits for Packer to exit.
  */
 import { execa } from "execa";
+import { INTERRUPTS, interrupted } from "../interrupt.js";
+
+export { signalExit } from "../interrupt.js";
 
 export interface PackerProcessOptions {
   bin: string;
@@ -55,7 +58,7 @@ export function startPacker(o: PackerProcessOptions): PackerProcess {
   }
   const exited = child.then((r) => {
     if (typeof r.exitCode === "number") return r.exitCode;
-    const n = r.signal ? SIGNAL_NUMBERS[r.signal as NodeJS.Signals] : undefined;
+    const n = r.signal ? SIGNAL_NUMBERS[r.signal] : undefined;
     return 128 + (n ?? 1);
   });
   return {
@@ -82,41 +85,51 @@ export function startPacker(o: PackerProcessOptions): PackerProcess {
 }
 
 export interface SignalPolicy {
-  /** First SIGINT/SIGTERM: forwarded once; the caller says cleanup is running. */
+  /** First interrupt: forwarded once; the caller says cleanup is running. */
   onFirst: (sig: NodeJS.Signals) => void;
   /** Any later one: forwarded again; the caller warns what may be left behind. */
   onRepeat: (sig: NodeJS.Signals, count: number) => void;
 }
 
 /**
- * While Packer runs, SIGINT/SIGTERM to arv-image are forwarded to Packer (never turned
- * into a kill) and arv-image keeps running until Packer exits. Returns the first signal
- * received (for the 130/143 exit code) and a function that removes the handlers.
+ * The signal Packer gets for one arv-image received. Packer cancels a build and runs its
+ * cleanup steps (terminate the instance, delete the key pair and security group) only on
+ * SIGINT and SIGTERM (hashicorp/packer command/signal.go: signal.Notify(sigCh,
+ * os.Interrupt, syscall.SIGTERM); main.go's panicwrap parent ignores Interrupt and forwards
+ * SIGTERM). On SIGHUP, Go's default applies: Packer dies at once and leaks the builder.
+ * A dropped terminal therefore reaches Packer as the Ctrl-C it would have been.
+ */
+export const packerSignalFor = (sig: NodeJS.Signals): NodeJS.Signals => (sig === "SIGTERM" ? "SIGTERM" : "SIGINT");
+
+/** What happened to a signal, for the message: "SIGINT received and passed to Packer", … */
+export const forwarded = (sig: NodeJS.Signals): string =>
+  packerSignalFor(sig) === sig ? `${sig} received and passed to Packer` : `${sig} received (the terminal or ssh session closed) and passed to Packer as ${packerSignalFor(sig)}, the signal it cleans up on`;
+
+/**
+ * While Packer runs, interrupts to arv-image (SIGINT, SIGTERM, SIGHUP) are forwarded to
+ * Packer as the signal it cleans up on (never turned into a kill) and arv-image keeps
+ * running until Packer exits. Returns the first signal received (for the 130/143/129 exit
+ * code) and a function that removes the handlers. An interrupt that came before Packer
+ * started is forwarded at once.
  */
 export function forwardSignals(p: PackerProcess, policy: SignalPolicy): { first: () => NodeJS.Signals | undefined; stop: () => void } {
   let first: NodeJS.Signals | undefined;
   let count = 0;
   const handler = (sig: NodeJS.Signals) => {
     count++;
-    p.signal(sig);
+    p.signal(packerSignalFor(sig));
     if (count === 1) {
       first = sig;
       policy.onFirst(sig);
     } else policy.onRepeat(sig, count);
   };
-  // SIGHUP too: a closed terminal or dropped ssh session must not orphan Packer mid-build.
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
-  process.on("SIGHUP", handler);
+  for (const s of INTERRUPTS) process.on(s, handler);
+  const earlier = interrupted();
+  if (earlier !== undefined) handler(earlier);
   return {
     first: () => first,
     stop: () => {
-      process.off("SIGINT", handler);
-      process.off("SIGTERM", handler);
-      process.off("SIGHUP", handler);
+      for (const s of INTERRUPTS) process.off(s, handler);
     },
   };
 }
-
-/** The exit code after an interrupt, as a shell reports it: 128 + the signal's number. */
-export const signalExit = (s: NodeJS.Signals) => (s === "SIGTERM" ? 143 : s === "SIGHUP" ? 129 : 130);

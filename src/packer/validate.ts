@@ -2,7 +2,8 @@
 import { PackerError } from "../errors.js";
 import type { Progress } from "../io.js";
 import type { Packer } from "./find.js";
-import { forwardSignals, signalExit, startPacker } from "./run.js";
+import { InterruptedError } from "../interrupt.js";
+import { forwardSignals, startPacker } from "./run.js";
 
 /** Runs a short Packer command to completion, collecting its output. */
 async function packerStep(packer: Packer, args: string[], cwd: string, env: Record<string, string>, scrub: (s: string) => string): Promise<{ code: number; output: string }> {
@@ -12,7 +13,9 @@ async function packerStep(packer: Packer, args: string[], cwd: string, env: Reco
   try {
     const code = await p.exited;
     const first = sig.first();
-    return { code: first ? signalExit(first) : code, output: scrub(output) };
+    // Packer got the signal too and has exited: the run stops here as interrupted.
+    if (first) throw new InterruptedError(first, `packer ${args[0] ?? ""}`);
+    return { code, output: scrub(output) };
   } finally {
     sig.stop();
   }

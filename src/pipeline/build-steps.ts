@@ -5,6 +5,9 @@ import type { Progress } from "../io.js";
 import type { ErrorCollector, ImageRef } from "../packer/results.js";
 import type { RenderResult } from "../render/build-dir.js";
 import { clusterConfigFragment, EBS_AUTOSCALE_IAM_POLICY } from "../render/cluster-config.js";
+import { resolve } from "node:path";
+import { interrupted } from "../interrupt.js";
+import { sh } from "../render/escape.js";
 import { writeFileAtomic } from "../render/write.js";
 
 type Built = ResolvedConfig & { cloud: Cloud };
@@ -43,26 +46,73 @@ export function lastError(errors: ErrorCollector): string | undefined {
   return errors.buildErrors().at(-1)?.message ?? errors.errors().at(-1);
 }
 
-/** Packer's cleanup normally removes everything; if it could not, this finds what is left. */
-export function gcHint(c: Built, buildId: string, expires: string): string {
-  const o = c.options;
-  return c.cloud === "aws"
-    ? `\nIf anything was left behind it is tagged arv-image-build-id=${buildId}; to check: arv-image gc --cloud aws --aws-region ${o.awsRegion}${o.awsProfile !== undefined ? ` --aws-profile ${o.awsProfile}` : ""} --dry-run --older-than 0m (without --dry-run to delete; after ${expires} gc finds it without --older-than).`
-    : c.cloud === "azure"
-      ? `\nIf anything was left behind it is in a temporary resource group pkr-Resource-Group-* tagged arv-image-build-id=${buildId}; to check: arv-image gc --cloud azure --azure-secrets-file FILE --dry-run --older-than 0m.`
-      : "";
+/** A word for a POSIX shell: as it is when nothing in it is special, else single-quoted. */
+export function shellWord(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : sh(value);
 }
 
-/** After a successful build: the images kept from gc, the cluster config (and --emit-config). */
-export async function afterBuild(c: Built, images: ImageRef[], progress: Progress): Promise<{ imageId: string | undefined; arvadosConfig: string; iamPolicy?: object }> {
+/**
+ * The `arv-image gc` command that looks for what this build may have left: the same
+ * credential source (secrets file as an absolute path, profile) and region the build used,
+ * every value shell-quoted, so that it can be pasted as it is.
+ */
+export function gcCommand(c: Built): string[] | undefined {
+  const o = c.options;
+  const file = (flag: string) => c.secretsFiles.filter((s) => s.flag === flag).flatMap((s) => [flag, resolve(s.path)]);
+  if (c.cloud === "aws") {
+    return [
+      "arv-image", "gc", "--cloud", "aws", "--aws-region", o.awsRegion,
+      ...(o.awsAmiRegions && o.awsAmiRegions.length > 0 ? ["--aws-ami-regions", o.awsAmiRegions.join(",")] : []),
+      ...file("--aws-secrets-file"),
+      ...(o.awsProfile !== undefined ? ["--aws-profile", o.awsProfile] : []),
+      "--dry-run", "--older-than", "0m",
+    ];
+  }
+  if (c.cloud === "azure") {
+    return [
+      "arv-image", "gc", "--cloud", "azure",
+      ...file("--azure-secrets-file"),
+      ...(o.azureCloudEnvironment !== "Public" ? ["--azure-cloud-environment", o.azureCloudEnvironment] : []),
+      "--dry-run", "--older-than", "0m",
+    ];
+  }
+  return undefined;
+}
+
+/** Packer's cleanup normally removes everything; if it could not, this finds what is left. */
+export function gcHint(c: Built, buildId: string, expires: string): string {
+  const cmd = gcCommand(c)?.map(shellWord).join(" ");
+  if (cmd === undefined) return "";
+  const where = c.cloud === "aws" ? "it is" : "it is in a temporary resource group pkr-Resource-Group-*";
+  return `\nIf anything was left behind ${where} tagged arv-image-build-id=${buildId}; to check (without --dry-run to delete; after ${expires} gc finds it without --older-than):\n  ${cmd}`;
+}
+
+/** What the after-work made of a successful build. */
+export interface AfterBuild {
+  imageId: string | undefined;
+  arvadosConfig: string;
+  iamPolicy?: object;
+  /** An interrupt came during the after-work: the steps it left undone, each with how to do it by hand. */
+  interrupted?: NodeJS.Signals;
+  undone: string[];
+}
+
+/**
+ * After a successful build: the images kept from gc, the cluster config (and --emit-config).
+ * The image exists whatever happens here: an interrupt stops the remaining steps, never the
+ * result (the caller still prints the id and the --json document, and what was left undone).
+ */
+export async function afterBuild(c: Built, images: ImageRef[], progress: Progress): Promise<AfterBuild> {
   const o = c.options;
   const cloud = c.cloud;
+  const undone: string[] = [];
   if (cloud === "aws") {
     // The images are the product: take them out of what `arv-image gc` may sweep.
     const { keepImages } = await import("../clouds/aws.js");
     const { cloudContext } = await import("../clouds/context.js");
-    const warnings = await keepImages(cloudContext(c), images);
-    for (const w of warnings) progress.stderr(`arv-image: warning: ${w}\n`);
+    const kept = await keepImages(cloudContext(c), images);
+    for (const w of kept.warnings) progress.stderr(`arv-image: warning: ${w}\n`);
+    undone.push(...kept.undone);
   }
   const snippet = clusterConfigFragment({
     clusterId: o.arvadosClusterId ?? "zzzzz",
@@ -73,12 +123,27 @@ export async function afterBuild(c: Built, images: ImageRef[], progress: Progres
     ...(c.cluster ? { instanceTypes: c.cluster.instanceTypes, ...(c.cluster.iamInstanceProfile ? { iamInstanceProfile: c.cluster.iamInstanceProfile } : {}) } : {}),
   });
   if (o.emitConfig !== undefined) {
-    await writeFileAtomic(o.emitConfig, snippet);
-    progress.stderr(`arv-image: wrote the config.yml changes to ${o.emitConfig}\n`);
+    if (interrupted() !== undefined) undone.push(`writing --emit-config ${o.emitConfig}; the same text is printed here (and is arvadosConfig in --json)`);
+    else {
+      await writeFileAtomic(o.emitConfig, snippet);
+      progress.stderr(`arv-image: wrote the config.yml changes to ${o.emitConfig}\n`);
+    }
   }
+  const sig = interrupted();
   return {
     imageId: cloud === "azure" ? (images[0]?.name ?? images[0]?.id) : images[0]?.id,
     arvadosConfig: snippet,
     ...(cloud === "aws" && o.awsEbsAutoscale ? { iamPolicy: EBS_AUTOSCALE_IAM_POLICY } : {}),
+    ...(sig !== undefined ? { interrupted: sig } : {}),
+    undone,
   };
+}
+
+/** The provisioning scripts of a build directory, in the order they run ("10-base.sh", …): the status line's n/m. */
+export function scriptNames(result: RenderResult): string[] {
+  return result.files
+    .map((f) => f.path)
+    .filter((p) => /^scripts\/\d+-[^/]+\.sh$/.test(p))
+    .map((p) => p.slice("scripts/".length))
+    .sort();
 }

@@ -7,23 +7,28 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Cloud } from "../config/flags.js";
 import { withInferred } from "../config/resolved.js";
 import { ArvImageError, PackerError, PreflightError, UsageError } from "../errors.js";
+import { emit } from "../events.js";
 import type { Progress } from "../io.js";
 import { makeScrubber, packerEnvironment } from "../packer/environment.js";
 import type { ImageRef } from "../packer/results.js";
+import type { Timing } from "../packer/phases.js";
 import { runPackerBuild } from "../packer/build-run.js";
-import { signalExit } from "../packer/run.js";
+import { forwarded } from "../packer/run.js";
+import { InterruptedError, signalExit, throwIfInterrupted } from "../interrupt.js";
 import { initAndValidate } from "../packer/validate.js";
 import { preflightFailure } from "../preflight/report.js";
 import type { PreflightResult } from "../preflight/run.js";
 import { renderBuildDir } from "../render/build-dir.js";
-import { writeBuildDir } from "../render/write.js";
+import { cannotCreateIn, checkOutDir, checkOutputFile, writeBuildDir } from "../render/write.js";
 import { BUILD_EXPIRY_HOURS } from "../clouds/tags.js";
 import { utcStamp } from "../time.js";
-import { afterBuild, buildPlan, gcHint, imageNameFor, lastError } from "./build-steps.js";
+import { afterBuild, buildPlan, gcHint, imageNameFor, lastError, scriptNames } from "./build-steps.js";
+import type { AfterBuild } from "./build-steps.js";
 import { runLegacy } from "./legacy.js";
 import { packerAndConfig, secretsOf, type ParsedOptions } from "./resolve.js";
 import { validateStepFor } from "./validate.js";
@@ -37,17 +42,19 @@ export interface BuildRun {
   elapsedSeconds: number;
   packerSeconds: number;
   packerExitCode: number;
+  /** Where the time went, from Packer's timestamps. */
+  timings: Timing[];
 }
 
 export type BuildResult = (
-  | { kind: "built"; run: BuildRun; images: ImageRef[]; imageId: string | undefined; arvadosConfig: string; iamPolicy?: object }
+  | ({ kind: "built"; run: BuildRun; images: ImageRef[] } & AfterBuild)
   | { kind: "dry-run"; cloud: Cloud; buildDirectory: string; imageName: string; plan: string[] }
   /** -debug: Packer talked to the terminal; its output (with the image id) is above, unparsed. */
   | { kind: "debug"; elapsedSeconds: number }
   /** A site's JSON template, run as it is: Packer's output was all there is. */
   | { kind: "legacy" }
   /** `run` when Packer ran (then `images` are those an interrupted build had already made). */
-  | { kind: "failed"; error: ArvImageError; run?: BuildRun; images: ImageRef[]; why?: string }
+  | { kind: "failed"; error: ArvImageError; run?: BuildRun; images: ImageRef[]; why?: string; interrupted?: NodeJS.Signals; cleanupReported?: boolean }
 ) & { preflight?: PreflightResult };
 
 export async function buildPipeline(raw: ParsedOptions, progress: Progress): Promise<BuildResult> {
@@ -67,6 +74,7 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
   const packer = resolved.packer;
   let c = resolved.c;
   const scrub = makeScrubber(secretsOf(c));
+  progress.events?.redact(scrub);
   const verboseEnv: Record<string, string> = {};
 
   if (c.legacyTemplate) {
@@ -74,15 +82,17 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
     return { kind: "legacy" };
   }
   const cloud = c.cloud;
-  if (c.options.emitConfig !== undefined && !existsSync(dirname(resolve(c.options.emitConfig)))) {
-    throw new UsageError(`--emit-config ${JSON.stringify(c.options.emitConfig)}: its directory does not exist; expected a file path in an existing directory, e.g. --emit-config ./zzzzz-image.yml.`);
-  }
+  throwIfInterrupted("the secrets files");
+  // Every path the build writes is checked now, not after a paid 20-minute bake.
+  await checkOutputs(c.command.out, c.options.emitConfig);
   if (!c.options.skipPreflight) {
     const { runPreflight, formatFindings } = await import("../preflight/run.js");
     progress.stderr(`arv-image: preflight (skip with --skip-preflight)\n`);
     const pre = await runPreflight(c, { packer, env: process.env, skipped: c.command.skipCheck, timeoutMs: c.command.preflightTimeout * 1000 });
     report(pre);
-    progress.stderr(formatFindings(pre.findings));
+    throwIfInterrupted("preflight");
+    if (progress.events) for (const f of pre.findings) emit(progress, f.severity === "info" ? "info" : f.severity === "warning" ? "warn" : "error", { type: "preflight", check: f.check, severity: f.severity }, f.message);
+    else progress.stderr(formatFindings(pre.findings));
     if (pre.errors > 0) throw new PreflightError(preflightFailure(pre, "build"));
     // What preflight chose is what gets built: the AMI it checked, the user that AMI logs in with.
     c = withInferred(c, pre.inferred) as typeof c;
@@ -90,6 +100,7 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
   const o = c.options;
   const result = renderBuildDir(c, cloud);
   const out = c.command.out ?? freshDir(o.arvadosClusterId ?? "build", started);
+  throwIfInterrupted("rendering");
   const dir = await writeBuildDir(out, result.files);
   progress.stderr(`arv-image: build directory ${dir}\n`);
   if (c.command.verbose) {
@@ -98,7 +109,16 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
   }
   const env = packerEnvironment(process.env, c.secretsFiles.map((s) => s.env), verboseEnv);
   for (const w of result.omitted) progress.stderr(`arv-image: left out for Packer ${packer.version}: ${w}\n`);
-  await initAndValidate(packer, dir, validateStepFor(result), env, scrub, progress);
+  try {
+    await initAndValidate(packer, dir, validateStepFor(result), env, scrub, progress);
+    // Synchronously from here to Packer's start: an interrupt is either seen here or
+    // forwarded to Packer (forwardSignals), never lost in between.
+    throwIfInterrupted("packer validate");
+  } catch (e) {
+    // Stopped before Packer built anything: the build directory is not kept half-used.
+    if (e instanceof InterruptedError) await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
 
   const stamp = utcStamp(started);
   const epoch = String(Math.floor(started.getTime() / 1000));
@@ -120,6 +140,7 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
   }
   const debug = o.debug;
   const args = debug ? ["build", "-debug", ...vars, "."] : ["build", "-machine-readable", "-color=false", ...vars, "."];
+  const where = `${cloud === "aws" ? `region ${o.awsRegion}` : cloud === "azure" ? "the temporary pkr-Resource-Group-*" : `zone ${o.gcpZone}`} (tagged arv-image-build-id=${buildId})`;
   const run = await runPackerBuild({
     packer,
     dir,
@@ -129,30 +150,57 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
     progress,
     scrub,
     debug,
+    scripts: scriptNames(result),
     onFirst: (s) =>
-      `\narv-image: ${s} received and passed to Packer once; Packer is cleaning up (terminating the builder instance, deleting its temporary key pair and security group). Waiting for it to finish — press Ctrl-C again only if you accept leaving resources behind.\n`,
+      `\narv-image: ${forwarded(s)} once; Packer is cleaning up (terminating the builder instance, deleting its temporary key pair and security group). Waiting for it to finish — press Ctrl-C again only if you accept leaving resources behind.\n`,
     onRepeat: (s) =>
-      `\narv-image: ${s} passed to Packer again. WARNING: if Packer stops before its cleanup finishes, the builder instance, its temporary security group and key pair may be left in ${cloud === "aws" ? `region ${o.awsRegion}` : cloud === "azure" ? "the temporary pkr-Resource-Group-*" : `zone ${o.gcpZone}`} (tagged arv-image-build-id=${buildId}) and keep costing money. arv-image still waits for Packer to exit.\n`,
+      `\narv-image: ${s} passed to Packer again. WARNING: if Packer stops before its cleanup finishes, the builder instance, its temporary security group and key pair may be left in ${where} and keep costing money. arv-image still waits for Packer to exit.\n`,
   });
   const { code, logPath, interrupted } = run;
   const elapsed = (Date.now() - started.getTime()) / 1000;
   if (debug && !interrupted && code === 0) return { kind: "debug", elapsedSeconds: elapsed };
   const images = run.stream.artifacts.images();
-  const summary: BuildRun = { cloud, buildId, buildDirectory: dir, log: logPath, elapsedSeconds: elapsed, packerSeconds: run.seconds, packerExitCode: code };
+  const summary: BuildRun = { cloud, buildId, buildDirectory: dir, log: logPath, elapsedSeconds: elapsed, packerSeconds: run.seconds, packerExitCode: code, timings: run.timings };
 
   if (interrupted || code !== 0 || images.length === 0) {
     const exit = interrupted ? signalExit(interrupted) : code !== 0 ? code : 1;
     const last = lastError(run.stream.errors);
+    const kept = images.length > 0 ? `; ${images.map((i) => i.id).join(", ")} had already been created and ${images.length === 1 ? "is" : "are"} kept` : "";
+    // Only Packer's own closing line says its cleanup ran; without it (Packer killed, crashed,
+    // or an older arv-image's SIGHUP) nothing is claimed and the sweep is the next step.
     const why = interrupted
-      ? `interrupted (${interrupted}); Packer exited with ${code} after its cleanup${images.length > 0 ? `; ${images.map((i) => i.id).join(", ")} had already been created and ${images.length === 1 ? "is" : "are"} kept` : ""}`
+      ? run.cleanupReported
+        ? `interrupted (${interrupted}); Packer finished its cleanup and exited with ${code}${kept}`
+        : `interrupted (${interrupted}); Packer exited with ${code} WITHOUT reporting that its cleanup finished: the builder instance, its temporary key pair and security group may be left in ${where} and keep costing money${kept}`
       : code !== 0
         ? `packer build failed with exit code ${code}${last ? `: ${last}` : ""}`
         : "packer build exited 0 but reported no image (no artifact line): nothing to put in the cluster config";
     // Images an interrupted build had already made exist (and cost storage): report them.
     const error = new PackerError(`${why}\nlog: ${logPath}${gcHint(c, buildId, expires)}`, exit);
-    return { kind: "failed", error, run: summary, images: interrupted ? images : [], why };
+    return { kind: "failed", error, run: summary, images: interrupted ? images : [], why, ...(interrupted ? { interrupted, cleanupReported: run.cleanupReported } : {}) };
   }
   return { kind: "built", run: summary, images, ...(await afterBuild(c, images, progress)) };
+}
+
+/** --out and --emit-config, checked before anything paid runs: exit 2 naming the flag, nothing written. */
+async function checkOutputs(out: string | undefined, emitConfig: string | undefined): Promise<void> {
+  const problems: string[] = [];
+  if (out !== undefined) {
+    const parent = dirname(resolve(out));
+    const p = await checkOutDir(out);
+    const denied = p === undefined ? await cannotCreateIn(parent) : undefined;
+    if (p) problems.push(p);
+    else if (denied) problems.push(`--out ${JSON.stringify(out)}: cannot create anything in ${JSON.stringify(parent)} (${denied}); expected a path in a writable directory, e.g. --out ./build-zzzzz.`);
+  } else {
+    // The build directory (and its log) goes into the current directory.
+    const denied = await cannotCreateIn(process.cwd());
+    if (denied) problems.push(`--out not given: the build directory would go into the current directory ${JSON.stringify(process.cwd())}, which takes no new files (${denied}); run from a writable directory or give --out, e.g. --out /tmp/build-zzzzz.`);
+  }
+  if (emitConfig !== undefined) {
+    const p = await checkOutputFile("--emit-config", emitConfig, "./zzzzz-image.yml");
+    if (p) problems.push(p);
+  }
+  if (problems.length > 0) throw new UsageError(problems);
 }
 
 function freshDir(cluster: string, d: Date): string {

@@ -35,7 +35,10 @@ export async function gcPipeline(raw: ParsedOptions, progress: Progress): Promis
         : await (await import("../clouds/azure-gc.js")).sweepAzure(ctx, { olderThanMs: olderThan, dryRun });
     return { cloud, dryRun, ...(cloud === "aws" ? { region: o.awsRegion, ...(o.awsAmiRegions ? { amiRegions: o.awsAmiRegions } : {}) } : {}), actions: result.actions };
   } catch (e) {
-    // Listing failed (credentials, network): nothing was changed.
-    throw new EnvironmentError((e as Error).message);
+    // Listing failed (credentials, network): nothing was changed. Without credentials, say
+    // how to give them, as preflight does.
+    const { AWS_CREDENTIALS_HOW, isCredentialsProblem } = await import("../clouds/aws.js");
+    const how = cloud === "aws" && isCredentialsProblem((e as Error).cause) ? ` ${AWS_CREDENTIALS_HOW}` : "";
+    throw new EnvironmentError(`${(e as Error).message}${how}`);
   }
 }

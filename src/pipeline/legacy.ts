@@ -6,7 +6,7 @@ import type { Progress } from "../io.js";
 import { packerEnvironment } from "../packer/environment.js";
 import type { Packer } from "../packer/find.js";
 import { LineSplitter } from "../packer/machine-readable.js";
-import { forwardSignals, signalExit, startPacker } from "../packer/run.js";
+import { forwarded, forwardSignals, signalExit, startPacker } from "../packer/run.js";
 
 export async function runLegacy(c: ResolvedConfig, packer: Packer, progress: Progress, scrub: (s: string) => string): Promise<void> {
   const t = c.legacyTemplate;
@@ -22,7 +22,7 @@ export async function runLegacy(c: ResolvedConfig, packer: Packer, progress: Pro
   const err = splitter();
   const p = startPacker({ bin: packer.bin, args, cwd: process.cwd(), env, interactive: c.options.debug, onStdout: (b) => out.push(b), onStderr: (b) => err.push(b) });
   const sig = forwardSignals(p, {
-    onFirst: (s) => progress.stderr(`\narv-image: ${s} passed to Packer; waiting for its cleanup.\n`),
+    onFirst: (s) => progress.stderr(`\narv-image: ${forwarded(s)}; waiting for its cleanup.\n`),
     onRepeat: (s) => progress.stderr(`\narv-image: ${s} passed again. WARNING: cloud resources of this build may be left behind.\n`),
   });
   let code: number;

@@ -9,13 +9,14 @@ import { resolve } from "node:path";
 import { PackerError, UsageError } from "../errors.js";
 import type { Progress } from "../io.js";
 import { runPackerBuild } from "../packer/build-run.js";
+import type { Timing } from "../packer/phases.js";
 import { makeScrubber, packerEnvironment } from "../packer/environment.js";
-import { signalExit } from "../packer/run.js";
+import { forwarded, signalExit } from "../packer/run.js";
 import { initAndValidate } from "../packer/validate.js";
 import { renderBuildDir } from "../render/build-dir.js";
 import { writeBuildDir } from "../render/write.js";
 import { utcStamp } from "../time.js";
-import { lastError } from "./build-steps.js";
+import { lastError, scriptNames } from "./build-steps.js";
 import { packerOf, resolveCommand, secretsOf, type ParsedOptions } from "./resolve.js";
 import { validateStepFor } from "./validate.js";
 
@@ -27,6 +28,8 @@ export interface ProvisionRun {
   elapsedSeconds: number;
   packerSeconds: number;
   packerExitCode: number;
+  /** Where the time went, from Packer's timestamps. */
+  timings: Timing[];
 }
 
 export type ProvisionResult = { ok: true; run: ProvisionRun } | { ok: false; run: ProvisionRun; why: string; error: PackerError };
@@ -43,6 +46,7 @@ export async function provisionPipeline(raw: ParsedOptions, progress: Progress):
   const o = c.options;
   const cmd = c.command;
   const scrub = makeScrubber(secretsOf(c));
+  progress.events?.redact(scrub);
   const result = renderBuildDir(c, "none");
   const out = cmd.out ?? freshDir(`arv-image-provision-${(cmd.sshHost ?? "host").replace(/[^A-Za-z0-9.-]/g, "_")}-${utcStamp(started, "-")}`);
   const dir = await writeBuildDir(out, result.files);
@@ -60,11 +64,12 @@ export async function provisionPipeline(raw: ParsedOptions, progress: Progress):
     progress,
     scrub,
     debug: false,
-    onFirst: (s) => `\narv-image: ${s} received and passed to Packer once; waiting for it to stop the provisioning on ${target}. ${target} may be left half-provisioned: provision a fresh machine next time.\n`,
+    scripts: scriptNames(result),
+    onFirst: (s) => `\narv-image: ${forwarded(s)} once; waiting for it to stop the provisioning on ${target}. ${target} may be left half-provisioned: provision a fresh machine next time.\n`,
     onRepeat: (s) => `\narv-image: ${s} passed to Packer again; arv-image still waits for Packer to exit.\n`,
   });
   const elapsed = (Date.now() - started.getTime()) / 1000;
-  const summary: ProvisionRun = { target, buildDirectory: dir, log: run.logPath, elapsedSeconds: elapsed, packerSeconds: run.seconds, packerExitCode: run.code };
+  const summary: ProvisionRun = { target, buildDirectory: dir, log: run.logPath, elapsedSeconds: elapsed, packerSeconds: run.seconds, packerExitCode: run.code, timings: run.timings };
   if (run.interrupted || run.code !== 0) {
     const last = lastError(run.stream.errors);
     const why = run.interrupted ? `interrupted (${run.interrupted}); Packer exited with ${run.code}` : `provisioning ${target} failed (packer exit ${run.code})${last ? `: ${last}` : ""}`;

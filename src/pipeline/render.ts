@@ -1,7 +1,9 @@
 /** render: the build directory for these flags, written into --out. */
+import { rm } from "node:fs/promises";
 import type { Cloud } from "../config/flags.js";
 import type { ResolvedConfig } from "../config/resolved.js";
 import { InternalError, UsageError } from "../errors.js";
+import { interrupted, throwIfInterrupted } from "../interrupt.js";
 import type { Progress } from "../io.js";
 import { renderBuildDir } from "../render/build-dir.js";
 import { writeBuildDir } from "../render/write.js";
@@ -28,6 +30,12 @@ export async function renderPipeline(raw: ParsedOptions, progress: Progress): Pr
     );
   }
   const result = renderBuildDir(config, config.cloud);
+  throwIfInterrupted("rendering");
   const dir = await writeBuildDir(out, result.files);
+  if (interrupted() !== undefined) {
+    // All or nothing: an interrupted render leaves no directory, not even a whole one.
+    await rm(dir, { recursive: true, force: true });
+    throwIfInterrupted("rendering");
+  }
   return { dir, cloud: config.cloud, files: result.files.length, packerVersion: result.packer.version, packerSource: config.packer.source, omitted: [...result.omitted] };
 }

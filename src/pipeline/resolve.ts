@@ -7,7 +7,10 @@ import type { Cloud, CommandName } from "../config/flags.js";
 import { MIN_PACKER, resolveConfig } from "../config/resolve.js";
 import type { ResolvedConfig } from "../config/resolved.js";
 import { EnvironmentError, UsageError } from "../errors.js";
+import { throwIfInterrupted } from "../interrupt.js";
 import type { Progress } from "../io.js";
+import { packerEnvironment } from "../packer/environment.js";
+import { credentialFileSecrets, registerSecrets, secretValuesOf } from "../secrets.js";
 import { findPacker, type Packer } from "../packer/find.js";
 import { detectPackerVersion } from "../packer/version.js";
 import { packerFeatures } from "../render/context.js";
@@ -22,6 +25,8 @@ export type ParsedOptions = Readonly<Record<string, unknown>>;
 export async function resolveCommand<C extends CommandName>(command: C, raw: ParsedOptions, progress: Progress, packerVersion?: string): Promise<ResolvedConfig<C>> {
   const detected = raw.packerVersion === undefined ? (packerVersion ?? (await detectPackerVersion())) : undefined;
   const r = await resolveConfig({ command, raw, detectedPackerVersion: detected });
+  // A secrets file stopped by an interrupt is not a usage error.
+  throwIfInterrupted("the secrets files");
   if (!r.ok) throw new UsageError(r.problems);
   for (const w of r.config.warnings) progress.stderr(`arv-image: warning: ${w}\n`);
   return r.config;
@@ -58,7 +63,21 @@ export async function packerAndConfig<C extends "build" | "validate">(command: C
   return { packer, c: c as CloudConfig<C> }; // cloud is undefined only with a legacy template, handled first
 }
 
-/** The secrets files' values: scrubbed from everything that leaves arv-image. */
-export function secretsOf(c: ResolvedConfig): string[] {
-  return c.secretsFiles.flatMap((s) => Object.values(s.env));
+/**
+ * The secrets of this run, scrubbed from everything that leaves arv-image: what the secrets
+ * files export and what of the caller's environment reaches Packer, each variable as
+ * src/secrets.ts decides (a region is not a secret, a session token is), and the keys inside
+ * the credentials files Packer reads. Registered for main.ts's output too.
+ */
+export function secretsOf(c: ResolvedConfig, env: NodeJS.ProcessEnv = process.env): string[] {
+  const caller = packerEnvironment(env, []);
+  const fromFiles = Object.assign({}, ...c.secretsFiles.map((s) => s.env)) as Record<string, string>;
+  const values = [
+    ...secretValuesOf(caller, "environment"),
+    ...c.secretsFiles.flatMap((s) => secretValuesOf(s.env, "secrets file")),
+    ...credentialFileSecrets(fromFiles.GOOGLE_APPLICATION_CREDENTIALS ?? caller.GOOGLE_APPLICATION_CREDENTIALS),
+    ...credentialFileSecrets(c.options.gcpAccountFile),
+  ];
+  registerSecrets(values);
+  return values;
 }

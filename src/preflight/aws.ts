@@ -4,7 +4,7 @@
  * client and its credentials are the cloud layer's (src/clouds/aws.ts).
  */
 import type { CheckName } from "../config/preflight-checks.js";
-import { describeAwsError, ec2Client, loadEc2 } from "../clouds/aws.js";
+import { AWS_CREDENTIALS_HOW, describeAwsError, ec2Client, loadEc2 } from "../clouds/aws.js";
 import { withTimeout } from "../clouds/timeout.js";
 import type { CheckContext, CheckOutput, Finding, Inferred } from "./types.js";
 
@@ -259,7 +259,7 @@ function credentialProblem(e: unknown, ctx: CheckContext, where: string): string
   const msg = (e as { message?: string }).message ?? String(e);
   const source = credentialSource(ctx);
   if (name === "CredentialsProviderError" || /Could not load credentials|profile .* could not be found/i.test(msg)) {
-    return `no usable AWS credentials ${source === "from the environment" ? "were found" : source}: ${msg}. Give --aws-profile NAME (a profile in ~/.aws/credentials or ~/.aws/config), or --aws-secrets-file FILE exporting AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`;
+    return `no usable AWS credentials ${source === "from the environment" ? "were found" : source}: ${msg}. ${AWS_CREDENTIALS_HOW}`;
   }
   if (["AuthFailure", "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "ExpiredToken", "RequestExpired", "InvalidToken"].includes(name)) {
     return `the AWS credentials ${source} were refused by ${where} (${name}: ${msg}). Check the access key and secret (or renew the session token), and that the key is active in IAM.`;

@@ -112,7 +112,8 @@ export function scriptContext(c: ResolvedConfig, cloud: Cloud | "none"): ScriptC
       pinPackages: o.pinPackages,
       resolver: o.resolver !== undefined,
       hosts: c.hostsEntries.length > 0,
-      captureHygiene: cloud !== "none",
+      // A cloud build is captured; provision only when asked (--capture-hygiene): the machine is then imaged by its owner.
+      captureHygiene: cloud !== "none" || c.options.captureHygiene === true,
     },
   };
 }

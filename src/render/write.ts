@@ -4,7 +4,7 @@
  * is removed and the target is as it was.
  */
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
-import { chmod, mkdtemp, rename, rm, rmdir } from "node:fs/promises";
+import { chmod, mkdtemp, open, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { checkOutDir } from "../config/files.js";
 import { EnvironmentError, UsageError } from "../errors.js";
@@ -13,6 +13,43 @@ import type { RenderedFile } from "./build-dir.js";
 // The --out check is part of resolving the command line; writing checks again, right
 // before it creates anything.
 export { checkOutDir };
+
+/**
+ * Whether a file can be created in `dir`, found by creating (and removing) one: permission
+ * bits say nothing for root, a read-only mount or /proc. Undefined when it can.
+ */
+export async function cannotCreateIn(dir: string): Promise<string | undefined> {
+  const probe = join(dir, `.arv-image-probe-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  try {
+    await (await open(probe, "wx", 0o600)).close();
+    await unlink(probe);
+    return undefined;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  }
+}
+
+/** Reasons an output file (`--emit-config FILE`) cannot be written, checked before anything runs. */
+export async function checkOutputFile(flag: string, path: string, example: string): Promise<string | undefined> {
+  const target = resolve(path);
+  const q = JSON.stringify(path);
+  try {
+    const st = await stat(target);
+    if (st.isDirectory()) return `${flag} ${q}: is a directory; expected a file path, e.g. ${flag} ${example}.`;
+    if (!st.isFile()) return `${flag} ${q}: exists and is not a regular file; expected a file path, e.g. ${flag} ${example}.`;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") return `${flag} ${q}: cannot use it (${(e as NodeJS.ErrnoException).code}); expected a file path, e.g. ${flag} ${example}.`;
+  }
+  try {
+    if (!(await stat(dirname(target))).isDirectory()) throw new Error();
+  } catch {
+    return `${flag} ${q}: its directory does not exist; expected a file path in an existing directory, e.g. ${flag} ${example}.`;
+  }
+  // Written beside the target and renamed over it (writeFileAtomic): the directory must take a new file.
+  const denied = await cannotCreateIn(dirname(target));
+  if (denied) return `${flag} ${q}: cannot write in ${JSON.stringify(dirname(target))} (${denied}); expected a file path in a writable directory, e.g. ${flag} ${example}.`;
+  return undefined;
+}
 
 export async function writeBuildDir(out: string, files: readonly RenderedFile[]): Promise<string> {
   const target = resolve(out);

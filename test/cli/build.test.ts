@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { BIN, EXAMPLE_KEY, REPO, run, runCli, type RunResult } from "../support/cli.js";
 import { requireTool } from "../support/tools.js";
-import { PackerStream } from "../../dist/packer/stream.js";
+import { BuildView } from "../../dist/packer/build-view.js";
 
 const CASES = JSON.parse(readFileSync(join(REPO, "test/golden/cases.json"), "utf8")) as Record<string, string[]>;
 const CANARY = "CANARY-build-3e9a1f-secret";
@@ -150,6 +150,28 @@ describe("arv-image build (stand-in packer)", () => {
     const bad = await build(dir, [...awsArgs(), "--emit-config", join(tmp, "no/such/dir/x.yml")]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--emit-config");
+  });
+
+  it("every output path (--out, --emit-config) is checked before anything runs: exit 2 naming the flag, nothing written", async () => {
+    const dir = standIn({ REPLAY: recording("aws-ok-outputs.log", AWS_OK) });
+    const existingDir = mkdtempSync(join(tmp, "is-a-dir-"));
+    const cases: [string[], RegExp][] = [
+      // /proc takes no new files, even for root: a permission check alone would pass there.
+      [["--emit-config", "/proc/zzzzz-image.yml"], /--emit-config "\/proc\/zzzzz-image.yml": cannot write in "\/proc"/],
+      [["--emit-config", existingDir], /--emit-config ".*": is a directory/],
+      [["--emit-config", join(tmp, "no/such/dir/x.yml")], /--emit-config ".*": its directory does not exist/],
+    ];
+    for (const [extra, message] of cases) {
+      const r = await build(dir, [...awsArgs(), ...extra]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(existsSync(r.out)).toBe(false);
+    }
+    const out = await runCli(["build", ...awsArgs(), "--out", "/proc/arv-image-out"], { env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}` } });
+    expect(out.code, out.stderr).toBe(2);
+    expect(out.stderr).toMatch(/--out "\/proc\/arv-image-out": cannot create anything in "\/proc"/);
+    // Packer was asked its version, nothing more: no validate, no paid build.
+    expect(recorded(dir, "argv").map((a) => a.split("\0")[0])).toEqual(["version"]);
   });
 
   it("--json prints exactly one JSON document on stdout", async () => {
@@ -336,11 +358,12 @@ describe("a terminal that falls behind (stand-in packer)", () => {
     const lines: string[] = [];
     for (let i = 0; i < 200_000; i++) lines.push(`${T},,ui,message,    amazon-ebs.compute: line ${i} of the provisioning output`);
     const replay = recording("long.log", [...lines, ...AWS_OK]);
-    // Every line the live view would show, from the same stream code the CLI runs.
-    const reference = new PackerStream({ color: false });
-    reference.stdout(readFileSync(replay));
-    reference.end();
-    const viewLines = reference.take().view.toString("utf8").split("\n").filter((l) => l !== "");
+    // Every line the live view would show on a pipe, from the same view code the CLI runs
+    // (its breakdown at the end included).
+    const reference = new BuildView({ mode: "plain" });
+    for (const l of readFileSync(replay, "utf8").split("\n")) if (l !== "") reference.line(l);
+    reference.finish();
+    const viewLines = reference.take().text.split("\n").filter((l) => l !== "");
     expect(viewLines.length).toBeGreaterThanOrEqual(200_000);
     const viewSet = new Set(viewLines);
     expect(viewSet.size).toBe(viewLines.length); // each line is told apart below

@@ -3,7 +3,7 @@
  * never override flags; values never reach stdout, stderr, config --json or any
  * rendered file.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,7 +69,9 @@ describe("secrets files", () => {
         flag: "--aws-secrets-file",
         file: join(dir, "aws.sh"),
         source: "secrets file",
-        variables: { ARVADOS_CLUSTER_ID: "<redacted>", AWS_ACCESS_KEY_ID: "<redacted>", AWS_DEFAULT_REGION: "<redacted>", AWS_SECRET_ACCESS_KEY: "<redacted>" },
+        // A region is not a secret (src/secrets.ts decides per variable); a name it does not
+        // know, exported by a secrets file, is.
+        variables: { ARVADOS_CLUSTER_ID: "<redacted>", AWS_ACCESS_KEY_ID: "<redacted>", AWS_DEFAULT_REGION: "eu-west-1", AWS_SECRET_ACCESS_KEY: "<redacted>" },
       },
     ]);
     // Flags win: the file's region and cluster id change nothing.
@@ -112,5 +114,36 @@ describe("secrets files", () => {
     expect(r.stderr).toContain("--aws-secrets-file");
     expect(r.stderr).toMatch(/bash exited with status \d+/);
     expectNoCanary(r.stdout, r.stderr);
+  });
+
+  it("runs the file with a fixed PATH: a program in the caller's directory is never found", async () => {
+    const cwd = mkdtempSync(join(dir, "cwd-"));
+    const marker = join(cwd, "ran");
+    // A program named like a command, in the directory arv-image is run from.
+    writeFileSync(join(cwd, "aws-vault"), `#!/bin/sh\n: >"${marker}"\n`, { mode: 0o755 });
+    const seen = join(cwd, "path-seen");
+    const file = join(cwd, "secrets.sh");
+    writeFileSync(file, `printf %s "$PATH" >"${seen}"\naws-vault || true\nexport AWS_ACCESS_KEY_ID=AKIAEXAMPLE\n`);
+    const r = await runCli(["config", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-secrets-file", file, "--json"], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(seen, "utf8")).toBe("/usr/local/bin:/usr/bin:/bin");
+    expect(existsSync(marker)).toBe(false);
+    // PATH is arv-image's, not an export of the file: it never reaches Packer's environment.
+    expect(Object.keys(JSON.parse(r.stdout).secrets[0].variables)).toEqual(["AWS_ACCESS_KEY_ID"]);
+  });
+
+  it("a file with CRLF line endings is a usage error naming the flag, the file and the line endings", async () => {
+    const file = join(dir, "windows.sh");
+    writeFileSync(file, `export AWS_ACCESS_KEY_ID=AKIAEXAMPLE\r\nexport AWS_SECRET_ACCESS_KEY=${AWS_CANARY}\r\n`);
+    for (const [flag, extra] of [
+      ["--aws-secrets-file", ["--cloud", "aws"]],
+      ["--azure-secrets-file", ["--cloud", "azure", "--azure-resource-group", "rg", "--azure-sku", "12-gen2"]],
+    ] as const) {
+      const r = await runCli(["config", ...extra, "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, flag, file]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`${flag} "${file}"`);
+      expect(r.stderr).toMatch(/Windows \(CRLF\) line endings/);
+      expectNoCanary(r.stdout, r.stderr);
+    }
   });
 });

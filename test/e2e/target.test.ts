@@ -172,7 +172,7 @@ describe.skipIf(SKIP)("e2e SSH target (debootstrap rootfs, sshd in unshare+chroo
 
   it("runs two targets at once on different ports, each with its own filesystem", async () => {
     const targets = await Promise.all([startTarget({ authorizedKey: publicKey }), startTarget({ authorizedKey: publicKey })]);
-    const [a, b] = targets as [Target, Target];
+    const [a, b] = targets;
     try {
       expect(a.port).not.toBe(b.port);
       expect(a.dir).not.toBe(b.dir);

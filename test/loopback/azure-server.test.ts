@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { rootCertificates } from "node:tls";
 import { fileURLToPath } from "node:url";
 import { ComputeManagementClient, type ResourceSku } from "@azure/arm-compute";
-import { createDefaultHttpClient, createPipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
+import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
 import { ClientSecretCredential } from "@azure/identity";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTestCa, type TestCaPaths } from "../support/azure/ca.mjs";
@@ -291,5 +291,101 @@ describe("test server itself", () => {
     } finally {
       child.kill("SIGTERM");
     }
+  });
+});
+
+describe("writes: what Packer's azure-arm does, and gallery image versions, through the real SDK's long-running operations", () => {
+  const RG = "pkr-Resource-Group-loop";
+  const fast = { updateIntervalInMs: 0 };
+  /** A raw ARM write through the client's pipeline (bearer policy, TLS): what the SDK has no method for. */
+  const armSend = (client: ComputeManagementClient, method: "PUT" | "POST" | "DELETE" | "GET", path: string, body?: unknown) =>
+    client.pipeline.sendRequest(createDefaultHttpClient(), createPipelineRequest({ url: `${srv.url}${path}`, method, ...(body === undefined ? {} : { body: JSON.stringify(body) }), headers: createHttpHeaders({ "content-type": "application/json" }) }));
+  const rgPath = `/subscriptions/${SUB}/resourcegroups/${RG}`;
+  const template = {
+    $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+    contentVersion: "1.0.0.0",
+    parameters: { vmName: { type: "string" }, adminUsername: { type: "string" }, adminPassword: { type: "string" }, keyData: { type: "string" } },
+    variables: { location: "[resourceGroup().location]", ipName: "[concat('pkrip', parameters('vmName'))]" },
+    resources: [
+      { type: "Microsoft.Network/publicIPAddresses", apiVersion: "2018-01-01", name: "[variables('ipName')]", location: "[variables('location')]", properties: { publicIPAllocationMethod: "Dynamic" } },
+      {
+        type: "Microsoft.Compute/virtualMachines", apiVersion: "2018-04-01", name: "[parameters('vmName')]", location: "[variables('location')]",
+        properties: {
+          hardwareProfile: { vmSize: "Standard_D2s_v3" },
+          osProfile: { computerName: "[parameters('vmName')]", adminUsername: "[parameters('adminUsername')]", adminPassword: "[parameters('adminPassword')]",
+            linuxConfiguration: { ssh: { publicKeys: [{ path: "[concat('/home/', parameters('adminUsername'), '/.ssh/authorized_keys')]", keyData: "[parameters('keyData')]" }] } } },
+          storageProfile: { imageReference: { ...IMG, version: "latest" }, osDisk: { name: "[concat('pkros', parameters('vmName'))]", createOption: "FromImage", managedDisk: { storageAccountType: "Standard_LRS" } } },
+          networkProfile: { networkInterfaces: [{ id: "[resourceId('Microsoft.Network/networkInterfaces', 'nic')]" }] },
+        },
+      },
+    ],
+  };
+
+  it("a deployment creates its template's resources; the VM is deallocated, generalized and captured as a managed image; deleting the group removes the rest", async () => {
+    const client = compute();
+    expect((await armSend(client, "PUT", `${rgPath}?api-version=2018-02-01`, { location: "eastus", tags: { "arv-image-build-id": "b1" } })).status).toBe(201);
+    const dep = `${rgPath}/providers/Microsoft.Resources/deployments/pkrdp1?api-version=2018-02-01`;
+    const parameters = { vmName: { value: "pkrvm1" }, adminUsername: { value: "packer" }, adminPassword: { value: "CANARY-vm-password" }, keyData: { value: "ssh-rsa AAAAB3Nza packer" } };
+    const validated = await armSend(client, "POST", dep.replace("?", "/validate?"), { properties: { mode: "Incremental", template, parameters } });
+    expect(validated.status).toBe(200);
+    const put = await armSend(client, "PUT", dep, { properties: { mode: "Incremental", template, parameters } });
+    expect(put.status).toBe(201);
+    const ao = put.headers.get("azure-asyncoperation")!;
+    expect(put.headers.get("retry-after")).toBe("0");
+    // The operation answers InProgress once (operationPolls: 1), then Succeeded.
+    expect(JSON.parse((await armSend(client, "GET", new URL(ao).pathname + new URL(ao).search)).bodyAsText!).status).toBe("InProgress");
+    expect(JSON.parse((await armSend(client, "GET", new URL(ao).pathname + new URL(ao).search)).bodyAsText!).status).toBe("Succeeded");
+
+    const group = srv.state.subscriptions[SUB]!.resourceGroups!.find((g) => g.name === RG)!;
+    expect(group.tags).toEqual({ "arv-image-build-id": "b1" });
+    expect(group.resources!.map((r) => `${r.type}/${r.name}`).sort()).toEqual(["Microsoft.Compute/disks/pkrospkrvm1", "Microsoft.Compute/virtualMachines/pkrvm1", "Microsoft.Network/publicIPAddresses/pkrippkrvm1", "Microsoft.Resources/deployments/pkrdp1"]);
+    const ip = JSON.parse((await armSend(client, "GET", `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Network/publicIPAddresses/pkrippkrvm1?api-version=2018-01-01`)).bodyAsText!);
+    expect(ip.properties.ipAddress).toBe("127.0.0.1");
+    const vm = await client.virtualMachines.get(RG, "pkrvm1");
+    expect(vm.storageProfile?.osDisk?.managedDisk?.id).toMatch(/\/providers\/Microsoft\.Compute\/disks\/pkrospkrvm1$/);
+    expect(vm.osProfile?.linuxConfiguration?.ssh?.publicKeys?.[0]?.keyData).toBe("ssh-rsa AAAAB3Nza packer");
+    expect(JSON.stringify(srv.state) + readFileSync(logFile(), "utf8")).not.toContain("CANARY-vm-password");
+
+    // Capture: a running VM cannot be generalized, an ungeneralized one cannot be captured.
+    const image = { location: "eastus", sourceVirtualMachine: { id: vm.id! } };
+    expect(await client.virtualMachines.generalize(RG, "pkrvm1").catch((e: unknown) => e)).toMatchObject({ statusCode: 409, code: "OperationNotAllowed" });
+    await client.virtualMachines.deallocate(RG, "pkrvm1", fast);
+    expect(await client.images.createOrUpdate("arvados-images", "img-1", image, fast).catch((e: unknown) => e)).toMatchObject({ statusCode: 409, code: "OperationNotAllowed" });
+    await client.virtualMachines.generalize(RG, "pkrvm1");
+    const made = await client.images.createOrUpdate("arvados-images", "img-1", image, fast);
+    expect(made).toMatchObject({ name: "img-1", provisioningState: "Succeeded", storageProfile: { osDisk: { osType: "Linux", osState: "Generalized" } } });
+    expect((await client.images.get("arvados-images", "img-1")).id).toBe(`/subscriptions/${SUB}/resourceGroups/arvados-images/providers/Microsoft.Compute/images/img-1`);
+
+    // Cleanup as Packer does it: the deployment object, then the group (202 + Location, polled).
+    expect((await armSend(client, "DELETE", dep)).status).toBe(202);
+    const del = await armSend(client, "DELETE", `${rgPath}?api-version=2018-02-01`);
+    expect(del.status).toBe(202);
+    const loc = new URL(del.headers.get("location")!);
+    expect(srv.state.subscriptions[SUB]!.resourceGroups!.map((g) => g.name)).toEqual(["arvados-images"]);
+    expect((await armSend(client, "GET", loc.pathname + loc.search)).status).toBe(202);
+    expect((await armSend(client, "GET", loc.pathname + loc.search)).status).toBe(200);
+    const missing = await client.images.get(RG, "img-1").catch((e: unknown) => e);
+    expect(missing).toMatchObject({ statusCode: 404, code: "ResourceGroupNotFound" });
+  });
+
+  it("gallery image versions: PUT (long-running), GET, DELETE; a parent that does not exist; a version that fails asynchronously", async () => {
+    const client = compute();
+    const RGI = "arvados-images";
+    const source = `/subscriptions/${SUB}/resourceGroups/${RGI}/providers/Microsoft.Compute/images/img-1`;
+    const orphan = await client.galleryImageVersions.createOrUpdate(RGI, "nogallery", "def", "1.0.0", { location: "eastus", storageProfile: { source: { id: source } } }, fast).catch((e: unknown) => e);
+    expect(orphan).toMatchObject({ statusCode: 404, code: "ParentResourceNotFound" });
+    await client.galleries.createOrUpdate(RGI, "arvgallery", { location: "eastus" }, fast);
+    await client.galleryImages.createOrUpdate(RGI, "arvgallery", "compute", { location: "eastus", osType: "Linux", osState: "Generalized", hyperVGeneration: "V2", identifier: { publisher: "arvados", offer: "compute", sku: "debian-12" } }, fast);
+    const v = await client.galleryImageVersions.createOrUpdate(RGI, "arvgallery", "compute", "1.0.0", { location: "eastus", storageProfile: { source: { id: source } }, publishingProfile: { targetRegions: [{ name: "eastus" }, { name: "westeurope" }] } }, fast);
+    expect(v).toMatchObject({ name: "1.0.0", provisioningState: "Succeeded" });
+    expect((await client.galleryImageVersions.get(RGI, "arvgallery", "compute", "1.0.0")).id).toBe(`/subscriptions/${SUB}/resourceGroups/${RGI}/providers/Microsoft.Compute/galleries/arvgallery/images/compute/versions/1.0.0`);
+
+    srv.faults["galleryImageVersions.createOrUpdate"] = { async: true, status: 409, code: "OperationNotAllowed", message: "Replication quota exceeded (test)", times: 1 };
+    const refused = await client.galleryImageVersions.createOrUpdate(RGI, "arvgallery", "compute", "1.0.1", { location: "eastus", storageProfile: { source: { id: source } } }, fast).catch((e: unknown) => e);
+    expect(String((refused as Error).message)).toContain("Replication quota exceeded (test)");
+    expect(await client.galleryImageVersions.get(RGI, "arvgallery", "compute", "1.0.1").catch((e: unknown) => e)).toMatchObject({ statusCode: 404 });
+
+    await client.galleryImageVersions.delete(RGI, "arvgallery", "compute", "1.0.0", fast);
+    expect(await client.galleryImageVersions.get(RGI, "arvgallery", "compute", "1.0.0").catch((e: unknown) => e)).toMatchObject({ statusCode: 404, code: "ResourceNotFound" });
   });
 });

@@ -112,6 +112,7 @@ describe("ArtifactCollector over every recording", () => {
     "interrupted-real.log": { images: [], artifacts: 0 },
     "validate-error-real.log": { images: [], artifacts: 0 },
     "version-real.log": { images: [], artifacts: 0 },
+    "null-ssh-timeout-real.log": { images: [], artifacts: 0 },
     "null-human-real.log": { images: [], artifacts: 0 },
     "null-timestamp-ui-real.log": { images: [], artifacts: 0 },
   };

@@ -274,7 +274,7 @@ function fits(type: string, v: unknown): boolean {
   if (v === UNKNOWN || v === null) return true;
   const coll = /^(list|set|map)\((.*)\)$/.exec(type);
   if (coll) {
-    if (coll[1] === "map") return typeof v === "object" && !Array.isArray(v) && Object.values(v as object).every((x) => fits(coll[2]!, x));
+    if (coll[1] === "map") return typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => fits(coll[2]!, x));
     return Array.isArray(v) && v.every((x) => fits(coll[2]!, x));
   }
   switch (type) {
@@ -325,7 +325,7 @@ export async function checkRender(dir: string, schema: PluginSchema, label: stri
         add({ kind: "unknown-component", path: type, line: src.line }, `the ${schema.plugin} plugin has no builder "${type}"`);
         continue;
       }
-      const defs = ((json.source as Record<string, Record<string, Record<string, unknown>[]>>)[type]?.[name] ?? []) as Record<string, unknown>[];
+      const defs = ((json.source as Record<string, Record<string, Record<string, unknown>[]>>)[type]?.[name] ?? []);
       if (defs.length !== 1) throw new Error(`${file}: ${sourceName} parsed ${defs.length} times`);
       walk(builder, builder, src.children, defs[0]!, "", vars, add);
     }

@@ -114,18 +114,18 @@ async function attempt(tarball: string, key: string, port: number, timeoutMs: nu
       if (m) pid = Number(m[1]);
       if (pid && out.includes(listening)) resolve("ready");
     };
-    child.stdout!.setEncoding("utf8").on("data", (d: string) => ((out += d), check()));
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => ((out += d), check()));
+    child.stdout.setEncoding("utf8").on("data", (d: string) => ((out += d), check()));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => ((out += d), check()));
     child.once("exit", () => resolve("exit"));
     child.once("error", (e) => ((out += `\nspawn unshare: ${e.message}`), resolve("exit")));
   });
-  child.stdin!.on("error", () => {}); // EPIPE once the target is gone
+  child.stdin.on("error", () => {}); // EPIPE once the target is gone
 
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    child.stdin!.end(); // target-init.sh's PID 1 ends on EOF; the kernel kills the rest
+    child.stdin.end(); // target-init.sh's PID 1 ends on EOF; the kernel kills the rest
     if ((await within(exited(child), 5000)) === "timeout") {
       child.kill("SIGKILL"); // unshare --kill-child passes SIGKILL on to PID 1
       if ((await within(exited(child), 5000)) === "timeout") throw new Error(`target on port ${port}: unshare (pid ${child.pid}) did not exit`);

@@ -19,10 +19,19 @@ import { appendFileSync, readFileSync } from "node:fs";
 import { createServer } from "node:https";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { evaluateTemplate, TemplateError } from "./arm-template.mjs";
 
 /**
  * @typedef {{ clientId: string, clientSecret: string, objectId?: string, secretExpired?: boolean }} AzureClient
- * @typedef {{ name: string, location: string, tags?: Record<string, string> }} AzureResourceGroup
+ * @typedef {{ name: string, location: string, tags?: Record<string, string>, resources?: AzureResource[] }} AzureResourceGroup
+ *   resources: what PUTs and deployments created in the group (deleted with it).
+ * @typedef {{
+ *   id: string, name: string, type: string, location?: string, tags?: Record<string, string>,
+ *   properties: Record<string, any>, powerState?: "running" | "stopped" | "deallocated", generalized?: boolean,
+ * }} AzureResource
+ *   id: the canonical resource id; name: the last segment; type: "Microsoft.Compute/images",
+ *   "Microsoft.Compute/galleries/images/versions", …; powerState/generalized: virtual machines only
+ *   (not ARM fields: GET does not return them).
  * @typedef {{
  *   tenantId?: string,
  *   displayName?: string,
@@ -49,21 +58,32 @@ import { pathToFileURL } from "node:url";
  *   tokenLifetimeSeconds?: number,
  *   tokenAudiences?: string[],
  *   resourceSkusPageSize?: number,
+ *   publicIpAddress?: string,
+ *   operationPolls?: number,
  * }} AzureState
  *   locations: the regions that exist (default: every location named elsewhere in the state);
  *   tokenAudiences: resources the login endpoint issues tokens for and ARM accepts
  *     (default: https://management.azure.com and https://management.core.windows.net, with or without "/");
- *   resourceSkusPageSize: page resourceSkus.list with nextLink (default: one page).
+ *   resourceSkusPageSize: page resourceSkus.list with nextLink (default: one page);
+ *   publicIpAddress: the address every public IP resource gets (default 127.0.0.1);
+ *   operationPolls: how many polls a long-running operation answers InProgress before it ends (default 1).
  * @typedef {{
  *   status?: number, code?: string, message?: string, headers?: Record<string, string>,
- *   delayMs?: number, hang?: boolean, reset?: boolean, times?: number,
+ *   delayMs?: number, hang?: boolean, reset?: boolean, times?: number, async?: boolean,
  * }} AzureFault
  *   Applied before anything else on the named route. delayMs then continues normally unless
- *   status/hang/reset is also given; times: apply to this many requests, then stop (default: all).
+ *   status/hang/reset is also given; times: apply to this many requests, then stop (default: all);
+ *   async (write routes with a long-running operation): the request is accepted as usual, nothing is
+ *   created or changed, and the operation ends Failed with {code, message} (status: the HTTP status
+ *   its Location URL answers, default 400).
+ * @typedef {{
+ *   subscriptionId: string, resourceGroup: string, name: string, adminUsername?: string,
+ *   sshPublicKeys: string[], resources: AzureResource[],
+ * }} AzureDeploymentEvent   what a deployment PUT created (before the server answers it)
  * @typedef {{
  *   time: string, method: string, path: string, query: Record<string, string>, route: string,
  *   status: number | null, ms: number, auth?: string, tenant?: string, clientId?: string,
- *   grantType?: string, scope?: string, fault?: string, error?: string,
+ *   grantType?: string, scope?: string, fault?: string, error?: string, operation?: string,
  * }} AzureRequestLogEntry   status null: the client went away before an answer (hang, abort).
  * @typedef {{
  *   url: string, port: number, state: AzureState, faults: Record<string, AzureFault>,
@@ -89,8 +109,90 @@ export const ROUTES = Object.freeze([
   "virtualMachineImages.get", //     GET …/skus/{sku}/versions/{version}
   "virtualMachineSizes.list", //     GET /subscriptions/{s}/providers/Microsoft.Compute/locations/{l}/vmSizes
   "resourceSkus.list", //            GET /subscriptions/{s}/providers/Microsoft.Compute/skus
+  // Writes (what Packer's azure-arm builder does); {rg} = /subscriptions/{s}/resourceGroups/{rg}/providers
+  "resourceGroups.createOrUpdate", // PUT /subscriptions/{s}/resourcegroups/{rg}
+  "deployments.validate", //         POST {rg}/Microsoft.Resources/deployments/{d}/validate
+  "deployments.createOrUpdate", //   PUT {rg}/Microsoft.Resources/deployments/{d} (evaluates the template, creates its resources)
+  "deployments.get", "deployments.delete",
+  "deploymentOperations.list", //    GET {rg}/Microsoft.Resources/deployments/{d}/operations
+  "virtualMachines.get", "virtualMachines.delete", "virtualMachines.instanceView",
+  "virtualMachines.deallocate", "virtualMachines.powerOff", "virtualMachines.start", "virtualMachines.generalize",
+  "disks.get", "disks.delete",
+  "images.createOrUpdate", "images.get", "images.delete", // {rg}/Microsoft.Compute/images/{name}
+  "galleries.createOrUpdate", "galleries.get", "galleries.delete",
+  "galleryImages.createOrUpdate", "galleryImages.get", "galleryImages.delete", // …/galleries/{g}/images/{i}
+  "galleryImageVersions.createOrUpdate", "galleryImageVersions.get", "galleryImageVersions.delete", // …/images/{i}/versions/{v}
+  "publicIPAddresses.get", "publicIPAddresses.delete",
+  "networkInterfaces.get", "networkInterfaces.delete",
+  "virtualNetworks.get", "virtualNetworks.delete",
+  "networkSecurityGroups.get", "networkSecurityGroups.delete",
+  "operations.get", //       GET …/providers/{ns}/locations/{l}/operations/{id} (Azure-AsyncOperation)
+  "operationResults.get", // GET …/locations/{l}/operationResults/{id}, /subscriptions/{s}/operationresults/{id} (Location)
 ]);
 
+/**
+ * The id ARM gives a resource: armResourceId(sub, rg, "Microsoft.Compute/galleries/images", "g", "def")
+ * → /subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/def
+ * (for seeding state.subscriptions[s].resourceGroups[i].resources).
+ * @param {string} subscriptionId @param {string} resourceGroup @param {string} type @param {...string} names
+ */
+export function armResourceId(subscriptionId, resourceGroup, type, ...names) {
+  const [ns, ...types] = type.split("/");
+  if (types.length !== names.length) throw new Error(`armResourceId: ${type} needs ${types.length} name(s)`);
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${ns}/${types.map((t, i) => `${t}/${names[i]}`).join("/")}`;
+}
+
+/** Resource kinds the write routes know: full type (lower case) → route prefix and canonical type. */
+const KINDS = /** @type {Record<string, { kind: string, type: string, lro: boolean }>} */ ({
+  "microsoft.resources/deployments": { kind: "deployments", type: "Microsoft.Resources/deployments", lro: true },
+  "microsoft.compute/virtualmachines": { kind: "virtualMachines", type: "Microsoft.Compute/virtualMachines", lro: true },
+  "microsoft.compute/disks": { kind: "disks", type: "Microsoft.Compute/disks", lro: true },
+  "microsoft.compute/images": { kind: "images", type: "Microsoft.Compute/images", lro: true },
+  "microsoft.compute/galleries": { kind: "galleries", type: "Microsoft.Compute/galleries", lro: true },
+  "microsoft.compute/galleries/images": { kind: "galleryImages", type: "Microsoft.Compute/galleries/images", lro: true },
+  "microsoft.compute/galleries/images/versions": { kind: "galleryImageVersions", type: "Microsoft.Compute/galleries/images/versions", lro: true },
+  "microsoft.network/publicipaddresses": { kind: "publicIPAddresses", type: "Microsoft.Network/publicIPAddresses", lro: true },
+  "microsoft.network/networkinterfaces": { kind: "networkInterfaces", type: "Microsoft.Network/networkInterfaces", lro: true },
+  "microsoft.network/virtualnetworks": { kind: "virtualNetworks", type: "Microsoft.Network/virtualNetworks", lro: true },
+  "microsoft.network/networksecuritygroups": { kind: "networkSecurityGroups", type: "Microsoft.Network/networkSecurityGroups", lro: true },
+});
+/** Sub-resource paths: (kind, last segment, method) → route. */
+const ACTION_ROUTES = /** @type {Record<string, string>} */ ({
+  "deployments/validate/POST": "deployments.validate",
+  "deployments/operations/GET": "deploymentOperations.list",
+  "virtualMachines/deallocate/POST": "virtualMachines.deallocate",
+  "virtualMachines/poweroff/POST": "virtualMachines.powerOff",
+  "virtualMachines/start/POST": "virtualMachines.start",
+  "virtualMachines/generalize/POST": "virtualMachines.generalize",
+  "virtualMachines/instanceview/GET": "virtualMachines.instanceView",
+});
+const VERBS = /** @type {Record<string, string>} */ ({ PUT: "createOrUpdate", GET: "get", DELETE: "delete" });
+
+/** @param {string} method @param {string[]} s lower-cased segments from "subscriptions" on */
+function resourceRoute(method, s) {
+  const [ns, ...rest] = s.slice(5);
+  /** @type {string[]} */
+  const types = [];
+  for (let i = 0; i + 1 < rest.length; i += 2) types.push(rest[i]);
+  const extra = rest.length % 2 === 1 ? rest[rest.length - 1] : undefined;
+  const k = KINDS[[ns, ...types].join("/")];
+  if (!k || types.length === 0) return "";
+  if (extra !== undefined) return ACTION_ROUTES[`${k.kind}/${extra}/${method}`] ?? "";
+  const verb = VERBS[method];
+  return verb ? `${k.kind}.${verb}` : `${k.kind}.${method.toLowerCase()}`;
+}
+
+/** The HTTP method each route answers (others get 405). */
+function methodOf(/** @type {string} */ route) {
+  if (route === "resourceGroups.checkExistence") return "HEAD";
+  if (/\.(delete)$/.test(route)) return "DELETE";
+  if (/\.createOrUpdate$/.test(route)) return "PUT";
+  if (/^(deployments\.validate|virtualMachines\.(deallocate|powerOff|start|generalize))$/.test(route)) return "POST";
+  return "GET";
+}
+
+/** Resources every tenant issues tokens for that ARM does not accept (Packer's azure-arm asks for Key Vault's too). */
+const OTHER_RESOURCES = new Set(["https://vault.azure.net"]);
 const DEFAULT_AUDIENCES = ["https://management.azure.com", "https://management.core.windows.net"];
 const SECRET_PARAMS = /^(client_secret|client_assertion|access_token|refresh_token|id_token|password|assertion|code|sig|signature)$/i;
 const MAX_BODY = 1 << 20;
@@ -118,8 +220,12 @@ const aadTime = () => new Date().toISOString().replace("T", " ").replace(/\.\d+Z
 
 /**
  * @param {{ state: AzureState, tls: { cert: string | Buffer, key: string | Buffer }, host?: string,
- *           port?: number, log?: string, faults?: Record<string, AzureFault> }} options
- *   tls.cert/key: PEM text or a path to a PEM file; log: JSONL file to append to.
+ *           port?: number, path?: string, log?: string, faults?: Record<string, AzureFault>,
+ *           onDeployment?: (d: AzureDeploymentEvent) => void | Promise<void> }} options
+ *   tls.cert/key: PEM text or a path to a PEM file; log: JSONL file to append to;
+ *   path: listen on this Unix socket instead of host:port (a relay brings a network namespace's
+ *   traffic to it); onDeployment: awaited after a deployment created its resources and before the
+ *   PUT is answered (a test puts the VM's SSH key where its SSH target reads it).
  * @returns {Promise<AzureServer>}
  */
 export async function startAzureServer(options) {
@@ -133,6 +239,10 @@ export async function startAzureServer(options) {
   const pem = (/** @type {string | Buffer} */ v) =>
     Buffer.isBuffer(v) || v.includes("-----BEGIN") ? v : readFileSync(v);
 
+  /** @type {WeakMap<import("node:http").IncomingMessage, AzureFault>} */
+  const asyncFaults = new WeakMap();
+  /** @type {Map<string, { id: string, status: string, pollsLeft: number, started: string, error?: { code: string, message: string }, httpStatus: number }>} */
+  const operations = new Map();
   let inFlight = 0; // requests received and not yet answered or abandoned
   /** @type {Array<() => void>} */
   const idleWaiters = [];
@@ -271,7 +381,12 @@ export async function startAzureServer(options) {
     if (s[0] === "subscriptions") {
       if (s.length === 2) return "subscriptions.get";
       if (s.length === 3 && s[2] === "resourcegroups") return "resourceGroups.list";
-      if (s.length === 4 && s[2] === "resourcegroups") return method === "HEAD" ? "resourceGroups.checkExistence" : method === "DELETE" ? "resourceGroups.delete" : "resourceGroups.get";
+      if (s.length === 4 && s[2] === "resourcegroups")
+        return method === "HEAD" ? "resourceGroups.checkExistence" : method === "DELETE" ? "resourceGroups.delete" : method === "PUT" ? "resourceGroups.createOrUpdate" : "resourceGroups.get";
+      if (s.length === 4 && s[2] === "operationresults") return "operationResults.get";
+      if (s.length === 8 && s[2] === "providers" && s[4] === "locations" && s[6] === "operations") return "operations.get";
+      if (s.length === 8 && s[2] === "providers" && s[4] === "locations" && s[6] === "operationresults") return "operationResults.get";
+      if (s.length >= 8 && s[2] === "resourcegroups" && s[4] === "providers") return resourceRoute(method, s);
       if (s[2] !== "providers" || s[3] !== "microsoft.compute") return "";
       if (s.length === 5 && s[4] === "skus") return "resourceSkus.list";
       if (s[4] !== "locations") return "";
@@ -339,7 +454,8 @@ export async function startAzureServer(options) {
       if (res.destroyed) return;
       if (fault.hang) return; // never answer; close() destroys the socket
       if (fault.reset) return void req.socket.destroy();
-      if (fault.status) {
+      if (fault.async) asyncFaults.set(req, fault); // accepted now, the operation fails later
+      else if (fault.status) {
         const code = fault.code ?? "InjectedFault";
         const message = fault.message ?? `Injected fault on ${route}`;
         if (route === "token" || route === "openid-configuration" || route === "instance-discovery" || route === "jwks")
@@ -451,7 +567,7 @@ export async function startAzureServer(options) {
       if (!dflt) return aadError(res, 400, "invalid_scope", 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
       audience = dflt.slice(0, -"/.default".length);
     }
-    if (!audiences().has(audience))
+    if (!audiences().has(audience) && !OTHER_RESOURCES.has(audience.replace(/\/+$/, "")))
       return aadError(res, 400, "invalid_resource", 500011, `The resource principal named ${audience} was not found in the tenant named ${tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`);
 
     const life = state.tokenLifetimeSeconds ?? 3599;
@@ -488,7 +604,7 @@ export async function startAzureServer(options) {
    */
   async function armRoute(req, res, route, seg, entry, url, origin) {
     const method = req.method ?? "GET";
-    if (method !== "GET" && !(method === "HEAD" && route === "resourceGroups.checkExistence") && !(method === "DELETE" && route === "resourceGroups.delete"))
+    if (!ROUTES.includes(route) || methodOf(route) !== method)
       return armError(res, 405, "MethodNotAllowed", `The Azure test server does not model ${method} on ${route}.`);
 
     // 1. authentication (ARM checks the token before anything else)
@@ -541,7 +657,7 @@ export async function startAzureServer(options) {
     if (sub.authorizedClients && !sub.authorizedClients.includes(String(claims.appid))) {
       const scopePath = "/" + seg.join("/");
       return armError(res, 403, "AuthorizationFailed",
-        `The client '${claims.appid}' with object id '${claims.oid}' does not have authorization to perform action '${ACTIONS[route]}' over scope '${scopePath}' or the scope is invalid. If access was recently granted, please refresh your credentials.`);
+        `The client '${claims.appid}' with object id '${claims.oid}' does not have authorization to perform action '${ACTIONS[route] ?? writeAction(route, seg)}' over scope '${scopePath}' or the scope is invalid. If access was recently granted, please refresh your credentials.`);
     }
 
     // 4. the resource itself
@@ -569,11 +685,16 @@ export async function startAzureServer(options) {
       const groups = sub.resourceGroups ?? [];
       const i = groups.findIndex((g) => norm(g.name) === norm(seg[3]));
       if (i === -1) return armError(res, 404, "ResourceGroupNotFound", `Resource group '${seg[3]}' could not be found.`);
-      groups.splice(i, 1);
-      // ARM answers 202 with a Location to poll; the group is gone here at once.
-      res.writeHead(202, { "x-ms-request-id": randomUUID(), "content-length": "0" });
+      const failed = asyncFaults.get(req);
+      if (!failed) groups.splice(i, 1);
+      // ARM answers 202 with a Location to poll; the group (and all in it) is gone here at once.
+      const op = newOperation(entry, failed);
+      res.writeHead(202, { "x-ms-request-id": randomUUID(), "content-length": "0", "retry-after": "0",
+        location: `${origin}/subscriptions/${subId}/operationresults/${op.id}?api-version=${url.searchParams.get("api-version")}` });
       return void res.end();
     }
+    if (route !== "resourceGroups.get" && route !== "resourceGroups.checkExistence" && route !== "resourceGroups.list" && !route.startsWith("virtualMachineImages.") && route !== "virtualMachineSizes.list" && route !== "resourceSkus.list")
+      return writeRoute(req, res, route, seg, entry, url, origin, subId, sub);
     if (route === "resourceGroups.get" || route === "resourceGroups.checkExistence") {
       const rg = (sub.resourceGroups ?? []).find((g) => norm(g.name) === norm(seg[3]));
       if (route === "resourceGroups.checkExistence") {
@@ -639,6 +760,320 @@ export async function startAzureServer(options) {
     const v2 = img.versions.find((x) => norm(x) === norm(version));
     if (!v2) return notFound();
     return sendJson(res, 200, { location: loc, name: v2, id: `${idBase(img)}/Versions/${v2}`, properties: imageProperties(img) });
+  }
+
+  // ---------------------------------------------------------------- ARM writes
+
+  /** A long-running operation, polled at its Azure-AsyncOperation or Location URL. @param {AzureRequestLogEntry} entry @param {AzureFault} [failed] */
+  function newOperation(entry, failed) {
+    const op = {
+      id: randomUUID(), status: "InProgress", pollsLeft: Math.max(0, state.operationPolls ?? 1), started: new Date().toISOString(),
+      httpStatus: failed?.status ?? 400,
+      ...(failed ? { error: { code: failed.code ?? "InjectedFault", message: failed.message ?? `Injected fault on ${entry.route}` } } : {}),
+    };
+    operations.set(op.id, op);
+    entry.operation = op.id;
+    return op;
+  }
+
+  /** The RBAC action a write route needs (named in 403 AuthorizationFailed). @param {string} route @param {string[]} seg */
+  function writeAction(route, seg) {
+    if (route === "resourceGroups.createOrUpdate") return "Microsoft.Resources/subscriptions/resourcegroups/write";
+    if (route.startsWith("operation")) return "Microsoft.Resources/subscriptions/operationresults/read";
+    const p = parsePath(seg);
+    if (!p) return route;
+    const m = methodOf(route);
+    return `${p.type}/${m === "PUT" ? "write" : m === "DELETE" ? "delete" : m === "POST" ? `${p.extra}/action` : "read"}`;
+  }
+
+  /** @param {string[]} seg path segments from "subscriptions" on (original case) */
+  function parsePath(seg) {
+    const [ns, ...rest] = seg.slice(5);
+    /** @type {string[]} */ const types = [];
+    /** @type {string[]} */ const names = [];
+    for (let i = 0; i + 1 < rest.length; i += 2) (types.push(rest[i]), names.push(rest[i + 1]));
+    const extra = rest.length % 2 === 1 ? rest[rest.length - 1] : undefined;
+    const k = KINDS[norm([ns, ...types].join("/"))];
+    if (!k) return undefined;
+    return { ...k, names, extra };
+  }
+
+  const resourceIdOf = (/** @type {string} */ type, /** @type {string[]} */ names, /** @type {string} */ subId, /** @type {string} */ rgName) =>
+    armResourceId(subId, rgName, type, ...names);
+
+  /** Finds a resource by id anywhere in the state. @param {string} id */
+  function findById(id) {
+    const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\//i.exec(id);
+    if (!m) return undefined;
+    const found = findSub(m[1]);
+    const rg = found?.sub.resourceGroups?.find((g) => norm(g.name) === norm(m[2]));
+    return rg?.resources?.find((r) => norm(r.id) === norm(id));
+  }
+
+  /** What GET returns for a resource. @param {AzureResource} r */
+  function view(r) {
+    const properties = { ...r.properties };
+    if (r.type === "Microsoft.Resources/deployments") delete properties.template; // ARM does not return it (exportTemplate does)
+    return { id: r.id, name: r.name, type: r.type, ...(r.location ? { location: r.location } : {}), ...(r.tags ? { tags: r.tags } : {}), properties };
+  }
+
+  /** @param {import("node:http").IncomingMessage} req @param {import("node:http").ServerResponse} res @returns {Promise<any>} */
+  async function jsonBody(req, res) {
+    const text = await readBody(req);
+    try {
+      const v = JSON.parse(text || "{}");
+      if (v && typeof v === "object") return v;
+    } catch { /* below */ }
+    armError(res, 400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.");
+    return undefined;
+  }
+
+  /**
+   * Creates what one template resource declares, the way the resource providers would.
+   * @param {AzureResourceGroup & { resources: AzureResource[] }} rg @param {import("./arm-template.mjs").TemplateResource} tr @param {string} subId
+   * @param {string[]} keys collects the VM's SSH public keys
+   * @returns {AzureResource[]}
+   */
+  function createFromTemplate(rg, tr, subId, keys) {
+    const k = KINDS[norm(tr.type)];
+    const type = k?.type ?? tr.type;
+    const names = tr.name.split("/");
+    const id = resourceIdOf(type, names, subId, rg.name);
+    const properties = structuredClone(tr.properties ?? {});
+    /** @type {AzureResource[]} */
+    const made = [];
+    /** @type {AzureResource} */
+    const r = { id, name: names[names.length - 1], type, location: normLoc(String(tr.location ?? rg.location)), ...(tr.tags ? { tags: tr.tags } : {}), properties };
+    if (type === "Microsoft.Network/publicIPAddresses") properties.ipAddress = state.publicIpAddress ?? "127.0.0.1";
+    if (type === "Microsoft.Network/networkInterfaces")
+      for (const c of properties.ipConfigurations ?? []) (c.properties ??= {}).privateIPAddress = "10.0.0.4";
+    if (type === "Microsoft.Compute/virtualMachines") {
+      if (properties.osProfile) delete properties.osProfile.adminPassword; // write-only in ARM
+      for (const key of properties.osProfile?.linuxConfiguration?.ssh?.publicKeys ?? []) if (key?.keyData) keys.push(String(key.keyData).trim());
+      const osDisk = ((properties.storageProfile ??= {}).osDisk ??= {});
+      osDisk.osType = "Linux";
+      if (!osDisk.vhd) {
+        const diskName = String(osDisk.name ?? `${r.name}_OsDisk_1_${randomBytes(16).toString("hex")}`);
+        /** @type {AzureResource} */
+        const disk = { id: resourceIdOf("Microsoft.Compute/disks", [diskName], subId, rg.name), name: diskName, type: "Microsoft.Compute/disks", location: r.location,
+          properties: { osType: "Linux", diskSizeGB: osDisk.diskSizeGB ?? 30, diskState: "Attached", provisioningState: "Succeeded" } };
+        made.push(disk);
+        osDisk.name = diskName;
+        osDisk.managedDisk = { ...(osDisk.managedDisk ?? {}), id: disk.id };
+      }
+      properties.vmId = randomUUID();
+      r.powerState = "running";
+      r.generalized = false;
+    }
+    properties.provisioningState = "Succeeded";
+    made.push(r);
+    return made;
+  }
+
+  /** @param {AzureResourceGroup & { resources: AzureResource[] }} rg @param {AzureResource} r */
+  function put(rg, r) {
+    const i = rg.resources.findIndex((x) => norm(x.id) === norm(r.id));
+    if (i >= 0) rg.resources[i] = r;
+    else rg.resources.push(r);
+  }
+
+  /**
+   * PUT/POST/DELETE routes and the operations they start; GETs of what they made.
+   * @param {import("node:http").IncomingMessage} req @param {import("node:http").ServerResponse} res
+   * @param {string} route @param {string[]} seg @param {AzureRequestLogEntry} entry @param {URL} url @param {string} origin
+   * @param {string} subId @param {AzureSubscription} sub
+   */
+  async function writeRoute(req, res, route, seg, entry, url, origin, subId, sub) {
+    const apiVersion = url.searchParams.get("api-version") ?? "";
+    const failed = asyncFaults.get(req);
+    const retry = { "retry-after": "0" }; // go-autorest polls after Retry-After seconds (else its 60 s default)
+
+    if (route === "operations.get" || route === "operationResults.get") {
+      const op = operations.get(seg[seg.length - 1]);
+      if (!op) return armError(res, 404, "NotFound", `The operation '${seg[seg.length - 1]}' was not found.`);
+      if (op.status === "InProgress") {
+        if (op.pollsLeft > 0) op.pollsLeft--;
+        else op.status = op.error ? "Failed" : "Succeeded";
+      }
+      if (route === "operations.get") {
+        return sendJson(res, 200, {
+          name: op.id, status: op.status, startTime: op.started,
+          ...(op.status !== "InProgress" ? { endTime: new Date().toISOString() } : {}), ...(op.error && op.status === "Failed" ? { error: op.error } : {}),
+        }, retry);
+      }
+      if (op.status === "InProgress") {
+        res.writeHead(202, { "x-ms-request-id": randomUUID(), "content-length": "0", location: url.href.replace("https://mock.invalid", origin), ...retry });
+        return void res.end();
+      }
+      if (op.status === "Failed" && op.error) return armError(res, op.httpStatus, op.error.code, op.error.message);
+      res.writeHead(200, { "x-ms-request-id": randomUUID(), "content-length": "0" });
+      return void res.end();
+    }
+
+    /**
+     * 201/200/202 with the polling headers of a new operation: Azure-AsyncOperation, and Location
+     * too when `location` is set; only Location when it is "only" (Resource Manager's own deletes).
+     * @param {number} status @param {unknown} body @param {boolean | "only"} [location]
+     */
+    const accepted = (status, body, location = false) => {
+      const op = newOperation(entry, failed);
+      const ns = seg[5] ?? "Microsoft.Resources";
+      const loc = normLoc(groups.find((g) => norm(g.name) === norm(seg[3] ?? ""))?.location ?? "eastus");
+      /** @type {Record<string, string>} */
+      const h = { ...retry };
+      if (location !== "only") h["azure-asyncoperation"] = `${origin}/subscriptions/${subId}/providers/${ns}/locations/${loc}/operations/${op.id}?api-version=${apiVersion}`;
+      if (location) h.location = `${origin}/subscriptions/${subId}/providers/${ns}/locations/${loc}/operationResults/${op.id}?api-version=${apiVersion}`;
+      if (body === undefined) {
+        res.writeHead(status, { "x-ms-request-id": randomUUID(), "content-length": "0", ...h });
+        return void res.end();
+      }
+      return sendJson(res, status, body, h);
+    };
+
+    const groups = (sub.resourceGroups ??= []);
+    if (route === "resourceGroups.createOrUpdate") {
+      const body = await jsonBody(req, res);
+      if (!body) return;
+      if (typeof body.location !== "string" || !body.location) return armError(res, 400, "LocationRequired", "The location property is required for this definition.");
+      let rg = groups.find((g) => norm(g.name) === norm(seg[3]));
+      const created = !rg;
+      if (!rg) groups.push((rg = { name: seg[3], location: normLoc(body.location), resources: [] }));
+      if (body.tags) rg.tags = body.tags;
+      return sendJson(res, created ? 201 : 200, {
+        id: `/subscriptions/${subId}/resourceGroups/${rg.name}`, name: rg.name, type: "Microsoft.Resources/resourceGroups",
+        location: rg.location, ...(rg.tags ? { tags: rg.tags } : {}), properties: { provisioningState: "Succeeded" },
+      });
+    }
+
+    const p = parsePath(seg);
+    if (!p) return armError(res, 404, "MockRouteNotFound", `The Azure test server has no route for ${req.method} ${url.pathname}.`);
+    const found = groups.find((g) => norm(g.name) === norm(seg[3]));
+    if (!found) return armError(res, 404, "ResourceGroupNotFound", `Resource group '${seg[3]}' could not be found.`);
+    const rg = /** @type {AzureResourceGroup & { resources: AzureResource[] }} */ (found);
+    rg.resources ??= [];
+    const id = resourceIdOf(p.type, p.names, subId, rg.name);
+    const existing = rg.resources.find((r) => norm(r.id) === norm(id));
+    const display = `${p.type.split("/")[0]}/${p.type.split("/").slice(1).map((t, i) => `${t}/${p.names[i]}`).join("/")}`;
+    const notFound = () => armError(res, 404, "ResourceNotFound", `The Resource '${display}' under resource group '${rg.name}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+    if (p.names.length > 1) {
+      const parentId = id.split("/").slice(0, -2).join("/");
+      if (!rg.resources.some((r) => norm(r.id) === norm(parentId)))
+        return armError(res, 404, "ParentResourceNotFound", `Can not perform requested operation on nested resource. Parent resource '${p.names.slice(0, -1).join("/")}' not found.`);
+    }
+    const verb = methodOf(route);
+
+    if (verb === "GET" && route !== "deploymentOperations.list" && route !== "virtualMachines.instanceView") return existing ? sendJson(res, 200, view(existing)) : notFound();
+    if (verb === "DELETE") {
+      if (!existing) {
+        res.writeHead(204, { "x-ms-request-id": randomUUID() });
+        return void res.end();
+      }
+      if (!failed) rg.resources.splice(rg.resources.indexOf(existing), 1);
+      return accepted(202, undefined, p.kind === "deployments" ? "only" : true);
+    }
+    if (route === "deploymentOperations.list") {
+      if (!existing) return armError(res, 404, "DeploymentNotFound", `Deployment '${p.names[0]}' could not be found.`);
+      return sendJson(res, 200, {
+        value: (existing.properties.outputResources ?? []).map((/** @type {{ id: string }} */ o, /** @type {number} */ i) => {
+          const [, type, name] = /\/providers\/([^/]+\/[^/]+(?:\/[^/]+\/[^/]+)*)$/.exec(o.id) ?? [];
+          const parts = (type ?? "").split("/");
+          return {
+            id: `${existing.id}/operations/${String(i + 1).padStart(16, "0")}`, operationId: String(i + 1).padStart(16, "0"),
+            properties: {
+              provisioningOperation: "Create", provisioningState: "Succeeded", timestamp: new Date().toISOString(), statusCode: "OK",
+              targetResource: { id: o.id, resourceType: [parts[0], ...parts.slice(1).filter((_, j) => j % 2 === 0)].join("/"), resourceName: parts.slice(1).filter((_, j) => j % 2 === 1).join("/") },
+            },
+          };
+        }),
+      });
+    }
+    if (p.kind === "virtualMachines" && route !== "virtualMachines.get") {
+      if (!existing) return notFound();
+      if (route === "virtualMachines.instanceView")
+        return sendJson(res, 200, { statuses: [{ code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded" }, { code: `PowerState/${existing.powerState ?? "running"}`, level: "Info" }] });
+      if (route === "virtualMachines.generalize") {
+        if (existing.powerState === "running")
+          return armError(res, 409, "OperationNotAllowed", `Operation 'generalize' is not allowed on VM '${existing.name}' since the VM is running. Please power off (deallocate) the VM and try again.`);
+        if (!failed) existing.generalized = true;
+        res.writeHead(200, { "x-ms-request-id": randomUUID(), "content-length": "0" });
+        return void res.end();
+      }
+      if (!failed) existing.powerState = route === "virtualMachines.start" ? "running" : route === "virtualMachines.deallocate" ? "deallocated" : "stopped";
+      return accepted(202, undefined, true);
+    }
+
+    // PUT and deployments.validate
+    const body = await jsonBody(req, res);
+    if (!body) return;
+    if (p.kind === "deployments") {
+      const props = body.properties ?? {};
+      /** @type {import("./arm-template.mjs").TemplateResource[]} */
+      let declared;
+      try {
+        declared = evaluateTemplate(props.template, props.parameters ?? {}, { subscriptionId: subId, resourceGroup: { name: rg.name, location: rg.location } });
+      } catch (e) {
+        if (!(e instanceof TemplateError)) throw e;
+        return armError(res, 400, "InvalidTemplate", `Deployment template validation failed: '${e.message}'.`);
+      }
+      if (route === "deployments.validate") {
+        return sendJson(res, 200, { id, name: p.names[0], type: p.type, properties: {
+          provisioningState: "Succeeded", mode: props.mode ?? "Incremental", timestamp: new Date().toISOString(),
+          validatedResources: declared.map((d) => ({ id: resourceIdOf(KINDS[norm(d.type)]?.type ?? d.type, d.name.split("/"), subId, rg.name) })),
+        } });
+      }
+      /** @type {string[]} */ const keys = [];
+      /** @type {AzureResource[]} */ const made = [];
+      if (!failed) for (const d of declared) made.push(...createFromTemplate(rg, d, subId, keys));
+      // Parameters of type securestring, and anything named like a password or secret, are never kept.
+      const declaredParams = props.template?.parameters ?? {};
+      const parameters = Object.fromEntries(Object.entries(props.parameters ?? {}).map(([k, v]) => {
+        const t = String(declaredParams[k]?.type ?? "").toLowerCase();
+        return /password|secret/i.test(k) || t === "securestring" || t === "secureobject" ? [k, { type: "SecureString" }] : [k, v];
+      }));
+      /** @type {AzureResource} */
+      const dep = { id, name: p.names[0], type: p.type, properties: {
+        provisioningState: failed ? "Failed" : "Succeeded", mode: props.mode ?? "Incremental", timestamp: new Date().toISOString(),
+        parameters, template: props.template, outputResources: made.map((r) => ({ id: r.id })),
+        ...(failed ? { error: { code: failed.code ?? "InjectedFault", message: failed.message ?? "Injected fault" } } : {}),
+      } };
+      put(rg, dep);
+      for (const r of made) put(rg, r);
+      if (!failed && options.onDeployment) {
+        const vm = made.find((r) => r.type === "Microsoft.Compute/virtualMachines");
+        await options.onDeployment({ subscriptionId: subId, resourceGroup: rg.name, name: dep.name, ...(vm?.properties.osProfile?.adminUsername ? { adminUsername: vm.properties.osProfile.adminUsername } : {}), sshPublicKeys: keys, resources: made });
+      }
+      return accepted(existing ? 200 : 201, { ...view(dep), properties: { ...view(dep).properties, provisioningState: "Accepted" } });
+    }
+
+    const props = structuredClone(body.properties ?? {});
+    if (p.kind === "images") {
+      const srcId = props.sourceVirtualMachine?.id;
+      if (srcId) {
+        const vm = findById(String(srcId));
+        if (!vm || vm.type !== "Microsoft.Compute/virtualMachines") return armError(res, 404, "NotFound", `The entity '${srcId}' was not found.`);
+        if (!vm.generalized)
+          return armError(res, 409, "OperationNotAllowed", `The operation 'Create Image' is not allowed on VM '${vm.name}' because it is not generalized. Generalize the VM before capturing it.`);
+        const osDisk = vm.properties.storageProfile?.osDisk ?? {};
+        props.storageProfile = {
+          osDisk: { osType: "Linux", osState: "Generalized", ...(osDisk.managedDisk?.id ? { managedDisk: { id: osDisk.managedDisk.id } } : {}), caching: "ReadWrite", storageAccountType: "Standard_LRS", diskSizeGB: 30 },
+          dataDisks: [], zoneResilient: false, ...(props.storageProfile ?? {}),
+        };
+      } else if (!props.storageProfile) return armError(res, 400, "InvalidParameter", "Required parameter 'sourceVirtualMachine' or 'storageProfile' is missing (null).", {}, "image");
+      props.hyperVGeneration ??= "V1";
+    }
+    if (p.kind === "galleryImageVersions") {
+      const src = props.storageProfile?.source?.id ?? props.publishingProfile?.source?.managedImage?.id;
+      if (!src) return armError(res, 400, "InvalidParameter", "Required parameter 'storageProfile.source' is missing (null).", {}, "galleryImageVersion.storageProfile.source");
+      if (!findById(String(src))) return armError(res, 404, "NotFound", `The entity '${src}' was not found.`);
+      props.publishingProfile = { ...(props.publishingProfile ?? {}), publishedDate: new Date().toISOString(),
+        targetRegions: props.publishingProfile?.targetRegions ?? [{ name: normLoc(String(body.location ?? rg.location)), regionalReplicaCount: 1, storageAccountType: "Standard_LRS" }] };
+    }
+    if (p.kind === "galleries") props.identifier = { uniqueName: `${subId}-${p.names[0].toUpperCase()}` };
+    props.provisioningState = "Succeeded";
+    /** @type {AzureResource} */
+    const r = { id, name: p.names[p.names.length - 1], type: p.type, location: normLoc(String(body.location ?? rg.location)), ...(body.tags ? { tags: body.tags } : {}), properties: props };
+    if (!failed) put(rg, r);
+    return accepted(existing ? 200 : 201, { ...view(r), properties: { ...props, provisioningState: existing ? "Updating" : "Creating" } });
   }
 
   /** @param {AzureImage} img */
@@ -712,16 +1147,18 @@ export async function startAzureServer(options) {
 
   await new Promise((ok, fail) => {
     server.once("error", fail);
-    server.listen(options.port ?? 0, host, () => {
+    const done = () => {
       server.off("error", fail);
       ok(undefined);
-    });
+    };
+    if (options.path) server.listen(options.path, done);
+    else server.listen(options.port ?? 0, host, done);
   });
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : 0;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   return {
-    url: `https://${urlHost}:${port}`,
+    url: options.path ? `unix:${options.path}` : `https://${urlHost}:${port}`,
     port,
     state,
     faults,
