@@ -19,7 +19,7 @@
  * kills everything in its PID namespace (the container's too) and drops its mounts.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO } from "./cli.js";
@@ -75,13 +75,18 @@ export function mountsUnder(dir: string): string[] {
   return [...found];
 }
 
-/** PIDs (host PID namespace) of the live processes whose PID namespace is nsLink ("pid:[…]"). */
-export function processesIn(nsLink: string): number[] {
+/**
+ * PIDs (host PID namespace) of the live processes in the PID namespace with this "dev:ino". The
+ * caller must hold the namespace open (an fd on /proc/PID/ns/pid): a namespace's inode number is
+ * reused as soon as it is freed, e.g. by another test's `unshare --pid`.
+ */
+export function processesIn(nsId: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readlinkSync(`/proc/${entry}/ns/pid`) === nsLink) pids.push(Number(entry));
+      const st = statSync(`/proc/${entry}/ns/pid`);
+      if (`${st.dev}:${st.ino}` === nsId) pids.push(Number(entry));
     } catch {
       // gone meanwhile, or a zombie (its namespaces are no longer readable)
     }
@@ -155,6 +160,8 @@ export class BootWorkspace {
         m.checkNothingLeft();
       } catch (e) {
         problems.push(e instanceof Error ? e.message : String(e));
+      } finally {
+        m.release();
       }
     }
     const mounts = mountsUnder(this.dir);
@@ -272,7 +279,9 @@ export class BootedMachine {
   private ended = false;
   /** PID (host namespace) of the container's PID 1 (systemd), known once booted. */
   pid = 0;
-  private nsLinks: string[] = [];
+  /** fds holding the machine's PID namespaces (boot-init.sh's and the container's) open, and their ids. */
+  private nsFds: number[] = [];
+  private nsIds: string[] = [];
 
   constructor(
     readonly workspace: BootWorkspace,
@@ -324,7 +333,14 @@ export class BootedMachine {
       if (this.ended) throw new Error(`${this.opts.name}: the machine ended during boot:\n${this.console.slice(-6000)}`);
       if (!this.pid) {
         this.pid = this.findInit();
-        if (this.pid) this.nsLinks = [readlinkSync(`/proc/${this.pid}/ns/pid`), readlinkSync(`/proc/${childrenOf(this.child.pid ?? 0)[0]}/ns/pid`)];
+        if (this.pid) {
+          for (const p of [this.pid, childrenOf(this.child.pid ?? 0)[0] ?? 0]) {
+            const fd = openSync(`/proc/${p}/ns/pid`, "r");
+            this.nsFds.push(fd);
+            const st = fstatSync(fd);
+            this.nsIds.push(`${st.dev}:${st.ino}`);
+          }
+        }
       }
       if (this.pid) {
         last = await this.ssh(this.opts.login, "true", { timeoutMs: 20_000 });
@@ -412,7 +428,13 @@ export class BootedMachine {
   }
 
   private leftovers(): number[] {
-    return this.nsLinks.flatMap((ns) => processesIn(ns));
+    return this.nsIds.flatMap((ns) => processesIn(ns));
+  }
+
+  /** Lets go of the namespaces (after the last check). */
+  release(): void {
+    for (const fd of this.nsFds.splice(0)) closeSync(fd);
+    this.nsIds = [];
   }
 
   /** Throws when a process of this machine or a mount below the workspace is left. */
