@@ -22,7 +22,7 @@
  * under ARV_IMAGE_E2E_REQUIRE=1 (CI). ARV_IMAGE_E2E_BOOT_SUITES=bookworm (or trixie) runs one.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -121,6 +121,12 @@ describe.skipIf(SKIP).each(releases)("e2e boot tier: $name ($suite) provisioned,
     const state = await build.settled();
     expect(state, state === "running" ? "" : await build.failedReport()).toBe("running");
     expect((await build.ssh(builder, "sudo -n true && ps -o comm= -p 1")).stdout.trim()).toBe("systemd");
+    // The build machine's identity, which the node must not share (provisioning with
+    // --capture-hygiene removes it from the machine before it is captured).
+    built.machineId = (await build.exec("cat /etc/machine-id")).stdout.trim();
+    built.hostKeys = await build.hostKeys();
+    expect(built.machineId).toMatch(/^[0-9a-f]{32}$/);
+    expect(built.hostKeys.length).toBeGreaterThan(0);
   }, 300_000);
 
   it("arv-image provision runs every script on the booted machine", async () => {
@@ -130,13 +136,9 @@ describe.skipIf(SKIP).each(releases)("e2e boot tier: $name ($suite) provisioned,
     const r = await run(process.execPath, [BIN, "provision",
       "--ssh-host", m.host, "--ssh-port", String(m.port), "--ssh-user", builder.user, "--ssh-private-key-file", builder.key,
       "--arvados-cluster-id", "zzzzz", "--public-key-file", dispatcher.pubFile, "--login-user", LOGIN_USER,
-      "--runtime-engine", ENGINE, "--resolver", RESOLVER, ...mirrorArgs(mirror.url), "--out", out]);
+      "--runtime-engine", ENGINE, "--resolver", RESOLVER, ...mirrorArgs(mirror.url), "--capture-hygiene", "--out", out]);
     expect(r.code, r.stderr.slice(-6000)).toBe(0);
     expect(r.stderr).toContain("the dispatcher-contract check passed");
-    built.machineId = (await m.exec("cat /etc/machine-id")).stdout.trim();
-    built.hostKeys = await m.hostKeys();
-    expect(built.machineId).toMatch(/^[0-9a-f]{32}$/);
-    expect(built.hostKeys.length).toBeGreaterThan(0);
   }, 1_800_000);
 
   it("powers off cleanly (nothing left running or mounted); the root is captured as the image and boots as a new node", async () => {
@@ -146,6 +148,10 @@ describe.skipIf(SKIP).each(releases)("e2e boot tier: $name ($suite) provisioned,
     const image = ws.path("image");
     await captureImage(m.opts.root, image);
     rmSync(m.opts.root, { recursive: true, force: true }); // the builder instance is terminated
+    // What the image ships: no machine id, no host keys, no boot marker (each node makes its own).
+    expect(readFileSync(join(image, "etc/machine-id"), "utf8")).toBe("");
+    expect(readdirSync(join(image, "etc/ssh")).filter((f) => f.startsWith("ssh_host_"))).toEqual([]);
+    expect(existsSync(join(image, "arvados-compute-node-boot.complete"))).toBe(false);
     // The cloud's part only: the node's sshd port (this test's stand-in for port 22 of its own
     // address). The dispatcher's key is already in the image, as it must be.
     const port = await prepareRoot(image, {});
@@ -222,6 +228,6 @@ describe.skipIf(SKIP).each(releases)("e2e boot tier: $name ($suite) provisioned,
   it("the node powers off cleanly, nothing left running or mounted", async () => {
     const m = needNode();
     node = undefined;
-    await m.poweroff();
+    await expect(m.poweroff()).resolves.toBeUndefined();
   }, 300_000);
 });
