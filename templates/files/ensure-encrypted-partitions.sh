@@ -218,10 +218,14 @@ main() {
 
   # A container sees the host's disks in /sys but has none of its own: never touch them.
   if virt=$(systemd-detect-virt --container 2>/dev/null) && [[ -n $virt && $virt != none ]]; then
-    log "running in a container ($virt): no disks of its own, $MOUNTPOINT stays on the root file system"
-    release_tmpfs
-    start_docker
-    return 0
+    if ((DRY_RUN)); then
+      log "running in a container ($virt): a real run stops here; this dry run goes on to show what it would find"
+    else
+      log "running in a container ($virt): no disks of its own, $MOUNTPOINT stays on the root file system"
+      release_tmpfs
+      start_docker
+      return 0
+    fi
   fi
 
   cloud=$(detect_cloud)
