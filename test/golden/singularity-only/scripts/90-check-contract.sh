@@ -109,11 +109,15 @@ check "arvados-ensure-encrypted-partitions.service is enabled" is_enabled arvado
 
 step "Boot marker and SSH ordering"
 marker_unit_ok() { grep -Fxq "ExecStart=/bin/touch $BOOT_MARKER" "/etc/systemd/system/$BOOT_MARKER_UNIT"; }
+not_grep() { ! grep -Eq -- "$1" "$2"; }
 ssh_socket_waits() { grep -Eq "^After=.*(arvados-ensure-encrypted-partitions|arvados-ebs-autoscale)\.service" "$SSH_SOCKET_DROPIN"; }
 check "$BOOT_MARKER_UNIT creates $BOOT_MARKER" marker_unit_ok
 check "$BOOT_MARKER_UNIT is enabled" is_enabled "$BOOT_MARKER_UNIT"
 check "a stale $BOOT_MARKER is removed at boot (tmpfiles.d)" grep -Fxq "r $BOOT_MARKER" /etc/tmpfiles.d/arvados-boot-complete.conf
 check "ssh.socket waits for the scratch space ($SSH_SOCKET_DROPIN)" ssh_socket_waits
+if [[ -f /etc/systemd/system/ssh.socket ]]; then
+  check "ssh.socket is not ordered before sockets.target (/etc/systemd/system/ssh.socket)" not_grep '^Before=.*sockets\.target' /etc/systemd/system/ssh.socket
+fi
 
 step "NVIDIA"
 apt_sources_mentioning_nvidia() {

@@ -282,8 +282,30 @@ EOF
 r $BOOT_MARKER
 EOF
   # sockets.target comes before basic.target, which the scratch unit runs after: the socket
-  # leaves that ordering (DefaultDependencies=no) and takes the rest of its default dependencies
-  # by hand. Harmless where ssh.socket is not used (Debian ships it disabled).
+  # leaves that ordering and takes the rest of its default dependencies by hand. Its own unit
+  # says Before=sockets.target, which a drop-in cannot take back: a copy without it, in /etc,
+  # overrides the distribution's. Harmless where ssh.socket is not used (Debian ships it disabled).
+  local vendor='' f
+  for f in /usr/lib/systemd/system/ssh.socket /lib/systemd/system/ssh.socket; do
+    if [[ -f $f ]]; then vendor=$f && break; fi
+  done
+  if [[ -n $vendor ]]; then
+    {
+      printf '# written by arv-image: %s without Before=sockets.target (see %s)\n' "$vendor" "$SSH_SOCKET_DROPIN"
+      awk '
+        /^Before=/ {
+          n = split(substr($0, 8), units, /[[:space:]]+/); kept = ""
+          for (i = 1; i <= n; i++) if (units[i] != "" && units[i] != "sockets.target") kept = kept (kept == "" ? "" : " ") units[i]
+          if (kept != "") print "Before=" kept
+          next
+        }
+        { print }
+      ' "$vendor"
+    } | install_content 0644 /etc/systemd/system/ssh.socket
+    log "Installed /etc/systemd/system/ssh.socket: $vendor without Before=sockets.target"
+  else
+    log "no ssh.socket unit on this system"
+  fi
   install_content 0644 "$SSH_SOCKET_DROPIN" <<EOF
 # written by arv-image: socket-activated sshd accepts logins once the scratch space is ready
 [Unit]
