@@ -139,20 +139,24 @@ const baseValues = {
   cudaKeyringVersion: "1.1-1",
   nvidiaToolkitUrl: "https://nvidia.github.io/libnvidia-container/stable/deb",
   nvidiaToolkitKeyUrl: "https://nvidia.github.io/libnvidia-container/gpgkey",
-  goVersion: "1.21.13",
+  goVersion: "1.25.6",
   goUrl: "https://go.dev/dl",
-  singularityVersion: "3.10.5",
+  singularityVersion: "3.10.4",
   singularityUrl: "https://github.com/sylabs/singularity/releases/download",
   singularityPrefix: "/opt/singularity",
   mksquashfsMem: "256M",
   autoscalerUrl: "https://github.com/arvados/amazon-ebs-autoscale/archive",
   autoscalerCommit: "ee323f0751c2b6f733692e805b51b9bf3c251bac",
   resolver: "10.0.0.2",
+  rocmVersion: "6.3.2",
+  rocmRepoUrl: "https://repo.radeon.com",
+  rocmKeyUrl: "https://repo.radeon.com/rocm/rocm.gpg.key",
 };
 const allOff = {
   docker: false,
   singularity: false,
   nvidia: false,
+  rocm: false,
   ebsAutoscale: false,
   encryptedTmp: false,
   pinPackages: false,
@@ -163,7 +167,7 @@ const allOff = {
 const contexts = {
   "all-on": {
     v: baseValues,
-    on: { ...allOff, docker: true, singularity: true, nvidia: true, encryptedTmp: true, pinPackages: true, resolver: true, hosts: true, captureHygiene: true },
+    on: { ...allOff, docker: true, singularity: true, nvidia: true, rocm: true, encryptedTmp: true, pinPackages: true, resolver: true, hosts: true, captureHygiene: true },
   },
   "all-off": { v: { ...baseValues, resolver: "", mksquashfsMem: "", reposuffix: "" }, on: allOff },
   "docker-only": { v: baseValues, on: { ...allOff, docker: true, encryptedTmp: true, pinPackages: true, captureHygiene: true } },
@@ -179,7 +183,7 @@ const contexts = {
     v: Object.fromEntries(
       Object.keys(baseValues).map((k) => [k, `${baseValues[k]}' "$HOME" \`id\` $(id) \\ ! * ? [a] ; & | < > # é 😀\n\ttab ${k}`]),
     ),
-    on: { ...allOff, docker: true, singularity: true, nvidia: true, encryptedTmp: true, pinPackages: true, resolver: true, hosts: true, captureHygiene: true },
+    on: { ...allOff, docker: true, singularity: true, nvidia: true, rocm: true, encryptedTmp: true, pinPackages: true, resolver: true, hosts: true, captureHygiene: true },
   },
 };
 for (const [name, ctx] of Object.entries(contexts)) {

@@ -10,6 +10,7 @@ import { type EventLog, jsonEventLog, LOG_FORMATS, LOG_LEVELS, type LogFormat, t
 import type { Io } from "./io.js";
 import { installInterrupts, interrupted, InterruptedError, signalExit } from "./interrupt.js";
 import { scrubRegistered } from "./secrets.js";
+import { forTerminal } from "./config/messages.js";
 
 // The last line of defence: every text arv-image writes is scrubbed of the run's secrets
 // (src/secrets.ts). The live view arrives as bytes, already scrubbed by the stream.
@@ -101,19 +102,19 @@ export async function main(argv: string[], base: Io = processIo): Promise<number
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
       if (e.code === "commander.help") return 2; // no command: help went to stderr
-      problem(`arv-image: ${commanderMessage(e)}\n`, { exitCode: 2 });
+      problem(`arv-image: ${forTerminal(commanderMessage(e))}\n`, { exitCode: 2 });
       return 2;
     }
     if (e instanceof UsageError) {
       const n = e.problems.length;
-      problem(`arv-image: ${n === 1 ? "a problem" : `${n} problems`} with the command line; nothing was written.\n\n${e.problems.join("\n\n")}\n`, { exitCode: 2 });
+      problem(`arv-image: ${n === 1 ? "a problem" : `${n} problems`} with the command line; nothing was written.\n\n${e.problems.map(forTerminal).join("\n\n")}\n`, { exitCode: 2 });
       return 2;
     }
     if (e instanceof ArvImageError) {
-      problem(`arv-image: ${e.message}\n`, { exitCode: e.exitCode });
+      problem(`arv-image: ${forTerminal(e.message)}\n`, { exitCode: e.exitCode });
       return e.exitCode;
     }
-    problem(`arv-image: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`, { exitCode: 1 });
+    problem(`arv-image: internal error: ${forTerminal(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`, { exitCode: 1 });
     return 1;
   }
 }

@@ -22,6 +22,23 @@ export async function runConfig(raw: Record<string, unknown>, io: Io): Promise<v
     if (value === undefined || source === undefined) continue;
     values[f.name] = { value, source };
   }
+  // Every pin, and where it came from (the release table's entry, or the newest one for an unknown release).
+  const r = c.release;
+  const pinSource = r.pinsSource;
+  const pins = [
+    { name: "arvados packages", value: r.arvadosPin ?? `not pinned (${r.noArvadosPin ?? ""})`, source: `arvados-version ${r.arvadosVersion} (${c.sources.arvadosVersion ?? "default"})` },
+    ...r.pins.apt.map((p) => {
+      const names = p.packages.split(" ");
+      // A long package list is shown by its first name in the table; --json has it whole.
+      return { name: names.length > 2 ? `${names[0]} (+${names.length - 1} packages)` : p.packages, packages: p.packages, value: p.version, source: pinSource };
+    }),
+    { name: "go (builds Singularity)", value: r.pins.go, source: pinSource },
+    { name: "singularity-ce", value: r.pins.singularity, source: pinSource },
+    { name: "rocm", value: r.pins.rocm, source: pinSource },
+    { name: "cuda-keyring", value: r.pins.cudaKeyring, source: pinSource },
+    { name: "amazon-ebs-autoscale", value: r.pins.autoscalerCommit, source: pinSource },
+  ];
+  if (!c.options.pinPackages) for (const p of pins.slice(1, 1 + r.pins.apt.length)) p.value = `${p.value} (not pinned: --no-pin-packages)`;
   const doc = {
     schema: CONFIG_SCHEMA,
     cloud: c.cloud === undefined ? null : { value: c.cloud, source: c.sources.cloud === "flag" ? "flag" : "inferred" },
@@ -40,6 +57,7 @@ export async function runConfig(raw: Record<string, unknown>, io: Io): Promise<v
       variables: Object.fromEntries(Object.keys(s.env).sort().map((k) => [k, isSecret(k, "secrets file", s.env[k]) ? REDACTED : (s.env[k] ?? "")])),
     })),
     packer: c.packer,
+    release: { arvadosVersion: r.arvadosVersion, series: r.series, known: r.known, pins },
     legacyTemplate: c.legacyTemplate ?? null,
     warnings: c.warnings,
   };
@@ -54,6 +72,7 @@ export async function runConfig(raw: Record<string, unknown>, io: Io): Promise<v
     rows.push([name, shown === "" ? '""' : shown, v.source]);
   }
   rows.push(["packer-version", c.packer.version, c.packer.source]);
+  for (const p of pins) rows.push([`pin ${p.name}`, p.value, p.source]);
   for (const k of doc.publicKeys) rows.push(["public key", `${k.type} ${k.fingerprint}${k.comment ? ` ${k.comment}` : ""}`, "public-key-file"]);
   for (const s of doc.secrets) for (const [name, value] of Object.entries(s.variables)) rows.push([name, value, `secrets file ${s.file}`]);
   const w1 = Math.max(...rows.map((r) => r[0].length));

@@ -8,31 +8,28 @@
  * Like the successor playbook (and unlike arvados-server) this reads the raw file: no
  * defaults are merged in, so a fact the file does not set is undefined here.
  */
-import { readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import { parseDocument } from "yaml";
 import { isMap, kindOf, quote, shown, type ArvadosClusterFacts, type ArvadosConfigResult, type DispatchPublicKey, type InstanceTypeFacts } from "./arvados-facts.js";
 import { publicKeyFromPrivate } from "./ssh-private-key.js";
+import { LIMITS, readUserFile } from "./read-file.js";
+import { flagByKey } from "./flags.js";
+import { CONTROL } from "./messages.js";
+import type { OptionKey } from "./schema.js";
 
 export type * from "./arvados-facts.js";
 export { crossCheck, type CrossCheckOptions } from "./arvados-cross-check.js";
 
 const EXAMPLE_CONFIG = "--arvados-config /etc/arvados/config.yml";
-const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
 export function readArvadosConfig(path: string, clusterId: string | undefined): ArvadosConfigResult {
   const cfg = `--arvados-config ${quote(path)}`;
   const fileProblem = (what: string) =>
     `${cfg}: ${what}; expected the Arvados cluster configuration file (YAML with a top-level "Clusters:" map of cluster ids), e.g. ${EXAMPLE_CONFIG}.`;
   // 1. The file and its YAML.
-  let text: string;
-  try {
-    const buf = readFileSync(path);
-    if (buf.length > MAX_CONFIG_BYTES) return { ok: false, problems: [fileProblem(`is ${buf.length} bytes, too large for a configuration file`)] };
-    text = buf.toString("utf8");
-  } catch (e) {
-    return { ok: false, problems: [fileProblem(`cannot be read (${readError(e)})`)] };
-  }
+  const read = readUserFile(path, LIMITS.config);
+  if (!read.ok) return { ok: false, problems: [fileProblem(`cannot be read (${read.problem})`)] };
+  const text = read.data.toString("utf8");
   // YAML 1.1 like Go's yaml.v2 (merge keys "<<", yes/no booleans); a repeated key keeps the
   // last value, as in arvados-server (lib/config/load.go does not reject duplicates).
   const doc = parseDocument(text, { prettyErrors: false, version: "1.1", uniqueKeys: false });
@@ -54,13 +51,15 @@ export function readArvadosConfig(path: string, clusterId: string | undefined): 
   // 2. Which cluster.
   const ids = Object.keys(clusters);
   const idList = ids.map((id) => quote(id)).join(", ");
+  const idFlag = flagByKey("arvadosClusterId");
+  const exampleId = ids.find((i) => idFlag.type.safeParse(i).success) ?? idFlag.example ?? "zzzzz";
   let id: string;
   if (clusterId !== undefined) {
     if (!Object.hasOwn(clusters, clusterId)) {
       return {
         ok: false,
         problems: [
-          `--arvados-cluster-id ${quote(clusterId)}: ${cfg} has no cluster ${quote(clusterId)} under "Clusters:" (it has ${idList}); expected one of the cluster ids in the file, e.g. --arvados-cluster-id ${ids[0]}.`,
+          `--arvados-cluster-id ${quote(clusterId)}: ${cfg} has no cluster ${quote(clusterId)} under "Clusters:" (it has ${idList}); expected one of the cluster ids in the file, e.g. --arvados-cluster-id ${exampleId}.`,
         ],
       };
     }
@@ -69,15 +68,21 @@ export function readArvadosConfig(path: string, clusterId: string | undefined): 
     return {
       ok: false,
       problems: [
-        `${cfg} defines ${ids.length} clusters (${idList}) and --arvados-cluster-id is not given; expected --arvados-cluster-id naming the cluster the image is for, e.g. --arvados-cluster-id ${ids[0]}.`,
+        `${cfg} defines ${ids.length} clusters (${idList}) and --arvados-cluster-id is not given; expected --arvados-cluster-id naming the cluster the image is for, e.g. --arvados-cluster-id ${exampleId}.`,
       ],
     };
   } else {
     id = ids[0]!;
   }
+  // The file's cluster id stands for --arvados-cluster-id and goes where it goes (image
+  // names, tags, authorized_keys comments, --emit-config): the same check as the flag's.
+  if (!idFlag.type.safeParse(id).success) {
+    return { ok: false, problems: [`${cfg}: Clusters key ${quote(id)}: expected a cluster id of ${idFlag.expect} (as for --arvados-cluster-id), e.g. Clusters: {${exampleId}: …}.`] };
+  }
   // 3. The facts. Every problem is collected, not just the first.
   const problems: string[] = [];
-  const at = (keys: string[]) => `Clusters.${id}.${keys.join(".")}`;
+  // A key that is not a plain name (an instance type name may be anything) is shown quoted.
+  const at = (keys: string[]) => `Clusters.${id}.${keys.map((k) => (/^[A-Za-z0-9_.+-]+$/.test(k) ? k : quote(k))).join(".")}`;
   const bad = (keys: string[], what: string, expected: string, example: string) =>
     problems.push(`${cfg}: ${at(keys)} ${what}; expected ${expected}, e.g. ${example}.`);
   /** The map at keys, or undefined (absent, or not a map: then a problem). */
@@ -89,11 +94,25 @@ export function readArvadosConfig(path: string, clusterId: string | undefined): 
     return undefined;
   };
   /** A string setting; numbers and booleans are not accepted (arvados-server would refuse them too). */
-  const str = (parent: Record<string, unknown> | undefined, keys: string[], example: string): string | undefined => {
+  const str = (parent: Record<string, unknown> | undefined, keys: string[], example: string, standsFor?: OptionKey): string | undefined => {
     const v = parent?.[keys[keys.length - 1]!];
     if (v === undefined || v === null) return undefined;
-    if (typeof v === "string") return v === "" ? undefined : v;
+    if (typeof v === "string") {
+      if (standsFor !== undefined) return v === "" ? undefined : asFlag(v, keys, standsFor);
+      if (CONTROL.test(v) || !v.isWellFormed()) {
+        bad(keys, `is ${shown(v)}, with a control character or a lone surrogate`, "a string without control characters (newline, escape…)", example);
+        return undefined;
+      }
+      return v === "" ? undefined : v;
+    }
     bad(keys, `is ${kindOf(v)} (${shown(v)})`, "a string", example);
+    return undefined;
+  };
+  /** A setting that stands for a flag: the flag row's own type decides, and the message says which flag. */
+  const asFlag = (v: string, keys: string[], key: OptionKey): string | undefined => {
+    const f = flagByKey(key);
+    if (f.type.safeParse(v).success) return v;
+    problems.push(`${cfg}: ${at(keys)} ${shown(v)}: expected ${f.expect ?? "a valid value"} (as for --${f.name}), e.g. ${keys[keys.length - 1]}: ${f.example ?? ""}.`);
     return undefined;
   };
   const cluster = clusters[id];
@@ -120,11 +139,13 @@ export function readArvadosConfig(path: string, clusterId: string | undefined): 
   assign("driver", str(cloudVMs, ["Containers", "CloudVMs", "Driver"], "Driver: ec2"));
   assign("imageId", str(cloudVMs, ["Containers", "CloudVMs", "ImageID"], "ImageID: ami-0123456789abcdef0"));
   assign("bootProbeCommand", str(cloudVMs, ["Containers", "CloudVMs", "BootProbeCommand"], 'BootProbeCommand: "systemctl is-system-running"'));
-  assign("adminUsername", str(driverParams, ["Containers", "CloudVMs", "DriverParameters", "AdminUsername"], "AdminUsername: crunch"));
-  assign(
-    "iamInstanceProfile",
-    str(driverParams, ["Containers", "CloudVMs", "DriverParameters", "IAMInstanceProfile"], "IAMInstanceProfile: arvados-compute-ebs-autoscale"),
-  );
+  const adminKeys = ["Containers", "CloudVMs", "DriverParameters", "AdminUsername"];
+  assign("adminUsername", str(driverParams, adminKeys, "AdminUsername: crunch", "loginUser"));
+  const profileKeys = ["Containers", "CloudVMs", "DriverParameters", "IAMInstanceProfile"];
+  const profile = str(driverParams, profileKeys, "IAMInstanceProfile: arvados-compute-ebs-autoscale");
+  // It goes into --emit-config: an IAM instance profile name (or ARN), as EC2 takes it.
+  if (profile !== undefined && !IAM_PROFILE.test(profile)) bad(profileKeys, `is ${shown(profile)}`, "an IAM instance profile name or ARN of [A-Za-z0-9+=,.@_:/-]", "IAMInstanceProfile: arvados-compute-ebs-autoscale");
+  else assign("iamInstanceProfile", profile);
   facts.instanceTypes = instanceTypes(cluster["InstanceTypes"], (keys, what, expected, example) => bad(["InstanceTypes", ...keys], what, expected, example));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, cluster: facts };
 }
@@ -148,12 +169,12 @@ function dispatchKey(value: unknown, problem: (what: string, hint?: string) => v
       );
       return undefined;
     }
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (e) {
-      problem(`is ${shown(value)}, and that file cannot be read (${readError(e)})`);
+    const read = readUserFile(file, LIMITS.small);
+    if (!read.ok) {
+      problem(`is ${shown(value)}, and that file cannot be read (${read.problem})`);
       return undefined;
     }
+    text = read.data.toString("utf8");
     from = file;
   } else if (oneLine && /^(\/|~\/|\.\.?\/)[^\s]*$/.test(value)) {
     // A bare path is a common mistake; it cannot be key material (no "-----BEGIN").
@@ -168,6 +189,7 @@ function dispatchKey(value: unknown, problem: (what: string, hint?: string) => v
   return { line: derived.line, type: derived.type, fingerprint: derived.fingerprint, from, encrypted: derived.encrypted };
 }
 type Bad = (keys: string[], what: string, expected: string, example: string) => void;
+const IAM_PROFILE = /^[A-Za-z0-9+=,.@_:\/-]{1,2048}$/;
 /** InstanceTypes: a map of name → settings, or (older configs) a list of settings with Name. */
 function instanceTypes(value: unknown, bad: Bad): InstanceTypeFacts[] {
   if (value === undefined || value === null) return [];
@@ -187,17 +209,24 @@ function instanceTypes(value: unknown, bad: Bad): InstanceTypeFacts[] {
   const out: InstanceTypeFacts[] = [];
   for (const [name, v] of entries) {
     if (name === "SAMPLE") continue;
+    // Names go into --emit-config and messages.
+    if (CONTROL.test(name) || !name.isWellFormed() || name.trim() === "") {
+      bad([name], "is a name with a control character or only spaces", "an instance type name of printable characters", "m5.large: {ProviderType: m5.large, VCPUs: 2, RAM: 8GiB}");
+      continue;
+    }
     if (!isMap(v)) {
       if (v !== null) bad([name], `is ${kindOf(v)}`, "a map of settings", `${name}: {ProviderType: ${name}, VCPUs: 2, RAM: 8GiB}`);
       continue;
     }
     const t: InstanceTypeFacts = { name, gpu: false };
     const pt = v["ProviderType"];
-    if (typeof pt === "string" && pt !== "") t.providerType = pt;
+    if (typeof pt === "string" && CONTROL.test(pt)) bad([name, "ProviderType"], `is ${shown(pt)}, with a control character`, "an instance type", "ProviderType: m5.large");
+    else if (typeof pt === "string" && pt !== "") t.providerType = pt;
     else if (pt !== undefined && pt !== null && pt !== "") bad([name, "ProviderType"], `is ${kindOf(pt)}`, "a string", "ProviderType: m5.large");
     for (const [k, field] of [["IncludedScratch", "includedScratch"], ["AddedScratch", "addedScratch"]] as const) {
       const s = v[k];
-      if (typeof s === "string" || typeof s === "number") t[field] = s;
+      if (typeof s === "string" && CONTROL.test(s)) bad([name, k], `is ${shown(s)}, with a control character`, "a size", `${k}: 50GB`);
+      else if (typeof s === "string" || typeof s === "number") t[field] = s;
       else if (s !== undefined && s !== null) bad([name, k], `is ${kindOf(s)}`, "a size", `${k}: 50GB`);
     }
     for (const section of ["CUDA", "GPU"] as const) {
@@ -213,28 +242,13 @@ function instanceTypes(value: unknown, bad: Bad): InstanceTypeFacts[] {
         bad([name, section, "DeviceCount"], `is ${shown(count)}`, "a whole number", "DeviceCount: 1");
       } else if (n !== undefined && n > 0) {
         t.gpu = true;
-        const stack = section === "CUDA" ? "cuda" : typeof g["Stack"] === "string" && g["Stack"] !== "" ? g["Stack"].toLowerCase() : "cuda";
+        const stack = section === "CUDA" ? "cuda" : typeof g["Stack"] === "string" && g["Stack"] !== "" && !CONTROL.test(g["Stack"]) ? g["Stack"].toLowerCase() : "cuda";
         t.gpuStack = stack;
       }
     }
     out.push(t);
   }
   return out;
-}
-
-function readError(e: unknown): string {
-  const code = (e as { code?: unknown }).code;
-  switch (code) {
-    case "ENOENT":
-      return "no such file";
-    case "EACCES":
-    case "EPERM":
-      return "permission denied; run as a user that can read it, e.g. with sudo, or copy it";
-    case "EISDIR":
-      return "it is a directory";
-    default:
-      return typeof code === "string" ? code : "read error";
-  }
 }
 
 /** "line L, column C" of an offset. */

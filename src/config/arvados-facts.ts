@@ -41,10 +41,12 @@ export interface ArvadosClusterFacts {
 
 export type ArvadosConfigResult = { ok: true; cluster: ArvadosClusterFacts } | { ok: false; problems: string[] };
 
-export const quote = (v: string) => JSON.stringify(v);
+import { escapeControls, quote } from "./messages.js";
+
+export { quote };
 /** A config value shown in a message: short, one line. Never used for DispatchPrivateKey. */
 export const shown = (v: unknown) => {
-  const s = typeof v === "string" ? quote(v) : JSON.stringify(v) ?? String(v);
+  const s = typeof v === "string" ? quote(v) : escapeControls(JSON.stringify(v) ?? String(v));
   return s.length > 64 ? s.slice(0, 61) + "..." : s;
 };
 export const kindOf = (v: unknown) =>

@@ -2,9 +2,8 @@
  * What a command needs beyond the image flags, checked with them so every problem is reported
  * at once: render writes --out, provision logs in to --ssh-host with --ssh-private-key-file.
  */
-import { accessSync, constants, readFileSync } from "node:fs";
 import { flagByKey, type CommandName } from "./flags.js";
-import { checkOutDir } from "./files.js";
+import { checkOutDir, readFlagFile } from "./files.js";
 import { badValue } from "./messages.js";
 import { looksLikePrivateKey } from "./ssh-key.js";
 
@@ -25,12 +24,9 @@ export async function commandProblems(command: CommandName, raw: Readonly<Record
     if (keyFile === undefined) problems.push(`--ssh-private-key-file is required for provision: the private key Packer logs in with as --ssh-user, e.g. --ssh-private-key-file ~/.ssh/id_ed25519.`);
     else {
       const path = String(keyFile);
-      try {
-        accessSync(path, constants.R_OK);
-        if (!looksLikePrivateKey(readFileSync(path, "utf8"))) problems.push(badValue(flagByKey("sshPrivateKeyFile"), path, "it does not hold a private key (a public key goes in the machine's authorized_keys)"));
-      } catch {
-        problems.push(badValue(flagByKey("sshPrivateKeyFile"), path, "cannot read it"));
-      }
+      const f = flagByKey("sshPrivateKeyFile");
+      const text = readFlagFile(f, path, problems);
+      if (text !== undefined && !looksLikePrivateKey(text)) problems.push(badValue(f, path, "it does not hold a private key (a public key goes in the machine's authorized_keys)"));
     }
   }
   return problems;

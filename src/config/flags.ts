@@ -9,7 +9,8 @@
 import { z } from "zod";
 import { ALL_COMMANDS, CLOUDS, IMAGE_COMMANDS, type CommandName, type Flag, type FlagDef } from "./flag-types.js";
 import { CHECK_NAMES } from "./preflight-checks.js";
-import { MIRRORS } from "../releases/versions.js";
+import { MIRRORS, NEWEST_RELEASE, RELEASES } from "../releases/versions.js";
+import { BASE_OS_NAMES } from "../releases/base-os.js";
 import {
   AMI_ID,
   AWS_REGION,
@@ -22,7 +23,9 @@ import {
   intIn,
   ipAddress,
   match,
+  memSize,
   name64,
+  packerText,
   remotePath,
   text,
   textList,
@@ -30,6 +33,7 @@ import {
 } from "./values.js";
 
 const MIRROR_NAMES = MIRRORS.map((m) => m.name).join(", ");
+const KNOWN_SERIES = RELEASES.map((r) => r.series).join(", ");
 
 export { ALL_COMMANDS, CLOUDS, IMAGE_COMMANDS, type Cloud, type CommandName, type Flag, type FlagDef, type FlagGroup, type FlagKind } from "./flag-types.js";
 
@@ -75,7 +79,7 @@ export const FLAGS = [] = [
   flag({
     name: "ssh-user", key: "sshUser", kind: "value", arg: "<user>", aliases: ["ssh_user"], group: "general", origin: "build.sh",
     type: unixUser, commands: IMAGE_COMMANDS,
-    defaultText: "admin (AWS, Debian), packer (Azure, GCP)",
+    defaultText: "AWS: the source AMI's (admin on Debian, ubuntu on Ubuntu); Azure, GCP: packer",
     help: "User Packer logs in as on the builder VM.",
     expect: "a Unix user name: a lower-case letter or _ followed by up to 31 of [a-z0-9_-]", example: "admin",
   }),
@@ -89,7 +93,7 @@ export const FLAGS = [] = [
     name: "workdir", key: "workdir", kind: "value", arg: "<path>", group: "general", origin: "build.sh",
     type: remotePath, default: "/tmp", commands: IMAGE_COMMANDS, completes: "nothing", // a path on the builder VM
     help: "Directory on the builder VM where files are staged.",
-    expect: "an absolute path made of [A-Za-z0-9._+@=:,/-], without '..'", example: "/var/tmp",
+    expect: "an absolute path under /tmp, /var/tmp, /dev/shm or the SSH user's home, made of [A-Za-z0-9._+@=:,/-], without '..'", example: "/var/tmp",
   }),
   flag({
     name: "resolver", key: "resolver", kind: "value", arg: "<ip>", group: "general", origin: "build.sh",
@@ -128,6 +132,18 @@ export const FLAGS = [] = [
     help: "Apt pins: Arvados packages never upgraded in place, third-party packages held at tested major versions.",
   }),
   flag({
+    name: "arvados-version", key: "arvadosVersion", kind: "value", arg: "<x.y.z>", group: "general", origin: "arv-image",
+    type: match(/^[0-9]+\.[0-9]+\.[0-9]+(-[0-9]+)?$/), default: NEWEST_RELEASE.latest, commands: IMAGE_COMMANDS,
+    help: `Arvados release the image is for: its packages are pinned to it (apt priority 995, not with a -dev/-testing --reposuffix), and Docker, CUDA, the NVIDIA driver, the container toolkit, SingularityCE, Go and ROCm are held where Arvados holds them for that release (known: ${KNOWN_SERIES}; another is accepted with a warning and the newest pins).`,
+    expect: "an Arvados version X.Y.Z, or X.Y.Z-N for one package revision", example: NEWEST_RELEASE.latest,
+  }),
+  flag({
+    name: "base-os", key: "baseOs", kind: "value", arg: "<os>", group: "general", origin: "arv-image",
+    type: z.enum(BASE_OS_NAMES), default: "debian-12", commands: IMAGE_COMMANDS,
+    help: "Distribution of the image: picks the official source image on each cloud (unless one is given), the builder's login user and the root device.",
+    expect: `one of ${BASE_OS_NAMES.join(", ")}`, example: "ubuntu-24.04",
+  }),
+  flag({
     name: "runtime-engine", key: "runtimeEngine", kind: "value", arg: "<engine>", group: "general", origin: "arv-image",
     type: z.enum(["docker", "singularity", "both"]), default: "both", commands: IMAGE_COMMANDS,
     help: "Container engine(s) to install: docker, singularity or both (build.sh always installed both).",
@@ -135,14 +151,19 @@ export const FLAGS = [] = [
   }),
   flag({
     name: "mksquashfs-mem", key: "mksquashfsMem", kind: "value", arg: "<size>", group: "general", origin: "build.sh",
-    type: match(/^[1-9][0-9]*[KMG]$/), default: "256M", commands: IMAGE_COMMANDS,
+    type: memSize, default: "256M", commands: IMAGE_COMMANDS,
     help: "Singularity `mksquashfs mem` setting.",
-    expect: "a positive whole number followed by K, M or G", example: "512M",
+    expect: "a size from 64M to 64G: a whole number followed by K, M or G", example: "512M",
   }),
   flag({
     name: "nvidia-gpu-support", key: "nvidiaGpuSupport", kind: "switch", group: "general", origin: "build.sh",
     type: z.boolean(), default: false, commands: IMAGE_COMMANDS,
     help: "Install CUDA, the NVIDIA driver and the container toolkit (modules load only on GPU hardware).",
+  }),
+  flag({
+    name: "amd-rocm-support", key: "amdRocmSupport", kind: "switch", group: "general", origin: "arv-image",
+    type: z.boolean(), default: false, commands: IMAGE_COMMANDS,
+    help: "Install AMD ROCm and the amdgpu kernel driver from AMD's repositories, at the release's ROCm version, as Arvados' compute_amd_rocm role does (a prototype there too); not on debian-13, for which AMD has no packages.",
   }),
   flag({
     name: "debug", key: "debug", kind: "switch", group: "general", origin: "build.sh",
@@ -152,9 +173,9 @@ export const FLAGS = [] = [
   // --- AWS ---------------------------------------------------------------------------
   flag({
     name: "aws-profile", key: "awsProfile", kind: "value", arg: "<name>", cloud: "aws", group: "aws", origin: "build.sh",
-    type: text, commands: ALL_COMMANDS,
+    type: packerText, commands: ALL_COMMANDS,
     help: "Profile from the AWS shared config/credentials files.",
-    expect: "a profile name (any text in Unicode NFC form)", example: "arvados-build",
+    expect: "a profile name (text in Unicode NFC form, without control characters or \"{{\")", example: "arvados-build",
   }),
   flag({
     name: "aws-secrets-file", key: "awsSecretsFile", kind: "value", arg: "<path>", cloud: "aws", group: "aws", origin: "build.sh",
@@ -165,7 +186,7 @@ export const FLAGS = [] = [
   flag({
     name: "aws-source-ami", key: "awsSourceAmi", kind: "value", arg: "<ami>", cloud: "aws", group: "aws", origin: "build.sh",
     type: match(AMI_ID), commands: IMAGE_COMMANDS,
-    defaultText: "newest official Debian 12 amd64 AMI (owner 136693071363)",
+    defaultText: "newest official amd64 AMI of --base-os in the region (Debian: owner 136693071363, Ubuntu: 099720109477)",
     help: "Base AMI for the builder.",
     expect: "\"ami-\" followed by 8 or 17 hex digits", example: "ami-0123456789abcdef0",
   }),
@@ -220,7 +241,7 @@ export const FLAGS = [] = [
   flag({
     name: "aws-root-device", key: "awsRootDevice", kind: "value", arg: "<device>", cloud: "aws", group: "aws", origin: "arv-image",
     type: match(/^\/dev\/(sd|xvd)[a-z][0-9]{0,2}$/), commands: IMAGE_COMMANDS,
-    defaultText: "the source AMI's (preflight reads it), else /dev/xvda",
+    defaultText: "the source AMI's (preflight reads it), else --base-os's (Debian /dev/xvda, Ubuntu /dev/sda1)",
     help: "Device of the source AMI's root volume, which --aws-volume-size resizes (Debian: /dev/xvda, Ubuntu: /dev/sda1).",
     expect: "a device path /dev/sd[a-z][0-9]* or /dev/xvd[a-z][0-9]*", example: "/dev/sda1",
   }),
@@ -293,18 +314,21 @@ export const FLAGS = [] = [
   flag({
     name: "azure-sku", key: "azureSku", kind: "value", arg: "<sku>", cloud: "azure", group: "azure", origin: "build.sh",
     type: name64, commands: IMAGE_COMMANDS,
-    help: "Base image SKU (required for Azure), e.g. 12-gen2 for Debian's debian-12 offer.",
+    defaultText: "--base-os's (12-gen2, 13-gen2, 22_04-lts-gen2, server)",
+    help: "Base image SKU, e.g. 12-gen2 for Debian's debian-12 offer.",
     expect: "an image SKU of [A-Za-z0-9._-]", example: "12-gen2",
   }),
   flag({
     name: "azure-image-publisher", key: "azureImagePublisher", kind: "value", arg: "<publisher>", cloud: "azure", group: "azure", origin: "arv-image",
-    type: name64, default: "Debian", commands: IMAGE_COMMANDS,
+    type: name64, commands: IMAGE_COMMANDS,
+    defaultText: "--base-os's (Debian, Canonical)",
     help: "Base image publisher.",
     expect: "an image publisher of [A-Za-z0-9._-]", example: "Canonical",
   }),
   flag({
     name: "azure-image-offer", key: "azureImageOffer", kind: "value", arg: "<offer>", cloud: "azure", group: "azure", origin: "arv-image",
-    type: name64, default: "debian-12", commands: IMAGE_COMMANDS,
+    type: name64, commands: IMAGE_COMMANDS,
+    defaultText: "--base-os's (debian-12, debian-13, 0001-com-ubuntu-server-jammy, ubuntu-24_04-lts)",
     help: "Base image offer.",
     expect: "an image offer of [A-Za-z0-9._-]", example: "ubuntu-24_04-lts",
   }),
@@ -330,7 +354,7 @@ export const FLAGS = [] = [
   }),
   flag({
     name: "gcp-account-file", key: "gcpAccountFile", kind: "value", arg: "<path>", cloud: "gcp", group: "gcp", origin: "build.sh",
-    type: text, commands: IMAGE_COMMANDS,
+    type: packerText, commands: IMAGE_COMMANDS,
     defaultText: "application default credentials",
     help: "Service-account JSON key file.",
     expect: "a readable service-account JSON file", example: "./sa.json",
@@ -343,13 +367,15 @@ export const FLAGS = [] = [
   }),
   flag({
     name: "gcp-source-image-family", key: "gcpSourceImageFamily", kind: "value", arg: "<family>", cloud: "gcp", group: "gcp", origin: "arv-image",
-    type: match(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/), default: "debian-12", commands: IMAGE_COMMANDS,
+    type: match(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/), commands: IMAGE_COMMANDS,
+    defaultText: "--base-os's (debian-12, debian-13, ubuntu-2204-lts, ubuntu-2404-lts-amd64)",
     help: "Base image family.",
     expect: "an image family name of [a-z0-9-]", example: "ubuntu-2404-lts-amd64",
   }),
   flag({
     name: "gcp-source-image-project", key: "gcpSourceImageProject", kind: "value", arg: "<project>", cloud: "gcp", group: "gcp", origin: "arv-image",
-    type: match(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/), default: "debian-cloud", commands: IMAGE_COMMANDS,
+    type: match(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/), commands: IMAGE_COMMANDS,
+    defaultText: "--base-os's (debian-cloud, ubuntu-os-cloud)",
     help: "Project that publishes the base image family.",
     expect: "a GCP project id", example: "ubuntu-os-cloud",
   }),
@@ -434,7 +460,7 @@ export const FLAGS = [] = [
   }),
   flag({
     name: "ssh-private-key-file", key: "sshPrivateKeyFile", kind: "value", arg: "<path>", group: "output", origin: "arv-image",
-    type: text, commands: ["provision"],
+    type: packerText, commands: ["provision"],
     help: "provision: private key Packer logs in with as --ssh-user (read by Packer; never copied or printed).",
     expect: "a readable SSH private key file", example: "~/.ssh/id_ed25519",
   }),

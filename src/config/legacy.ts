@@ -6,9 +6,8 @@
  * undeclared variables).
  */
 import type { Options } from "./schema.js";
-import { GO_VERSION } from "../releases/versions.js";
 
-export function legacyVariables(o: Options & { sshUser: string; pinPackages: boolean }, given: ReadonlySet<string>): [string, string][] {
+export function legacyVariables(o: Options & { sshUser: string; pinPackages: boolean }, given: ReadonlySet<string>, goVersion: string): [string, string][] {
   const vars: [string, string][] = [];
   const add = (name: string, value: string | undefined, when = true) => {
     if (when && value !== undefined && value !== "") vars.push([name, value]);
@@ -27,7 +26,7 @@ export function legacyVariables(o: Options & { sshUser: string; pinPackages: boo
   add("zone", o.gcpZone, given.has("gcpZone"));
   add("resource_group", o.azureResourceGroup);
   add("location", o.azureLocation, given.has("azureLocation"));
-  add("image_sku", o.azureSku);
+  add("image_sku", o.azureSku, given.has("azureSku")); // --base-os fills it in for arv-image's own templates only
   add("cloud_environment_name", o.azureCloudEnvironment, given.has("azureCloudEnvironment"));
   add("ssh_user", o.sshUser, given.has("sshUser"));
   add("workdir", o.workdir, given.has("workdir"));
@@ -37,6 +36,6 @@ export function legacyVariables(o: Options & { sshUser: string; pinPackages: boo
   add("public_key_file", o.publicKeyFile);
   add("mksquashfs_mem", o.mksquashfsMem);
   add("nvidia_gpu_support", "1", o.nvidiaGpuSupport);
-  add("goversion", GO_VERSION);
+  add("goversion", goVersion);
   return vars;
 }

@@ -6,7 +6,7 @@ export const PREFLIGHT_CHECKS = {
   "local.packer": "Packer is on the PATH (or --packer) and new enough for what was rendered",
   "local.public-key": "the --public-key-file keys, as they will be installed",
   "aws.credentials": "the AWS credentials (profile, secrets file or environment) are accepted by EC2 in --aws-region",
-  "aws.source-ami": "the source AMI exists in the region, is available, x86_64, EBS-backed and fits the root volume (or: which official Debian 12 AMI is chosen)",
+  "aws.source-ami": "the source AMI exists in the region, is available, x86_64, EBS-backed and fits the root volume (or: which official AMI of --base-os is chosen)",
   "aws.ssh-user": "the SSH user inferred from the source AMI (Debian: admin, Ubuntu: ubuntu)",
   "aws.vpc": "--aws-vpc-id exists",
   "aws.subnet": "--aws-subnet-id exists and belongs to --aws-vpc-id",

@@ -10,11 +10,15 @@ import type { PublicKey } from "./ssh-key.js";
 import { runSecretsFile } from "./secrets-file.js";
 import type { ArvadosClusterFacts } from "./arvados-facts.js";
 import { legacyVariables } from "./legacy.js";
-import { badValue, flagText, missing, quote } from "./messages.js";
+import { badValue, CONTROL, flagText, missing, quote } from "./messages.js";
 import { commandProblems } from "./command-rules.js";
 import { checkFile, readHostsEntries, readPublicKeys } from "./files.js";
-import { amiRegionRules, azureLocationRule, chooseCloud, ebsRules, readMirrors, STOCK_TEMPLATES } from "./rules.js";
+import { LIMITS } from "./read-file.js";
+import { PACKER_TEMPLATE, packerText } from "./values.js";
+import { amiRegionRules, azureLocationRule, chooseCloud, ebsRules, readMirrors, rootDeviceRule, STOCK_TEMPLATES, workdirRule } from "./rules.js";
 import { deepFreeze, type CommandOptions, type ConfigData, type SecretsFile, type Source } from "./resolved.js";
+import { baseOsImages, chooseRelease, rocmRule } from "./release.js";
+import { BASE_OSES } from "../releases/base-os.js";
 
 export { badValue } from "./messages.js";
 export { STOCK_TEMPLATES } from "./rules.js";
@@ -69,7 +73,13 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
       if (bad.has(key)) continue;
       bad.add(key);
       const value = raw[key];
-      problems.push(badValue(flagByKey(key), Array.isArray(value) ? value[Number(issue.path[1] ?? 0)] : value));
+      const v: unknown = Array.isArray(value) ? value[Number(issue.path[1] ?? 0)] : value;
+      const detail =
+        typeof v !== "string" ? undefined
+        : CONTROL.test(v) ? "it contains a control character (shown escaped)"
+        : v.includes(PACKER_TEMPLATE) && flagByKey(key).type === packerText ? 'Packer 1.6.6 and later evaluate "{{ }}" in this setting as a Go template, so the value would not reach the cloud as written'
+        : undefined;
+      problems.push(badValue(flagByKey(key), v, detail));
     }
     parsed = optionsSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([k]) => !bad.has(k))));
     if (!parsed.success) return { ok: false, problems };
@@ -88,7 +98,7 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
   // 3. The legacy JSON pass-through.
   let legacyPath: string | undefined;
   if (o.jsonFile !== undefined && !(basename(o.jsonFile) in STOCK_TEMPLATES)) {
-    const p = checkFile(flagByKey("jsonFile"), o.jsonFile);
+    const p = checkFile(flagByKey("jsonFile"), o.jsonFile, LIMITS.config);
     if (p) problems.push(p);
     else legacyPath = o.jsonFile;
   }
@@ -124,11 +134,10 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
   if (!given.has("publicKeyFile") && cluster?.dispatchPublicKey === undefined && !noImage && o.arvadosConfig === undefined) {
     problems.push(missing(flagByKey("publicKeyFile"), "for every build (or --arvados-config with Containers.DispatchPrivateKey)"));
   } else if (!given.has("publicKeyFile") && o.arvadosConfig !== undefined && cluster !== undefined && cluster.dispatchPublicKey === undefined && !noImage) {
-    problems.push(`--public-key-file is required: ${o.arvadosConfig} has no Containers.DispatchPrivateKey for cluster ${cluster.clusterId} to derive the dispatcher's key from; give the dispatcher's public key, e.g. --public-key-file /etc/arvados/dispatch.pub.`);
+    problems.push(`--public-key-file is required: ${quote(o.arvadosConfig)} has no Containers.DispatchPrivateKey for cluster ${cluster.clusterId} to derive the dispatcher's key from; give the dispatcher's public key, e.g. --public-key-file /etc/arvados/dispatch.pub.`);
   }
   if (cloud === "azure" && !noImage) {
     if (!given.has("azureResourceGroup")) problems.push(missing(flagByKey("azureResourceGroup"), "for Azure"));
-    if (!given.has("azureSku")) problems.push(missing(flagByKey("azureSku"), "for Azure"));
   }
   if (cloud === "gcp" && !given.has("gcpProjectId") && !noImage) problems.push(missing(flagByKey("gcpProjectId"), "for GCP"));
 
@@ -165,11 +174,15 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
 
   // 7. Cross-flag rules.
   ebsRules(o, given, problems);
+  rootDeviceRule(o, problems);
+  if (!noImage) workdirRule(o, o.sshUser ?? (cloud === "aws" || cloud === undefined ? "admin" : "packer"), problems);
   amiRegionRules(o, problems);
   if (cloud === "azure") azureLocationRule(o, warnings);
   if (given.has("mksquashfsMem") && o.runtimeEngine === "docker") {
     warnings.push(`--mksquashfs-mem ${o.mksquashfsMem} has no effect with --runtime-engine docker (Singularity is not installed).`);
   }
+  const baseOs = BASE_OSES[o.baseOs];
+  rocmRule(o, baseOs, problems);
   const packer = choosePacker(o.packerVersion, input.detectedPackerVersion, problems);
 
   // 8. Secrets files: run only when everything else is right (they may be slow or prompt).
@@ -194,7 +207,8 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
   // 9. Inferred values.
   let sshUser = o.sshUser;
   if (sshUser === undefined) {
-    sshUser = cloud === "aws" || cloud === undefined ? "admin" : "packer";
+    // The official images' user on AWS (and on an existing machine); Packer's own on Azure and GCP, which create it.
+    sshUser = cloud === "aws" || cloud === undefined ? baseOs.aws.sshUser : "packer";
     sources.sshUser = "inferred";
   }
   let pinPackages = o.pinPackages;
@@ -212,12 +226,18 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
       sources.ebsVolumeThroughput = "inferred";
     }
   }
-  const options = { ...o, sshUser, pinPackages };
+  baseOsImages(o, baseOs, given, (key, value) => {
+    o[key] = value;
+    sources[key] = "inferred";
+  }, cloud, warnings);
+  const release = chooseRelease(o, pinPackages, given, warnings);
+  // baseOsImages filled every BaseOsImageKey in.
+  const options = { ...o, sshUser, pinPackages } as ConfigData["options"];
   const command = { name: input.command, ...Object.fromEntries(COMMAND_OPTION_KEYS.map((k) => [k, options[k]])) } as CommandOptions<C>;
-  const legacyTemplate = legacyPath !== undefined ? { path: legacyPath, variables: legacyVariables(options, given) } : undefined;
+  const legacyTemplate = legacyPath !== undefined ? { path: legacyPath, variables: legacyVariables(options, given, release.pins.go) } : undefined;
   return {
     ok: true,
-    config: { cloud, options, sources, command, publicKeys, hostsEntries, mirrors, secretsFiles, legacyTemplate, packer, warnings, ...(cluster ? { cluster } : {}) },
+    config: { cloud, options, sources, command, release, baseOs, publicKeys, hostsEntries, mirrors, secretsFiles, legacyTemplate, packer, warnings, ...(cluster ? { cluster } : {}) },
   };
 }
 

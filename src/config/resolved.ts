@@ -8,6 +8,11 @@ import type { Cloud, CommandName, CommandOptionKey } from "./flags.js";
 import type { OptionKey, Options } from "./schema.js";
 import type { PublicKey } from "./ssh-key.js";
 import type { UrlKey } from "../releases/versions.js";
+import type { BaseOs } from "../releases/base-os.js";
+import type { ReleaseChoice } from "./release.js";
+
+/** Source-image settings that --base-os fills in when not given. */
+export type BaseOsImageKey = "azureImagePublisher" | "azureImageOffer" | "azureSku" | "gcpSourceImageFamily" | "gcpSourceImageProject";
 
 export type Source = "default" | "flag" | "inferred" | "detected" | "secrets file" | "cluster config";
 
@@ -29,10 +34,14 @@ export type CommandOptions<C extends CommandName = CommandName> = { name: C } & 
 export interface ConfigData<C extends CommandName = CommandName> {
   /** undefined only for a legacy JSON template with no cloud flags. */
   cloud: Cloud | undefined;
-  options: Options & { sshUser: string; pinPackages: boolean };
+  options: Options & { sshUser: string; pinPackages: boolean } & Record<BaseOsImageKey, string>;
   sources: Partial<Record<OptionKey, Source>>;
   /** The options of the command that runs (also in `options`, until every caller reads them here). */
   command: CommandOptions<C>;
+  /** --arvados-version: the release table's pins, and the Arvados packages' pin. */
+  release: ReleaseChoice;
+  /** --base-os: the distribution and its official images. */
+  baseOs: BaseOs;
   publicKeys: PublicKey[];
   hostsEntries: HostsEntry[];
   /** --arvados-config: what the cluster's config.yml says. */

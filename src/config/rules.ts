@@ -52,6 +52,16 @@ export function chooseCloud(o: Options, given: Set<string>, problems: string[]):
 // A URL the scripts can put in a deb822 source and pass to curl as one word.
 const MIRROR_URL = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~%!$&*+,;=:@\/-]*)?$/;
 
+/** WHATWG URL parsing, as the renderer sees it: a port over 65535 or a host like "a..b" fails here, not later. */
+function parsesAsUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.hostname !== "" && !u.hostname.split(".").slice(0, -1).includes("") && (u.port === "" || Number(u.port) >= 1);
+  } catch {
+    return false;
+  }
+}
+
 export function readMirrors(o: Options, problems: string[]): Partial<Record<UrlKey, string>> {
   const f = flagByKey("mirror");
   const mirrors: Partial<Record<UrlKey, string>> = {};
@@ -61,8 +71,9 @@ export function readMirrors(o: Options, problems: string[]): Partial<Record<UrlK
     const name = eq === -1 ? item : item.slice(0, eq);
     const url = eq === -1 ? "" : item.slice(eq + 1);
     const m = MIRRORS.find((x) => x.name === name);
-    if (!m) problems.push(badValue(f, item, `"${name}" is not a source arv-image downloads from`));
-    else if (!MIRROR_URL.test(url)) problems.push(badValue(f, item, `"${url}" is not an http:// or https:// URL without spaces or quotes`));
+    if (!m) problems.push(badValue(f, item, `${quote(name)} is not a source arv-image downloads from`));
+    else if (!MIRROR_URL.test(url)) problems.push(badValue(f, item, `${quote(url)} is not an http:// or https:// URL without spaces or quotes`));
+    else if (!parsesAsUrl(url)) problems.push(badValue(f, item, `${quote(url)} is not a valid URL (a port is 1–65535, a host name has no empty labels)`));
     else if (seen.has(name)) problems.push(badValue(f, item, `${name} is given twice`));
     else {
       seen.add(name);
@@ -121,5 +132,30 @@ export function ebsRules(o: Options, given: Set<string>, problems: string[]): vo
   }
   if (o.ebsMaxLogicalSize < o.ebsMaxVolumeSize) {
     problems.push(badValue(flagByKey("ebsMaxLogicalSize"), o.ebsMaxLogicalSize, `smaller than --ebs-max-volume-size ${o.ebsMaxVolumeSize}`));
+  }
+}
+
+/**
+ * The AMI maps ephemeral0/1 to /dev/xvdb and /dev/xvdc (templates/packer/aws.pkr.hcl.hbs), and
+ * EC2 takes /dev/sdX and /dev/xvdX for the same device: a root device there makes the build
+ * fail at CreateImage, twenty minutes in.
+ */
+export function rootDeviceRule(o: Options, problems: string[]): void {
+  const d = o.awsRootDevice;
+  if (d !== undefined && /^\/dev\/(sd|xvd)[bc][0-9]*$/.test(d)) {
+    problems.push(badValue(flagByKey("awsRootDevice"), d, "the image maps the instance stores ephemeral0 and ephemeral1 to /dev/xvdb and /dev/xvdc (/dev/sdb and /dev/sdc to EC2), so the root volume cannot be there"));
+  }
+}
+
+/**
+ * Packer creates the staging directory and uploads the scripts as the SSH user, before any
+ * sudo: --workdir must be somewhere that user can create directories. A system directory
+ * ("/", /etc, /usr…) would fail on the builder, after the instance was paid for.
+ */
+export function workdirRule(o: Options, sshUser: string, problems: string[]): void {
+  const w = o.workdir.replace(/\/+$/, "") || "/";
+  const roots = ["/tmp", "/var/tmp", "/dev/shm", sshUser === "root" ? "/root" : `/home/${sshUser}`];
+  if (!roots.some((r) => w === r || w.startsWith(r + "/"))) {
+    problems.push(badValue(flagByKey("workdir"), o.workdir, `the SSH user ${sshUser} stages files there before any sudo, so it must be a directory that user can create: under ${roots.join(", ")}`));
   }
 }

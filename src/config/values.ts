@@ -5,6 +5,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
+import { CONTROL, quote } from "./messages.js";
 
 const hex8or17 = "([0-9a-f]{8}|[0-9a-f]{17})";
 export const AMI_ID = new RegExp(`^ami-${hex8or17}$`);
@@ -18,11 +19,22 @@ export const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9]
  * Text that every file format arv-image writes can carry: no NUL, no lone surrogates,
  * and in Unicode NFC (HCL2 normalizes strings to NFC, so other text would not survive).
  */
+// Control characters (newline, ESC, DEL, C1…) are refused too: they would reach a rendered
+// file or the terminal raw (a newline in a value is a new line in authorized_keys or a script).
 export const text = z
   .string()
   .min(1)
-  .refine((s) => !s.includes("\0") && s.isWellFormed() && s.normalize("NFC") === s);
+  .refine((s) => !CONTROL.test(s) && s.isWellFormed() && s.normalize("NFC") === s);
 export const textList = z.array(text);
+/**
+ * Text that reaches a Packer setting Packer evaluates as a Go template: Packer 1.6.6 (and the
+ * plugins after it) runs builder and communicator settings such as profile, account_file and
+ * ssh_private_key_file through text/template, so "{{timestamp}}" in a profile name would
+ * silently become a number. No escape works in every setting (some are templated later, some
+ * never), so "{{" is refused.
+ */
+export const PACKER_TEMPLATE = "{{";
+export const packerText = text.refine((s) => !s.includes(PACKER_TEMPLATE));
 export const match = (re: RegExp) => z.string().regex(re);
 /** `true`/`false` exactly: z.coerce.boolean() would take "false" for true. */
 export const bool = z.stringbool({ truthy: ["true"], falsy: ["false"], case: "sensitive" });
@@ -34,7 +46,9 @@ export const intIn = (min: number, max: number) =>
     .pipe(z.number().int().min(min).max(max));
 export const name64 = match(/^[A-Za-z0-9._-]{1,64}$/);
 export const unixUser = match(UNIX_USER);
-export const ipAddress = z.string().refine((s) => isIP(s) !== 0);
+/** An IP address without an IPv6 zone ("fe80::1%eth0"): neither Docker's "dns" nor dhclient takes one. */
+export const isIpAddress = (s: string) => isIP(s) !== 0 && !s.includes("%");
+export const ipAddress = z.string().refine(isIpAddress);
 /** A directory on the builder VM. */
 // Packer uploads with scp, which passes the destination to a remote shell unquoted:
 // keep the remote path to characters no shell treats specially.
@@ -49,6 +63,19 @@ export const azureResourceGroupName = z
   .regex(/^[\p{L}\p{N}_().-]{1,90}$/u)
   .refine((s) => !s.endsWith(".") && s.normalize("NFC") === s);
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const SIZE_UNIT = { K: 1 / 1024, M: 1, G: 1024 } as const;
+/**
+ * Singularity's "mksquashfs mem", passed to mksquashfs -mem: squashfs-tools refuses very
+ * small values and anything near or above the node's memory, so the container fails on the
+ * compute node, not in the build. 64M–64G covers every sensible setting.
+ */
+export const memSize = z
+  .string()
+  .regex(/^[1-9][0-9]{0,9}[KMG]$/)
+  .refine((v) => {
+    const mib = Number(v.slice(0, -1)) * SIZE_UNIT[v.slice(-1) as keyof typeof SIZE_UNIT];
+    return mib >= 64 && mib <= 64 * 1024;
+  });
 /** "90m", "2h", "1d" → milliseconds. */
 export const duration = z
   .string()
@@ -59,9 +86,9 @@ export const duration = z
 export function parseHostsEntry(line: string): { ip: string; names: string[] } | { error: string } {
   const parts = line.trim().split(/[ \t]+/);
   const [ip, ...names] = parts;
-  if (!ip || isIP(ip) === 0) return { error: `"${ip ?? ""}" is not an IPv4 or IPv6 address` };
+  if (!ip || !isIpAddress(ip)) return { error: `${quote(ip ?? "")} is not an IPv4 or IPv6 address (without a %zone)` };
   if (names.length === 0) return { error: "no host name after the address" };
   const bad = names.find((n) => !HOSTNAME.test(n));
-  if (bad !== undefined) return { error: `"${bad}" is not a valid host name` };
+  if (bad !== undefined) return { error: `${quote(bad)} is not a valid host name` };
   return { ip, names };
 }

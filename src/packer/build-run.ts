@@ -11,8 +11,8 @@ import { utcStamp } from "../time.js";
 import { scrubFileInPlace, type Scrubber } from "./environment.js";
 import type { Packer } from "./find.js";
 import { BuildView, type ViewMode } from "./build-view.js";
-import { LineSplitter } from "./machine-readable.js";
 import type { Timing } from "./phases.js";
+import type { ArtifactCollector, ErrorCollector } from "./results.js";
 import { forwardSignals, startPacker } from "./run.js";
 import { PackerStream } from "./stream.js";
 
@@ -34,7 +34,8 @@ export interface PackerRun {
 export interface PackerRunResult {
   code: number;
   interrupted: NodeJS.Signals | undefined;
-  stream: PackerStream;
+  artifacts: ArtifactCollector;
+  errors: ErrorCollector;
   logPath: string;
   /** Time Packer ran. */
   seconds: number;
@@ -65,7 +66,6 @@ class Tail {
   }
 }
 
-
 /** Unwritten live view beyond which lines are left out of it (see flushBuffers). */
 const VIEW_BACKLOG_BYTES = 8 * 1024 * 1024;
 
@@ -92,12 +92,8 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
     logFailed = true;
   });
   // (A closed terminal cannot end arv-image either: main.ts ignores its stream errors.)
-  // PackerStream keeps the log, the artifacts and the errors; the view is made here from
-  // the same lines, parsed once more (phases need each line's timestamp).
-  const stream = new PackerStream({ scrub: r.scrub, color: false });
-  const toView = (l: string) => view.line(r.scrub(l));
-  const outLines = new LineSplitter(toView);
-  const errLines = new LineSplitter(toView);
+  // Each line once: split, scrubbed, parsed, then into the log, the results and the view.
+  const stream = new PackerStream({ scrub: r.scrub, view });
   // Output is written in batches: at 1 MiB, or 20 ms after the first unwritten line (too
   // short for a person to notice). Packer writes every line with its own write(2); passing
   // each on as it came cost two system calls per line, and batches of 64 KiB still cost a
@@ -114,7 +110,9 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
   const CLEAR = "\r\x1b[K";
   const status = () => (tty ? view.statusLine(Date.now(), (Date.now() - started.getTime()) / 1000, tty.columns()) : "");
   const write = (...parts: (string | Buffer)[]) => {
-    const bytes = parts.length === 1 && typeof parts[0] !== "string" ? parts[0] : Buffer.concat(parts.filter((p) => p.length > 0).map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : p)));
+    // One write (a redraw lands whole); the view's own bytes as they are when nothing goes with them.
+    const some = parts.filter((p) => p.length > 0);
+    const bytes = some.length === 1 && typeof some[0] !== "string" ? some[0] : Buffer.concat(some.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : p)));
     if (bytes === undefined || bytes.length === 0) return;
     viewBacklog += bytes.length;
     progress.stderr(bytes, () => (viewBacklog -= bytes.length));
@@ -123,8 +121,7 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
     if (timer) clearTimeout(timer);
     timer = undefined;
     pending = 0;
-    const { log: logParts, release } = stream.take();
-    release();
+    const logParts = stream.takeLog();
     if (logParts.length > 0 && !logFailed) {
       // One writev for all the pieces (mostly Packer's own chunks, written as they came).
       log.cork();
@@ -194,13 +191,11 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
     onStdout: (c) => {
       outTail.push(c);
       stream.stdout(c);
-      outLines.push(c);
       received(c.length);
     },
     onStderr: (c) => {
       errTail.push(c);
       stream.stderr(c);
-      errLines.push(c);
       received(c.length);
     },
   });
@@ -216,8 +211,6 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
     if (ticker) clearInterval(ticker);
   }
   stream.end();
-  outLines.flush();
-  errLines.flush();
   const seconds = (performance.now() - startedPacker) / 1000;
   const timings = debug ? [] : view.finish();
   flushBuffers();
@@ -232,5 +225,5 @@ export async function runPackerBuild(r: PackerRun): Promise<PackerRunResult> {
     if (problem) progress.stderr(`arv-image: warning: ${problem}\n`);
   }
   const cleanupReported = outTail.includes(CLEANUP_DONE) || errTail.includes(CLEANUP_DONE);
-  return { code, interrupted: sig.first(), stream, logPath, seconds, timings, cleanupReported };
+  return { code, interrupted: sig.first(), artifacts: stream.artifacts, errors: stream.errors, logPath, seconds, timings, cleanupReported };
 }

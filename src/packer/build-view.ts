@@ -7,15 +7,19 @@
  * - "plain" (a pipe, CI): the same lines, each stamped with the time since Packer's first
  *   line (from Packer's own timestamps), no control sequence at all;
  * - "json": one event per line (events.ts).
- * Phases and scripts come from phases.ts; every line feeds it, shown or not.
+ * Phases and scripts come from phases.ts; every line feeds it, shown or not. Lines come from
+ * stream.ts, split, scrubbed and parsed once.
  */
 import { type EventLog, type LogLevel, shown } from "../events.js";
-import { parseLine, type PackerLine, unescapeField } from "./machine-readable.js";
+import type { PackerLine } from "./machine-readable.js";
 import { viewOf, type ViewKind } from "./live-view.js";
 import { clockStamp, formatBreakdown, shortDuration } from "./breakdown.js";
 import { PHASE_LABEL, type PhaseChange, PhaseTracker, splitPrefix, type Timing } from "./phases.js";
 
 export type ViewMode = "tty" | "plain" | "json";
+
+// The view is encoded into buffers of this size (or larger, for more text at once).
+const VIEW_BUFFER_BYTES = 1024 * 1024;
 
 export interface BuildViewOptions {
   mode: ViewMode;
@@ -39,32 +43,17 @@ const SGR = {
 /** Packer's lines that report a failed build (as opposed to what a script wrote on stderr). */
 const FAILURE = /^(Build '[^']+' errored|\n?==> Some builds didn't complete|--> [^\s:]+: )/;
 
-/**
- * parseLine for the lines that make nearly all of a long build, "TS,,ui,say|message,TEXT"
- * with TEXT one item (Packer escapes its commas): the same result without the general
- * path's type check and split; undefined for any other line.
- */
-export function progressLine(raw: string): PackerLine | undefined {
-  const c1 = raw.indexOf(",");
-  if (c1 < 1 || c1 > 15) return undefined;
-  const kind = raw.startsWith(",,ui,message,", c1) ? "message" : raw.startsWith(",,ui,say,", c1) ? "say" : undefined;
-  if (kind === undefined) return undefined;
-  const from = c1 + (kind === "message" ? 13 : 9);
-  if (raw.indexOf(",", from) !== -1 || raw.includes("\n")) return undefined;
-  for (let i = 0; i < c1; i++) {
-    const ch = raw.charCodeAt(i);
-    if (ch < 48 || ch > 57) return undefined;
-  }
-  const end = raw.endsWith("\r") ? raw.length - 1 : raw.length;
-  return { timestamp: Number(raw.slice(0, c1)), target: "", type: "ui", data: [kind, unescapeField(raw.slice(from, end))], raw };
-}
-
 export class BuildView {
   readonly tracker: PhaseTracker;
   readonly #o: BuildViewOptions;
   readonly #scripts: readonly string[];
+  // The view since the last take(): bytes in #bytes from #start to #end, then text not yet
+  // encoded. The next view follows in the same buffer, so a buffer is allocated per MiB of
+  // view, not per take, and a view handed out is never written again.
+  #bytes = Buffer.alloc(0);
+  #start = 0;
+  #end = 0;
   #text = "";
-  #chunks: Buffer[] = [];
   #lines = 0;
   /** Wall-clock ms when each build entered its current phase (for the ticking status line). */
   readonly #phaseWall = new Map<string, number>();
@@ -81,9 +70,8 @@ export class BuildView {
     return this.#o.mode;
   }
 
-  /** One whole line of Packer's output (stdout or stderr), already scrubbed. */
-  line(raw: string): void {
-    const parsed = progressLine(raw) ?? parseLine(raw);
+  /** One whole line of Packer's output (stdout or stderr), already scrubbed, and what parseLine made of it. */
+  line(raw: string, parsed: PackerLine | undefined): void {
     if (!parsed) {
       // Not machine-readable (a plugin's stray output, Packer's stderr): shown as it is.
       this.#emit("info", raw, { type: "packer-text" }, raw, "other");
@@ -113,19 +101,17 @@ export class BuildView {
 
   /** What say() would add, without adding it (for a notice that goes before the lines made already). */
   render(text: string, level: LogLevel = "info"): string {
-    const [text0, chunks0, lines0] = [this.#text, this.#chunks, this.#lines];
-    this.#text = "";
-    this.#chunks = [];
-    this.say(text, level);
-    const out = this.take().text;
-    [this.#text, this.#chunks, this.#lines] = [text0, chunks0, lines0];
-    return out;
+    // arv-image's own lines look the same whatever Packer said before: a fresh view makes them.
+    const v = new BuildView(this.#o);
+    v.say(text, level);
+    return v.take().text;
   }
 
   /** The lines made since the last call (whole lines, UTF-8), and how many; `text` decodes them (for tests). */
   take(): { bytes: Buffer; lines: number; readonly text: string } {
     if (this.#text !== "") this.#encode();
-    const bytes = this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks);
+    const bytes = this.#bytes.subarray(this.#start, this.#end);
+    this.#start = this.#end;
     const r = {
       bytes,
       lines: this.#lines,
@@ -133,7 +119,6 @@ export class BuildView {
         return bytes.toString("utf8");
       },
     };
-    this.#chunks = [];
     this.#lines = 0;
     return r;
   }
@@ -146,7 +131,7 @@ export class BuildView {
     if (this.#o.mode === "json") {
       this.#json("info", { type: "timings", timings }, lines[0] ?? "where the time went");
     } else if (shown("info", this.#o.level)) {
-      this.#add(lines.map((l, i) => (i === 0 ? `arv-image: ${l}` : `  ${l}`)).join("\n"));
+      for (const [i, l] of lines.entries()) this.#add(i === 0 ? `arv-image: ${l}` : `  ${l}`);
     }
     return timings;
   }
@@ -205,7 +190,10 @@ export class BuildView {
       return;
     }
     if (!shown(level, this.#o.level)) return;
-    this.#add(this.#stamp(text, parsed?.timestamp, level === "info" ? kind : level));
+    const style = level === "info" ? kind : level;
+    // Nearly always one line: split only text that is not.
+    if (!text.includes("\n")) this.#add(this.#stamp(text, parsed?.timestamp, style));
+    else for (const l of text.split("\n")) this.#add(this.#stamp(l, parsed?.timestamp, style));
   }
 
   #json(level: LogLevel, fields: Record<string, unknown>, msg: string): void {
@@ -214,33 +202,24 @@ export class BuildView {
     if (line !== "") this.#add(line.replace(/\n$/, ""));
   }
 
-  /** Stamps (plain) or colours (tty) each line of a text. */
-  #stamp(text: string, at: number | undefined, style: ViewKind | "phase" | LogLevel): string {
+  /** Stamps (plain) or colours (tty) one line; an empty line stays bare. */
+  #stamp(line: string, at: number | undefined, style: ViewKind | "phase" | LogLevel): string {
+    if (line === "") return line;
     if (this.#o.mode === "plain") {
       const first = this.tracker.first;
       // arv-image's own lines (at undefined) and those before Packer's first line: no Packer time to count from.
-      if (first === undefined || at === undefined) return text;
+      if (first === undefined || at === undefined) return line;
       // Packer's timestamps are whole seconds: one stamp serves many lines.
       if (at - first !== this.#stampFor) {
         this.#stampFor = at - first;
         this.#stampText = `[${clockStamp(at - first)}] `;
       }
-      const stamp = this.#stampText;
-      if (!text.includes("\n")) return text === "" ? text : stamp + text;
-      return text
-        .split("\n")
-        .map((l) => (l === "" ? l : stamp + l))
-        .join("\n");
+      return this.#stampText + line;
     }
-    if (this.#o.color !== true) return text;
-    if (style === "output") return text;
-    const sgr = style === "phase" ? SGR.cyan : style === "say" ? SGR.bold : style === "error" ? SGR.red : style === "warn" ? SGR.yellow : style === "other" ? SGR.dim : undefined;
-    if (!sgr) return text;
+    if (this.#o.color !== true || style === "output") return line;
     // Per line, so that no colour spans a newline.
-    return text
-      .split("\n")
-      .map((l) => (l === "" ? l : sgr[0] + l + sgr[1]))
-      .join("\n");
+    const sgr = style === "phase" ? SGR.cyan : style === "say" ? SGR.bold : style === "error" ? SGR.red : style === "warn" ? SGR.yellow : style === "other" ? SGR.dim : undefined;
+    return sgr ? sgr[0] + line + sgr[1] : line;
   }
 
   /**
@@ -249,15 +228,23 @@ export class BuildView {
    * young generation and grew the heap by ~40 MB on a long build.
    */
   #encode(): void {
-    this.#chunks.push(Buffer.from(this.#text, "utf8"));
+    // At most 3 bytes of UTF-8 per UTF-16 unit.
+    if (this.#end + 3 * this.#text.length > this.#bytes.length) {
+      // A new buffer, starting with the view not yet taken.
+      const next = Buffer.allocUnsafe(Math.max(VIEW_BUFFER_BYTES, 2 * (this.#end - this.#start + 3 * this.#text.length)));
+      this.#end = this.#bytes.copy(next, 0, this.#start, this.#end);
+      this.#bytes = next;
+      this.#start = 0;
+    }
+    this.#end += this.#bytes.write(this.#text, this.#end, "utf8");
     this.#text = "";
   }
 
-  #add(text: string): void {
-    this.#text += text + "\n";
+  /** One line of the view (no newline in it). */
+  #add(line: string): void {
+    this.#text += line + "\n";
     if (this.#text.length >= 16384) this.#encode();
     // Lines as a reader counts them (the blank lines Packer puts before "==> Builds finished" are not).
-    if (!text.includes("\n")) this.#lines += text === "" ? 0 : 1;
-    else for (const l of text.split("\n")) if (l !== "") this.#lines++;
+    if (line !== "") this.#lines++;
   }
 }

@@ -1,8 +1,8 @@
 /**
- * The readable live view of a `packer build -machine-readable` run, for stderr. Packer's own
- * text is shown as Packer would print it without -machine-readable: its ui lines already
- * carry the build name ("==> arvados-compute.amazon-ebs.compute: …" for steps, four spaces
- * and the name for script output), so nothing is added to them.
+ * What the live view (build-view.ts) shows of each `packer build -machine-readable` line.
+ * Packer's own text is shown as Packer would print it without -machine-readable: its ui
+ * lines already carry the build name ("==> arvados-compute.amazon-ebs.compute: …" for
+ * steps, four spaces and the name for script output).
  */
 import type { PackerLine } from "./machine-readable.js";
 
@@ -50,29 +50,4 @@ export function viewOf(line: PackerLine): ViewLine | undefined {
       // Not silently lost: a type this code does not know (a newer Packer, a plugin) is shown short.
       return { kind: "other", text: `${line.target === "" ? "" : `${line.target}: `}[${type}] ${data.join(",")}` };
   }
-}
-
-const STYLE: Record<ViewKind, readonly [string, string]> = {
-  say: ["\x1b[1m", "\x1b[22m"], // bold, as Packer's ColoredUi prints Say
-  output: ["", ""],
-  error: ["\x1b[31m", "\x1b[39m"], // red
-  other: ["\x1b[2m", "\x1b[22m"], // dim
-};
-
-/**
- * The readable live view on stderr: one human line (or several joined by \n) for a
- * PackerLine, or undefined to show nothing. Text is Packer's, unchanged. `opts.color` adds
- * ANSI colour (only when the caller says stderr is a TTY and NO_COLOR is unset), per line so
- * that no colour spans a newline.
- */
-export function humanize(line: PackerLine, opts: { color?: boolean } = {}): string | undefined {
-  const view = viewOf(line);
-  if (view === undefined) return undefined;
-  if (opts.color !== true) return view.text;
-  const [on, off] = STYLE[view.kind];
-  if (on === "") return view.text;
-  return view.text
-    .split("\n")
-    .map((l) => (l === "" ? l : on + l + off))
-    .join("\n");
 }

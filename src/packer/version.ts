@@ -7,10 +7,11 @@
  * cannot be read or written is ignored: then every run asks Packer, as it always did.
  */
 import { execFile } from "node:child_process";
-import { accessSync, constants, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import { packerEnvironment } from "./environment.js";
+import { LIMITS, readUserFile } from "../config/read-file.js";
 
 export function parsePackerVersion(output: string): string | undefined {
   return /Packer v?(\d+\.\d+\.\d+)/.exec(output)?.[1];
@@ -18,6 +19,19 @@ export function parsePackerVersion(output: string): string | undefined {
 
 /** `packer version` of the packer on PATH (or at `bin`), or undefined when there is none. */
 export async function detectPackerVersion(bin = "packer", env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  return (await probePacker(bin, env)).version;
+}
+
+/** What asking `bin` for its version gave: the version, or whether it was found and what it said. */
+export interface PackerProbe {
+  version: string | undefined;
+  /** The executable exists (on PATH, or at the path given). */
+  found: boolean;
+  /** Its stderr when it did not answer with a version (first lines). */
+  stderr: string;
+}
+
+export async function probePacker(bin = "packer", env: NodeJS.ProcessEnv = process.env): Promise<PackerProbe> {
   const found = locate(bin, env);
   // A version manager's shim (asdf, mise: …/shims/packer) runs whichever Packer the current
   // directory's settings name: the same file answers differently, so it is asked each time.
@@ -25,21 +39,21 @@ export async function detectPackerVersion(bin = "packer", env: NodeJS.ProcessEnv
   const file = cacheFile(env);
   if (id !== undefined && file !== undefined) {
     const hit = readCache(file).find((e) => sameBinary(e, id));
-    if (hit) return hit.version;
+    if (hit) return { version: hit.version, found: true, stderr: "" };
   }
-  const version = await askPacker(found ?? bin);
+  const { version, stderr } = await askPacker(found ?? bin);
   if (version !== undefined && id !== undefined && file !== undefined) writeCache(file, { ...id, version });
-  return version;
+  return { version, found: found !== undefined, stderr };
 }
 
-function askPacker(bin: string): Promise<string | undefined> {
+function askPacker(bin: string): Promise<{ version: string | undefined; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       bin,
       ["version"],
       // The same allow-listed environment as every other Packer run.
-      { env: packerEnvironment(process.env, []), timeout: 15_000, encoding: "utf8" },
-      (err, stdout) => resolve(err ? undefined : parsePackerVersion(stdout)),
+      { env: packerEnvironment(process.env, []), timeout: 15_000, encoding: "utf8", maxBuffer: 1024 * 1024 },
+      (err, stdout, stderr) => resolve({ version: err ? undefined : parsePackerVersion(stdout), stderr: String(stderr ?? "").slice(0, 2000) }),
     );
   });
 }
@@ -106,7 +120,10 @@ const MAX_ENTRIES = 16;
 
 function readCache(file: string): CacheEntry[] {
   try {
-    const doc = JSON.parse(readFileSync(file, "utf8")) as { entries?: unknown };
+    // Bounded and non-blocking like every other read: the cache path comes from the environment.
+    const r = readUserFile(file, LIMITS.small);
+    if (!r.ok) return [];
+    const doc = JSON.parse(r.data.toString("utf8")) as { entries?: unknown };
     return Array.isArray(doc.entries) ? (doc.entries as unknown[]).filter(isEntry) : [];
   } catch {
     return [];

@@ -22,7 +22,7 @@ export function buildPlan(c: Built, result: RenderResult, imageName: string): st
   const o = c.options;
   const base =
     c.cloud === "aws"
-      ? (o.awsSourceAmi ?? "newest official Debian 12 amd64 AMI (owner 136693071363)")
+      ? (o.awsSourceAmi ?? `newest official ${c.baseOs.title} amd64 AMI (owner ${c.baseOs.aws.owner}, ${c.baseOs.aws.namePattern})`)
       : c.cloud === "azure"
         ? `${o.azureImagePublisher}/${o.azureImageOffer}/${o.azureSku ?? ""}`
         : `family ${o.gcpSourceImageFamily} (project ${o.gcpSourceImageProject})`;

@@ -159,12 +159,12 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
   const { code, logPath, interrupted } = run;
   const elapsed = (Date.now() - started.getTime()) / 1000;
   if (debug && !interrupted && code === 0) return { kind: "debug", elapsedSeconds: elapsed };
-  const images = run.stream.artifacts.images();
+  const images = run.artifacts.images();
   const summary: BuildRun = { cloud, buildId, buildDirectory: dir, log: logPath, elapsedSeconds: elapsed, packerSeconds: run.seconds, packerExitCode: code, timings: run.timings };
 
   if (interrupted || code !== 0 || images.length === 0) {
     const exit = interrupted ? signalExit(interrupted) : code !== 0 ? code : 1;
-    const last = lastError(run.stream.errors);
+    const last = lastError(run.errors);
     const kept = images.length > 0 ? `; ${images.map((i) => i.id).join(", ")} had already been created and ${images.length === 1 ? "is" : "are"} kept` : "";
     // Only Packer's own closing line says its cleanup ran; without it (Packer killed, crashed,
     // or an older arv-image's SIGHUP) nothing is claimed and the sweep is the next step.

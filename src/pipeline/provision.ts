@@ -71,7 +71,7 @@ export async function provisionPipeline(raw: ParsedOptions, progress: Progress):
   const elapsed = (Date.now() - started.getTime()) / 1000;
   const summary: ProvisionRun = { target, buildDirectory: dir, log: run.logPath, elapsedSeconds: elapsed, packerSeconds: run.seconds, packerExitCode: run.code, timings: run.timings };
   if (run.interrupted || run.code !== 0) {
-    const last = lastError(run.stream.errors);
+    const last = lastError(run.errors);
     const why = run.interrupted ? `interrupted (${run.interrupted}); Packer exited with ${run.code}` : `provisioning ${target} failed (packer exit ${run.code})${last ? `: ${last}` : ""}`;
     return { ok: false, run: summary, why, error: new PackerError(`${why}\nlog: ${run.logPath}`, run.interrupted ? signalExit(run.interrupted) : run.code) };
   }

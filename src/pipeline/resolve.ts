@@ -5,6 +5,7 @@
  */
 import type { Cloud, CommandName } from "../config/flags.js";
 import { MIN_PACKER, resolveConfig } from "../config/resolve.js";
+import { forTerminal } from "../config/messages.js";
 import type { ResolvedConfig } from "../config/resolved.js";
 import { EnvironmentError, UsageError } from "../errors.js";
 import { throwIfInterrupted } from "../interrupt.js";
@@ -28,7 +29,7 @@ export async function resolveCommand<C extends CommandName>(command: C, raw: Par
   // A secrets file stopped by an interrupt is not a usage error.
   throwIfInterrupted("the secrets files");
   if (!r.ok) throw new UsageError(r.problems);
-  for (const w of r.config.warnings) progress.stderr(`arv-image: warning: ${w}\n`);
+  for (const w of r.config.warnings) progress.stderr(`arv-image: warning: ${forTerminal(w)}\n`);
   return r.config;
 }
 
@@ -47,6 +48,11 @@ export async function packerAndConfig<C extends "build" | "validate">(command: C
     packer = await packerOf(raw);
   } catch (e) {
     if (e instanceof EnvironmentError) await resolveCommand(command, raw, { stderr: () => {} }, MIN_PACKER);
+    if (e instanceof UsageError) {
+      // A bad --packer and other bad flags: every problem at once.
+      const r = await resolveConfig({ command, raw, detectedPackerVersion: MIN_PACKER });
+      if (!r.ok) throw new UsageError([...e.problems, ...r.problems]);
+    }
     throw e;
   }
   const c = await resolveCommand(command, raw, progress, packer.version);

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Cloud } from "../config/flags.js";
-import { UsageError } from "../errors.js";
+import { EnvironmentError, UsageError } from "../errors.js";
 import type { Progress } from "../io.js";
 import { makeScrubber, packerEnvironment } from "../packer/environment.js";
 import type { Packer } from "../packer/find.js";
@@ -28,7 +28,9 @@ export async function validatePipeline(raw: ParsedOptions, progress: Progress): 
   const scrub = makeScrubber(secretsOf(c));
   // --verbose: Packer's own debug log, shown with its output (the directory is temporary).
   const env = packerEnvironment(process.env, c.secretsFiles.map((s) => s.env), c.command.verbose ? { PACKER_LOG: "1" } : {});
-  const parent = await mkdtemp(join(tmpdir(), "arv-image-validate-"));
+  const parent = await mkdtemp(join(tmpdir(), "arv-image-validate-")).catch((e: unknown) => {
+    throw new EnvironmentError(`cannot create a temporary directory in TMPDIR ${JSON.stringify(tmpdir())} (${(e as NodeJS.ErrnoException).code ?? "error"}); set TMPDIR to a writable directory, e.g. TMPDIR=/tmp.`);
+  });
   try {
     const result = renderBuildDir(c, c.cloud);
     const dir = await writeBuildDir(join(parent, "build"), result.files);

@@ -7,19 +7,17 @@ import type { CheckName } from "../config/preflight-checks.js";
 import { AWS_CREDENTIALS_HOW, describeAwsError, ec2Client, loadEc2 } from "../clouds/aws.js";
 import { withTimeout } from "../clouds/timeout.js";
 import type { CheckContext, CheckOutput, Finding, Inferred } from "./types.js";
-
-/** Debian's AWS account: the official Debian AMIs (https://wiki.debian.org/Cloud/AmazonEC2Image). */
-const DEBIAN_OWNER = "136693071363";
-/** Canonical's AWS account: the official Ubuntu AMIs. */
-const CANONICAL_OWNER = "099720109477";
-/** Where the rendered template puts (and sizes) the root volume unless told otherwise. */
-const ROOT_DEVICE = "/dev/xvda";
+import { CANONICAL_OWNER, DEBIAN_OWNER, baseOsOfAmiName } from "../releases/base-os.js";
 
 type Image = import("@aws-sdk/client-ec2").Image;
 
 export async function awsChecks(ctx: CheckContext): Promise<CheckOutput> {
   const sdk = await loadEc2();
   const o = ctx.config.options;
+  const base = ctx.config.baseOs;
+  const baseGiven = ctx.config.sources.baseOs === "flag";
+  // Where the rendered template puts (and sizes) the root volume unless told otherwise.
+  const ROOT_DEVICE = base.aws.rootDevice;
   const region = o.awsRegion;
   const ms = ctx.timeoutMs;
   const client = ec2Client(sdk, ctx, region);
@@ -72,16 +70,16 @@ export async function awsChecks(ctx: CheckContext): Promise<CheckOutput> {
         if (!isCode(e, "InvalidAMIID.NotFound", "InvalidAMIID.Unavailable")) throw annotate(e, "aws.source-ami");
       }
       if (!image) {
-        add("error", "aws.source-ami", `--aws-source-ami ${o.awsSourceAmi}: no such image in ${region} (or it is not shared with this account). AMI ids are per region: use the id the image has in ${region}, copy it there (aws ec2 copy-image), or drop --aws-source-ami to use the newest official Debian 12 AMI.`);
+        add("error", "aws.source-ami", `--aws-source-ami ${o.awsSourceAmi}: no such image in ${region} (or it is not shared with this account). AMI ids are per region: use the id the image has in ${region}, copy it there (aws ec2 copy-image), or drop --aws-source-ami to use the newest official ${base.title} AMI.`);
         return undefined;
       }
     } else {
       const r = await send<{ Images?: Image[] }>(
         "DescribeImages",
         new sdk.DescribeImagesCommand({
-          Owners: [DEBIAN_OWNER],
+          Owners: [base.aws.owner],
           Filters: [
-            { Name: "name", Values: ["debian-12-amd64-*"] },
+            { Name: "name", Values: [base.aws.namePattern] },
             { Name: "architecture", Values: ["x86_64"] },
             { Name: "root-device-type", Values: ["ebs"] },
             { Name: "virtualization-type", Values: ["hvm"] },
@@ -95,7 +93,7 @@ export async function awsChecks(ctx: CheckContext): Promise<CheckOutput> {
       images.sort((a, b) => Date.parse(b.CreationDate ?? "") - Date.parse(a.CreationDate ?? "") || (b.Name ?? "").localeCompare(a.Name ?? ""));
       image = images[0];
       if (!image) {
-        add("error", "aws.source-ami", `no official Debian 12 amd64 AMI (owner ${DEBIAN_OWNER}, name debian-12-amd64-*) is visible in ${region}. Give the base image with --aws-source-ami ami-….`);
+        add("error", "aws.source-ami", `no official ${base.title} amd64 AMI (owner ${base.aws.owner}, name ${base.aws.namePattern}) is visible in ${region}. Give the base image with --aws-source-ami ami-….`);
         return undefined;
       }
       inferred.awsSourceAmi = { id: image.ImageId as string, name: image.Name ?? "" };
@@ -103,13 +101,16 @@ export async function awsChecks(ctx: CheckContext): Promise<CheckOutput> {
         add(
           "info",
           "aws.source-ami",
-          `chose ${image.ImageId} "${image.Name}" (created ${image.CreationDate}): the newest of ${images.length} official Debian 12 amd64 AMIs in ${region} (owner ${DEBIAN_OWNER}, Debian's account), because --aws-source-ami was not given. The build uses this image; pass --aws-source-ami ${image.ImageId} to pin it.`,
+          `chose ${image.ImageId} "${image.Name}" (created ${image.CreationDate}): the newest of ${images.length} official ${base.title} amd64 AMIs in ${region} (owner ${base.aws.owner}, ${base.id === "debian" ? "Debian's" : "Canonical's"} account), because --aws-source-ami was not given (--base-os ${base.name}${baseGiven ? "" : ", the default"}). The build uses this image; pass --aws-source-ami ${image.ImageId} to pin it.`,
         );
       }
     }
     // The build resizes the AMI's own root device (Ubuntu's is /dev/sda1, Debian's /dev/xvda).
     if (o.awsRootDevice === undefined && image.RootDeviceName && image.RootDeviceName !== ROOT_DEVICE) inferred.awsRootDevice = image.RootDeviceName;
-    if (on("aws.source-ami")) checkImage(image);
+    if (on("aws.source-ami")) {
+      checkImage(image);
+      if (o.awsSourceAmi !== undefined) checkBaseOs(image);
+    }
     return image;
   }
 
@@ -133,6 +134,17 @@ export async function awsChecks(ctx: CheckContext): Promise<CheckOutput> {
     }
     if (ok && o.awsSourceAmi !== undefined) add("info", "aws.source-ami", `${id} in ${region}: available, x86_64, EBS-backed, root volume ${image.RootDeviceName} (resized to ${o.awsVolumeSize} GB)`);
     else if (ok && image.RootDeviceName !== "/dev/xvda") add("info", "aws.source-ami", `its root volume is ${image.RootDeviceName}; the build resizes that one to ${o.awsVolumeSize} GB`);
+  }
+
+  /** A given AMI whose name says it is another release than --base-os: the scripts follow the image, but say so. */
+  function checkBaseOs(image: Image): void {
+    const of = baseOsOfAmiName(image.Name ?? "");
+    if (of === undefined || of.name === base.name) return;
+    add(
+      "warning",
+      "aws.source-ami",
+      `--aws-source-ami ${image.ImageId} is named "${image.Name}", an official ${of.title} AMI, but --base-os is ${base.name}${baseGiven ? "" : " (the default)"}: the scripts install for what the image runs, ${of.title}; give --base-os ${of.name} so that the login user, root device${ctx.config.options.amdRocmSupport ? ", ROCm support" : ""} and the plan match.`,
+    );
   }
 
   function sshUser(image: Image): void {

@@ -3,7 +3,7 @@
  * service-account key for the project being built in. (No call to Google is made: the
  * product has no GCP SDK, and the key's shape is what fails builds in practice.)
  */
-import { readFileSync } from "node:fs";
+import { LIMITS, readUserFile } from "../config/read-file.js";
 import type { CheckContext, CheckOutput, Finding } from "./types.js";
 
 export async function gcpChecks(ctx: CheckContext): Promise<CheckOutput> {
@@ -14,7 +14,9 @@ export async function gcpChecks(ctx: CheckContext): Promise<CheckOutput> {
   const bad = (m: string) => findings.push({ severity: "error", check: "gcp.account-file", message: `--gcp-account-file ${JSON.stringify(file)}: ${m}` });
   let key: Record<string, unknown>;
   try {
-    key = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    const read = readUserFile(file, LIMITS.small);
+    if (!read.ok) throw new Error(read.problem);
+    key = JSON.parse(read.data.toString("utf8")) as Record<string, unknown>;
     if (typeof key !== "object" || key === null || Array.isArray(key)) throw new Error("not a JSON object");
   } catch (e) {
     bad(`is not a JSON key file (${(e as Error).message}); expected the JSON key of a service account (IAM → Service accounts → Keys → Add key → JSON).`);

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import type { Cloud } from "../config/flags.js";
 import { CHECK_NAMES, type CheckName } from "../config/preflight-checks.js";
 import type { ResolvedConfig } from "../config/resolved.js";
+import { forTerminal } from "../config/messages.js";
 import { cloudContext } from "../clouds/context.js";
 import type { CheckContext, CheckOutput, Finding, Inferred } from "./types.js";
 
@@ -78,5 +79,5 @@ function fingerprint(blob: string): string {
 /** Findings for a person: one line each, errors first in the order found. */
 export function formatFindings(findings: readonly Finding[]): string {
   const mark = { error: "error  ", warning: "warning", info: "ok     " } as const;
-  return findings.map((f) => `  ${mark[f.severity]} ${f.check.padEnd(20)} ${f.message}\n`).join("");
+  return findings.map((f) => `  ${mark[f.severity]} ${f.check.padEnd(20)} ${forTerminal(f.message).replace(/\n/g, "\\n")}\n`).join("");
 }

@@ -4,13 +4,10 @@
  * below both and imports nothing, so scripts/e2e/apt-repo/versions.mjs can transpile it
  * on its own. Bump a version here and refresh the goldens (`npm run test:update`).
  *
- * Shaped for a table of Arvados releases → third-party pins: a release's pins will be a
- * `ThirdPartyPins` value, and CURRENT_PINS the one for the newest release.
+ * RELEASES is the table of Arvados releases → third-party pins (--arvados-version picks the
+ * entry); CURRENT_PINS are the newest release's.
  */
 
-/** Go toolchain used only to compile Singularity, then removed from the image. */
-export const GO_VERSION = "1.21.13";
-export const SINGULARITY_VERSION = "3.10.5";
 /** The Arvados fork of amazon-ebs-autoscale, at the commit Arvados' own images use. */
 export const AUTOSCALER_COMMIT = "ee323f0751c2b6f733692e805b51b9bf3c251bac";
 export const CUDA_KEYRING_VERSION = "1.1-1";
@@ -27,6 +24,9 @@ export const URLS = {
   go: "https://go.dev/dl",
   singularity: "https://github.com/sylabs/singularity/releases/download",
   autoscaler: "https://github.com/arvados/amazon-ebs-autoscale/archive",
+  /** AMD's repositories: <url>/amdgpu/<version>/ubuntu and <url>/rocm/apt/<version>. */
+  rocmRepo: "https://repo.radeon.com",
+  rocmKey: "https://repo.radeon.com/rocm/rocm.gpg.key",
 } as const;
 
 export type UrlKey = keyof typeof URLS;
@@ -46,19 +46,8 @@ export const MIRRORS: readonly { name: string; key: UrlKey; what: string }[] = [
   { name: "go", key: "go", what: "Go toolchain archives (<url>/go<version>.linux-amd64.tar.gz), to build Singularity" },
   { name: "singularity", key: "singularity", what: "SingularityCE source releases (<url>/v<version>/singularity-ce-<version>.tar.gz)" },
   { name: "autoscaler", key: "autoscaler", what: "amazon-ebs-autoscale source archives (<url>/<commit>.tar.gz)" },
-];
-
-/**
- * Third-party packages held at tested major versions (apt pin priority 995), and the
- * Arvados origin kept at priority 50: installable, never upgraded in place.
- */
-export const APT_PINS: readonly { packages: string; version: string }[] = [
-  { packages: "src:docker-ce", version: "5:27.*" },
-  { packages: "containerd.io", version: "1.7.*" },
-  // CUDA 12.6 is the last 12.x that runs on the 560 driver series: keep the two together.
-  { packages: "cuda", version: "12.6.*" },
-  { packages: "cuda-drivers src:nvidia-graphics-drivers", version: "560.*" },
-  { packages: "src:libnvidia-container src:nvidia-container-toolkit", version: "1.16.*" },
+  { name: "rocm-repo", key: "rocmRepo", what: "AMD ROCm and amdgpu apt repositories (<url>/rocm/apt/<version>, <url>/amdgpu/<version>/ubuntu)" },
+  { name: "rocm-key", key: "rocmKey", what: "AMD ROCm apt signing key (ASCII-armoured)" },
 ];
 
 /**
@@ -76,18 +65,103 @@ export const PACKER_PLUGINS = {
 
 /** What one Arvados release is built with, beyond the Arvados packages themselves. */
 export interface ThirdPartyPins {
+  /** Go toolchain used only to compile Singularity, then removed from the image. */
   readonly go: string;
   readonly singularity: string;
   readonly autoscalerCommit: string;
   readonly cudaKeyring: string;
+  /** AMD ROCm release: part of AMD's repository URLs (AMD publishes one repository per release). */
+  readonly rocm: string;
+  /** Third-party packages held at tested versions (apt pin priority 995). */
   readonly apt: readonly { packages: string; version: string }[];
 }
 
-/** The pins arv-image installs today (the newest Arvados release's, once releases are a table). */
-export const CURRENT_PINS: ThirdPartyPins = {
-  go: GO_VERSION,
-  singularity: SINGULARITY_VERSION,
-  autoscalerCommit: AUTOSCALER_COMMIT,
-  cudaKeyring: CUDA_KEYRING_VERSION,
-  apt: APT_PINS,
-};
+export interface ArvadosRelease {
+  /** "X.Y": every X.Y.Z uses this entry's pins. */
+  readonly series: string;
+  /** The newest X.Y.Z of the series arv-image knows (the default --arvados-version for the newest series). */
+  readonly latest: string;
+  /** Where the pins were read, so a reader can check them. */
+  readonly readFrom: string;
+  readonly pins: ThirdPartyPins;
+}
+
+/**
+ * The packages Arvados pins to the release (tools/ansible/roles/arvados_apt/templates/arvados.pref.j2),
+ * at priority 995 unless the suite ends in -dev or -testing.
+ */
+export const ARVADOS_PIN_PACKAGES = "arvados-* crunch-* keep-* python3-arvados-* keepproxy keepstore libpam-arvados-go python3-crunchstat-summary";
+
+/**
+ * Arvados releases → the third-party versions Arvados' own compute image build pins for them,
+ * newest first. To add a release: read tools/ansible/roles/ of the arvados/arvados tag
+ * (arvados_docker/files/arvados-docker.pref, compute_nvidia/files/arvados-nvidia.pref,
+ * arvados_go/defaults, compute_singularity/defaults, compute_amd_rocm/defaults), add an entry on
+ * top, and refresh the goldens (`npm run golden:update`).
+ */
+export const RELEASES: readonly [ArvadosRelease, ...ArvadosRelease[]] = [
+  {
+    series: "3.2",
+    latest: "3.2.1",
+    readFrom: "arvados/arvados 3.2.1, tools/ansible/roles",
+    pins: {
+      go: "1.25.6",
+      singularity: "3.10.4",
+      autoscalerCommit: AUTOSCALER_COMMIT,
+      cudaKeyring: CUDA_KEYRING_VERSION,
+      rocm: "6.3.2",
+      apt: [
+        { packages: "src:docker-ce", version: "5:28.*" },
+        { packages: "containerd.io", version: "1.7.*" },
+        { packages: "cuda", version: "13.0.*" },
+        { packages: "src:libnvidia-container src:nvidia-container-toolkit", version: "1.17.*" },
+        {
+          packages: "cuda-drivers nvidia-modprobe nvidia-open nvidia-persistenced nvidia-xconfig src:nvidia-graphics-drivers src:nvidia-kmod-open src:nvidia-settings",
+          version: "580.*",
+        },
+      ],
+    },
+  },
+  {
+    series: "3.1",
+    latest: "3.1.2",
+    readFrom: "arvados/arvados 3.1.2, tools/ansible/roles",
+    pins: {
+      go: "1.23.6",
+      singularity: "3.10.4",
+      autoscalerCommit: AUTOSCALER_COMMIT,
+      cudaKeyring: CUDA_KEYRING_VERSION,
+      rocm: "6.3.2",
+      apt: [
+        { packages: "src:docker-ce", version: "5:28.*" },
+        { packages: "containerd.io", version: "1.7.*" },
+        { packages: "cuda", version: "12.6.*" },
+        { packages: "src:libnvidia-container src:nvidia-container-toolkit", version: "1.17.*" },
+        { packages: "cuda-drivers nvidia-modprobe nvidia-open src:nvidia-graphics-drivers src:nvidia-kmod-open src:nvidia-settings", version: "560.*" },
+      ],
+    },
+  },
+];
+
+export const NEWEST_RELEASE: ArvadosRelease = RELEASES[0];
+
+/** The release table's entry for an Arvados version "X.Y.Z" or "X.Y.Z-N"; undefined when arv-image does not know its series. */
+export function releaseOf(version: string): ArvadosRelease | undefined {
+  const series = version.split(".").slice(0, 2).join(".");
+  return RELEASES.find((r) => r.series === series);
+}
+
+/**
+ * The `Pin: version` of the Arvados packages, as Arvados writes it: "3.2.1" → "3.2.1-*" (any
+ * package revision), a version with a revision ("3.2.1-2") or a glob as it is.
+ */
+export function arvadosPinVersion(version: string): string {
+  return /-|\*$/.test(version) ? version : `${version}-*`;
+}
+
+/** The newest release's pins: the default, and what the e2e stand-in mirror is built to match. */
+export const CURRENT_PINS: ThirdPartyPins = NEWEST_RELEASE.pins;
+export const GO_VERSION = CURRENT_PINS.go;
+export const SINGULARITY_VERSION = CURRENT_PINS.singularity;
+export const ROCM_VERSION = CURRENT_PINS.rocm;
+export const APT_PINS = CURRENT_PINS.apt;

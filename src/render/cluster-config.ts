@@ -1,10 +1,14 @@
 /**
  * The lines of the Arvados cluster config (config.yml) an operator changes after a bake:
  * the image id (and Azure's resource group), and with the EBS autoscaler the instance
- * profile and scratch settings, plus the IAM policy that profile needs. YAML written by
- * hand (JSON-quoted strings are YAML double-quoted scalars), comments saying why.
+ * profile and scratch settings, plus the IAM policy that profile needs. Made by a YAML
+ * serializer, comments saying why.
  */
+import { isDeepStrictEqual } from "node:util";
+import { Document, isMap, isScalar, parse } from "yaml";
 import type { Cloud } from "../config/flags.js";
+import { CONTROL, shownInComment } from "../config/messages.js";
+import { InternalError } from "../errors.js";
 
 export interface ImageForConfig {
   id: string;
@@ -46,41 +50,68 @@ export const EBS_AUTOSCALE_IAM_POLICY = {
   ],
 } as const;
 
-const q = (s: string) => JSON.stringify(s);
+/** A comment line: values in it shown escaped, so no control character reaches the file. */
+const c = (s: string) => shownInComment(s);
 
+/**
+ * The fragment, made by a YAML serializer (not by hand): every value is a double-quoted
+ * scalar whatever it holds, in YAML 1.1 like arvados-server's reader (so "yes" or "on" stay
+ * strings). It is parsed back before it is returned: what an operator pastes is what was meant.
+ */
 export function clusterConfigFragment(f: FragmentInput): string {
   const first = f.images[0];
   if (!first) return "";
-  const out: string[] = [`# arv-image: the changes to make in config.yml for this image`, `Clusters:`, `  ${f.clusterId}:`, `    Containers:`, `      CloudVMs:`];
-  out.push(`        ImageID: ${q(f.cloud === "azure" ? (first.name ?? first.id) : first.id)}`);
+  const cloudVMs: Record<string, unknown> = { ImageID: f.cloud === "azure" ? (first.name ?? first.id) : first.id };
+  const driver: Record<string, string> = {};
+  if (f.cloud === "azure") driver.ImageResourceGroup = first.resourceGroup ?? f.azureResourceGroup ?? "";
+  if (f.cloud === "aws" && f.ebsAutoscale) driver.IAMInstanceProfile = f.iamInstanceProfile ?? "arvados-compute-ebs-autoscale";
+  if (Object.keys(driver).length > 0) cloudVMs.DriverParameters = driver;
+  const cluster: Record<string, unknown> = { Containers: { CloudVMs: cloudVMs } };
+  const types = f.cloud === "aws" && f.ebsAutoscale && f.instanceTypes && f.instanceTypes.length > 0 ? f.instanceTypes : undefined;
+  if (types) cluster.InstanceTypes = Object.fromEntries(types.map((t) => [t.name, { IncludedScratch: "5TB" }]));
+  const data = { Clusters: { [f.clusterId]: cluster } };
+
+  const doc = new Document(data, { version: "1.1" });
+  doc.commentBefore = " arv-image: the changes to make in config.yml for this image";
+  const base = ["Clusters", f.clusterId];
   if (f.images.length > 1) {
-    out.push(`        # The image exists in ${f.images.length} regions; a cluster in another region uses that region's id:`);
-    for (const i of f.images) out.push(`        #   ${i.region ?? "?"}: ${i.id}`);
+    commentBefore(doc, [...base, "Containers", "CloudVMs", "ImageID"], [` The image exists in ${f.images.length} regions; a cluster in another region uses that region's id:`, ...f.images.map((i) => `   ${c(i.region ?? "?")}: ${c(i.id)}`)]);
   }
-  const driver: string[] = [];
-  if (f.cloud === "azure") driver.push(`          ImageResourceGroup: ${q(first.resourceGroup ?? f.azureResourceGroup ?? "")}`);
-  if (f.cloud === "aws" && f.ebsAutoscale) {
-    driver.push(
-      `          # The EBS autoscaler creates and attaches volumes as the instance: give compute nodes an`,
-      `          # instance profile whose role allows the EC2 calls in the IAM policy below.`,
-      `          IAMInstanceProfile: ${q(f.iamInstanceProfile ?? "arvados-compute-ebs-autoscale")}`,
-    );
+  if (driver.IAMInstanceProfile !== undefined) {
+    commentBefore(doc, [...base, "Containers", "CloudVMs", "DriverParameters", "IAMInstanceProfile"], [
+      " The EBS autoscaler creates and attaches volumes as the instance: give compute nodes an",
+      " instance profile whose role allows the EC2 calls in the IAM policy below.",
+    ]);
   }
-  if (driver.length > 0) out.push(`        DriverParameters:`, ...driver);
   if (f.cloud === "aws" && f.ebsAutoscale) {
-    out.push(`    # /tmp grows on demand: every instance type gets IncludedScratch: 5TB and no AddedScratch.`);
-    if (f.instanceTypes && f.instanceTypes.length > 0) {
-      out.push(`    InstanceTypes:`);
-      for (const t of f.instanceTypes) {
-        out.push(`      ${t.name}:`);
-        if (t.addedScratch !== undefined) out.push(`        # remove its AddedScratch (${String(t.addedScratch)})`);
-        out.push(`        IncludedScratch: 5TB`);
+    const scratch = " /tmp grows on demand: every instance type gets IncludedScratch: 5TB and no AddedScratch.";
+    if (types) {
+      commentBefore(doc, [...base, "InstanceTypes"], [scratch]);
+      for (const t of types) {
+        if (t.addedScratch !== undefined) commentBefore(doc, [...base, "InstanceTypes", t.name, "IncludedScratch"], [` remove its AddedScratch (${c(String(t.addedScratch))})`]);
       }
-    } else {
-      out.push(`    # InstanceTypes:`, `    #   <each instance type>:`, `    #     IncludedScratch: 5TB`);
     }
-    out.push(`# IAM policy for that instance profile's role:`);
-    for (const line of JSON.stringify(EBS_AUTOSCALE_IAM_POLICY, null, 2).split("\n")) out.push(`#   ${line}`);
+    const trailer = [...(types ? [] : [scratch, " InstanceTypes:", "   <each instance type>:", "     IncludedScratch: 5TB"]), " IAM policy for that instance profile's role:"];
+    for (const line of JSON.stringify(EBS_AUTOSCALE_IAM_POLICY, null, 2).split("\n")) trailer.push(`   ${line}`);
+    doc.comment = trailer.join("\n");
   }
-  return out.join("\n") + "\n";
+  // Sizes stay plain, as Arvados' own examples write them.
+  if (types) for (const t of types) {
+    const n = doc.getIn([...base, "InstanceTypes", t.name, "IncludedScratch"], true);
+    if (isScalar(n)) n.type = "PLAIN";
+  }
+  const text = doc.toString({ lineWidth: 0, defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" });
+  // Parsed back as arvados-server would read it: anything the serializer could not carry is a bug here, not a surprise in the cluster.
+  if (!isDeepStrictEqual(parse(text, { version: "1.1" }), data) || CONTROL.test(text.replace(/\n/g, ""))) {
+    throw new InternalError("the config.yml fragment does not read back as written");
+  }
+  return text;
+}
+
+/** Comment lines before the key at `path`. */
+function commentBefore(doc: Document, path: readonly string[], lines: readonly string[]): void {
+  const map = doc.getIn(path.slice(0, -1), true);
+  if (!isMap(map)) return;
+  const pair = map.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1]);
+  if (pair && isScalar(pair.key)) pair.key.commentBefore = lines.join("\n");
 }

@@ -7,14 +7,7 @@ import type { ResolvedConfig } from "../config/resolved.js";
 import { compareVersions } from "../compare-versions.js";
 import type { HclValue } from "./escape.js";
 import type { ScriptContext } from "./script-context.js";
-import {
-  AUTOSCALER_COMMIT,
-  CUDA_KEYRING_VERSION,
-  GO_VERSION,
-  PACKER_PLUGINS,
-  SINGULARITY_VERSION,
-  URLS as PUBLIC_URLS,
-} from "../releases/versions.js";
+import { PACKER_PLUGINS, URLS as PUBLIC_URLS } from "../releases/versions.js";
 
 /** What the detected or chosen Packer can express. */
 export interface PackerFeatures {
@@ -57,6 +50,7 @@ export function scriptPlan(on: ScriptContext["on"]): ScriptPlan {
     "15-kernel.sh",
     "20-arvados.sh",
     on.nvidia && "30-nvidia.sh",
+    on.rocm && "35-rocm.sh",
     on.docker && "40-docker.sh",
     on.singularity && "50-singularity.sh",
     on.encryptedTmp && "60-encrypted-tmp.sh",
@@ -77,6 +71,7 @@ export function scriptContext(c: ResolvedConfig, cloud: Cloud | "none"): ScriptC
   const singularity = o.runtimeEngine !== "docker";
   const ebs = cloud === "aws" && o.awsEbsAutoscale;
   const URLS = { ...PUBLIC_URLS, ...c.mirrors };
+  const pins = c.release.pins;
   return {
     v: {
       staging: `${o.workdir.replace(/\/+$/, "")}/arv-image`,
@@ -90,23 +85,27 @@ export function scriptContext(c: ResolvedConfig, cloud: Cloud | "none"): ScriptC
       dockerAptUrl: URLS.dockerApt,
       dockerKeyUrl: URLS.dockerKey,
       cudaRepoUrl: URLS.cudaRepo,
-      cudaKeyringVersion: CUDA_KEYRING_VERSION,
+      cudaKeyringVersion: pins.cudaKeyring,
       nvidiaToolkitUrl: URLS.nvidiaToolkit,
       nvidiaToolkitKeyUrl: URLS.nvidiaToolkitKey,
-      goVersion: GO_VERSION,
+      goVersion: pins.go,
       goUrl: URLS.go,
-      singularityVersion: SINGULARITY_VERSION,
+      singularityVersion: pins.singularity,
       singularityUrl: URLS.singularity,
       singularityPrefix: "/opt/singularity",
       mksquashfsMem: o.mksquashfsMem,
       autoscalerUrl: URLS.autoscaler,
-      autoscalerCommit: AUTOSCALER_COMMIT,
+      autoscalerCommit: pins.autoscalerCommit,
+      rocmVersion: pins.rocm,
+      rocmRepoUrl: URLS.rocmRepo,
+      rocmKeyUrl: URLS.rocmKey,
       resolver: o.resolver ?? "",
     },
     on: {
       docker,
       singularity,
       nvidia: o.nvidiaGpuSupport,
+      rocm: o.amdRocmSupport,
       ebsAutoscale: ebs,
       encryptedTmp: !ebs,
       pinPackages: o.pinPackages,
@@ -124,7 +123,8 @@ export function hclContext(c: ResolvedConfig, cloud: Target, f: PackerFeatures, 
   return {
     is: { aws: cloud === "aws", azure: cloud === "azure", gcp: cloud === "gcp", none: cloud === "none" },
     packer: { requiredVersion: ">= 1.7.0", pluginSource: plugin.source, pluginVersion: plugin.version },
-    aws: { sourceAmi: c.options.awsSourceAmi !== undefined, imds: f.imds },
+    // Without --aws-source-ami (and no preflight to choose one): Packer picks the newest official AMI of --base-os.
+    aws: { sourceAmi: c.options.awsSourceAmi !== undefined, imds: f.imds, amiOwners: [c.baseOs.aws.owner], amiName: c.baseOs.aws.namePattern },
     // googlecompute plugin >= 1.1.4 reads the key as credentials_file; Packer 1.6's built-in builder only knows account_file.
     gcp: { credentialsFile: f.requiredPlugins },
     scripts: { first: plan.first, second: plan.second, afterReboot: plan.second.length > 0 },
@@ -152,7 +152,7 @@ export function packerVariables(c: ResolvedConfig, cloud: Target): [string, HclV
         ["aws_associate_public_ip_address", o.awsAssociatePublicIp],
         ["aws_ena_support", o.awsEnaSupport],
         ["aws_volume_size", o.awsVolumeSize],
-        ["aws_root_device", o.awsRootDevice ?? "/dev/xvda"],
+        ["aws_root_device", o.awsRootDevice ?? c.baseOs.aws.rootDevice],
         ["aws_ami_regions", o.awsAmiRegions ?? []],
       ];
     case "azure":

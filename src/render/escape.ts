@@ -41,7 +41,8 @@ export function hclString(s: string): string {
         break;
       default: {
         const code = ch.charCodeAt(0);
-        out += code < 0x20 || code === 0x7f ? `\\u${code.toString(16).padStart(4, "0")}` : ch;
+        // C0, DEL, C1 and the line/paragraph separators never appear raw in a rendered file.
+        out += code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029 ? `\\u${code.toString(16).padStart(4, "0")}` : ch;
       }
     }
   }

@@ -50,12 +50,20 @@ export interface ScriptValues {
   autoscalerCommit: string;
   /** DNS resolver IP, or "". */
   resolver: string;
+  /** AMD ROCm release, e.g. "6.3.2": part of AMD's repository URLs. */
+  rocmVersion: string;
+  /** AMD repository base; the script appends "/rocm/apt/$rocmVersion" and "/amdgpu/$rocmVersion/ubuntu". */
+  rocmRepoUrl: string;
+  /** AMD ROCm signing key URL (ASCII-armoured). */
+  rocmKeyUrl: string;
 }
 
 export interface ScriptSwitches {
   docker: boolean;
   singularity: boolean;
   nvidia: boolean;
+  /** AMD ROCm and the amdgpu driver (35-rocm.sh; files/rocm.pref). */
+  rocm: boolean;
   /** EBS autoscaler for /tmp (AWS only); exclusive with encryptedTmp. */
   ebsAutoscale: boolean;
   /** LUKS-encrypted LVM scratch on local disks for /tmp. */
@@ -83,4 +91,5 @@ export const STAGED_FILES = {
   dockerCleaner: "docker-cleaner.json", // on.docker
   hosts: "hosts.append", // on.hosts
   ebsConfig: "ebs-autoscale.json", // on.ebsAutoscale
+  rocmPins: "rocm.pref", // on.rocm
 } as const;

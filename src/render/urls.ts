@@ -8,7 +8,6 @@ import type { ResolvedConfig } from "../config/resolved.js";
 import { compareVersions } from "../compare-versions.js";
 import { AZURE_CLOUDS } from "../data/azure-clouds.js";
 import { packerFeatures, scriptContext } from "./context.js";
-import { AUTOSCALER_COMMIT, CUDA_KEYRING_VERSION, GO_VERSION, SINGULARITY_VERSION } from "../releases/versions.js";
 
 export interface UrlUse {
   url: string;
@@ -44,26 +43,36 @@ export function buildUrls(c: ResolvedConfig, cloud: Cloud): UrlUse[] {
     out.push(here("https://api.github.com", "packer init: finding the plugin release"));
     out.push(here("https://github.com", "packer init: downloading the plugin (redirects to objects.githubusercontent.com)"));
   }
-  out.push(vm("the base image's own Debian mirror", "Debian packages (apt sources of the base image; Debian's AMIs use cdn-aws.deb.debian.org)"));
+  out.push(
+    c.baseOs.id === "debian"
+      ? vm("the base image's own Debian mirror", `${c.baseOs.title} packages (apt sources of the base image; Debian's AMIs use cdn-aws.deb.debian.org)`)
+      : vm("the base image's own Ubuntu mirror", `${c.baseOs.title} packages (apt sources of the base image; on clouds a regional mirror such as <region>.ec2.archive.ubuntu.com)`),
+  );
 
-  const v = scriptContext(c, cloud).v;
-  const on = scriptContext(c, cloud).on;
+  const { v, on } = scriptContext(c, cloud);
   out.push(vm(`${v.arvadosAptUrl}/`, `Arvados apt repository (<url>/<codename>, suite <codename>${o.reposuffix})`));
   out.push(vm(v.arvadosKeyUrl, "Arvados apt signing key"));
   if (on.docker) {
-    out.push(vm(`${v.dockerAptUrl}/debian`, "Docker apt repository"));
-    out.push(vm(v.dockerKeyUrl || `${v.dockerAptUrl}/debian/gpg`, "Docker apt signing key"));
+    out.push(vm(`${v.dockerAptUrl}/${c.baseOs.id}`, "Docker apt repository"));
+    out.push(vm(v.dockerKeyUrl || `${v.dockerAptUrl}/${c.baseOs.id}/gpg`, "Docker apt signing key"));
   }
+  // The scripts read it from /etc/os-release: $ID${VERSION_ID//./} (debian12, ubuntu2404).
+  const cudaDistro = `${c.baseOs.id}${c.baseOs.versionId.replace(".", "")}`;
   if (on.nvidia) {
-    out.push(vm(`${v.cudaRepoUrl}/debian12/x86_64/cuda-keyring_${CUDA_KEYRING_VERSION}_all.deb`, "NVIDIA CUDA repository keyring package"));
-    out.push(vm(`${v.cudaRepoUrl}/debian12/x86_64/`, "NVIDIA CUDA apt repository (drivers, CUDA)"));
+    out.push(vm(`${v.cudaRepoUrl}/${cudaDistro}/x86_64/cuda-keyring_${v.cudaKeyringVersion}_all.deb`, "NVIDIA CUDA repository keyring package"));
+    out.push(vm(`${v.cudaRepoUrl}/${cudaDistro}/x86_64/`, "NVIDIA CUDA apt repository (drivers, CUDA)"));
     out.push(vm(`${v.nvidiaToolkitUrl}/amd64`, "NVIDIA container toolkit apt repository"));
     out.push(vm(v.nvidiaToolkitKeyUrl, "NVIDIA container toolkit signing key"));
   }
-  if (on.singularity) {
-    out.push(vm(`${v.goUrl}/go${GO_VERSION}.linux-amd64.tar.gz`, "Go toolchain to build Singularity (removed afterwards)"));
-    out.push(vm(`${v.singularityUrl}/v${SINGULARITY_VERSION}/singularity-ce-${SINGULARITY_VERSION}.tar.gz`, "SingularityCE source"));
+  if (on.rocm) {
+    out.push(vm(v.rocmKeyUrl, "AMD ROCm signing key"));
+    out.push(vm(`${v.rocmRepoUrl}/rocm/apt/${v.rocmVersion}`, `AMD ROCm ${v.rocmVersion} apt repository`));
+    out.push(vm(`${v.rocmRepoUrl}/amdgpu/${v.rocmVersion}/ubuntu`, "AMD amdgpu driver apt repository (amdgpu-dkms)"));
   }
-  if (on.ebsAutoscale) out.push(vm(`${v.autoscalerUrl}/${AUTOSCALER_COMMIT}.tar.gz`, "amazon-ebs-autoscale (Arvados' fork); the AWS CLI comes from Debian"));
+  if (on.singularity) {
+    out.push(vm(`${v.goUrl}/go${v.goVersion}.linux-amd64.tar.gz`, "Go toolchain to build Singularity (removed afterwards)"));
+    out.push(vm(`${v.singularityUrl}/v${v.singularityVersion}/singularity-ce-${v.singularityVersion}.tar.gz`, "SingularityCE source"));
+  }
+  if (on.ebsAutoscale) out.push(vm(`${v.autoscalerUrl}/${v.autoscalerCommit}.tar.gz`, "amazon-ebs-autoscale (Arvados' fork); the AWS CLI comes from Debian"));
   return out;
 }

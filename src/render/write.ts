@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { chmod, mkdtemp, open, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { checkOutDir } from "../config/files.js";
+import { quote } from "../config/messages.js";
 import { EnvironmentError, UsageError } from "../errors.js";
 import type { RenderedFile } from "./build-dir.js";
 
@@ -55,7 +56,13 @@ export async function writeBuildDir(out: string, files: readonly RenderedFile[])
   const target = resolve(out);
   const problem = await checkOutDir(out);
   if (problem) throw new UsageError(problem);
-  const tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.arv-image-`));
+  let tmp: string;
+  try {
+    tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.arv-image-`));
+  } catch (e) {
+    // The directory the user named cannot hold a new directory (read-only, not writable, /proc…).
+    throw new UsageError(`--out ${quote(out)}: cannot create a directory in ${quote(dirname(target))} (${errnoText(e)}); expected a new or empty directory in a writable directory, e.g. --out ./build-zzzzz.`);
+  }
   try {
     // Synchronous on purpose: twenty small files, nothing else to do meanwhile, and each
     // promise round trip through the thread pool costs more than the write itself.
@@ -78,7 +85,7 @@ export async function writeBuildDir(out: string, files: readonly RenderedFile[])
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     if (e instanceof UsageError) throw e;
-    throw new EnvironmentError(`could not write the build directory ${target}: ${(e as Error).message}`);
+    throw new EnvironmentError(`could not write the build directory ${quote(target)}: ${errnoText(e)}${(e as NodeJS.ErrnoException).path ? ` (${quote((e as NodeJS.ErrnoException).path)})` : ""}.`);
   }
 }
 
@@ -92,5 +99,22 @@ export async function writeFileAtomic(path: string, content: string, mode = 0o64
   } catch (e) {
     await rm(tmp, { force: true });
     throw new EnvironmentError(`could not write ${target}: ${(e as Error).message}`);
+  }
+}
+
+function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EROFS":
+      return "read-only file system";
+    case "ENOSPC":
+      return "no space left on the device";
+    case "ENOENT":
+      return "the file system does not allow it";
+    default:
+      return code ?? "error";
   }
 }

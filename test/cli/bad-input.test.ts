@@ -6,7 +6,7 @@
  * problem on stderr, and --out left uncreated.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,6 +25,11 @@ beforeAll(() => {
   writeFileSync(f("hosts-bad"), "10.0.0.1 api.example.com\n# fine\n10.0.0.300 keep.example.com\n");
   writeFileSync(f("fails.sh"), "export AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nexit 3\n");
   writeFileSync(f("custom.json"), "{}\n");
+  execFileSync("mkfifo", [f("fifo")]);
+  mkdirSync(f("empty-dir"));
+  symlinkSync(f("empty-dir"), f("link-to-empty"));
+  writeFileSync(f("config-newline-id.yml"), 'Clusters:\n  "zz\\nzz": {}\n');
+  writeFileSync(f("config-bad-admin.yml"), "Clusters:\n  zzzzz:\n    Containers:\n      CloudVMs:\n        DriverParameters:\n          AdminUsername: x y\n");
   mkdirSync(f("full"));
   writeFileSync(f("full/keep-me"), "x");
 });
@@ -72,7 +77,7 @@ const CASES: [string, () => string[], string | RegExp][] = [
   ["EBS autoscaler for Azure", () => [...azure(), "--aws-ebs-autoscale"], "--aws-ebs-autoscale"],
   ["GCP without project", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY], "--gcp-project-id"],
   ["Azure without resource group", () => ["--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-sku", "12-gen2"], "--azure-resource-group"],
-  ["Azure without SKU", () => ["--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-resource-group", "rg"], "--azure-sku"],
+  ["Azure SKU with a space", () => [...azure(), "--azure-sku", "12 gen2"], "--azure-sku"],
   ["Azure resource group with a slash", () => [...azure(), "--azure-resource-group", "bad/name"], "--azure-resource-group"],
   ["Azure resource group ending in a dot", () => [...azure(), "--azure-resource-group", "images."], "--azure-resource-group"],
   ["Azure cloud that does not exist", () => [...azure(), "--azure-cloud-environment", "Mars"], "--azure-cloud-environment"],
@@ -101,7 +106,37 @@ const CASES: [string, () => string[], string | RegExp][] = [
   ["reposuffix without a dash", () => [...aws(), "--reposuffix", "dev"], "--reposuffix"],
   ["Packer too old", () => [...aws(), "--packer-version", "1.5.0"], "--packer-version"],
   ["Packer version not a number", () => [...aws(), "--packer-version", "latest"], "--packer-version"],
+  ["Arvados version of two parts", () => [...aws(), "--arvados-version", "3.2"], /--arvados-version "3\.2": expected an Arvados version X\.Y\.Z/],
+  ["Arvados version with a v", () => [...aws(), "--arvados-version", "v3.2.1"], "--arvados-version"],
+  ["Arvados version with a non-numeric revision", () => [...aws(), "--arvados-version", "3.2.1-dev"], "--arvados-version"],
+  ["Arvados version as a word", () => [...aws(), "--arvados-version", "latest"], "--arvados-version"],
+  ["base OS Arvados does not support", () => [...aws(), "--base-os", "debian-11"], /--base-os "debian-11": expected one of debian-12, debian-13, ubuntu-22\.04, ubuntu-24\.04/],
+  ["base OS spelt with a capital", () => [...aws(), "--base-os", "Ubuntu-24.04"], "--base-os"],
+  ["base OS without its version", () => [...azure(), "--base-os", "ubuntu"], "--base-os"],
+  ["ROCm on Debian 13 (AMD has no packages)", () => [...aws(), "--base-os", "debian-13", "--amd-rocm-support"], /--amd-rocm-support.*--base-os "debian-13"/],
+  ["ROCm on Debian 13 on Azure", () => [...azure(), "--base-os", "debian-13", "--amd-rocm-support", "--nvidia-gpu-support"], "--amd-rocm-support"],
   ["AWS secrets file missing", () => [...aws(), "--aws-secrets-file", f("none.sh")], "--aws-secrets-file"],
+  ["public key file /dev/zero (unbounded)", () => [...aws(), "--public-key-file", "/dev/zero"], /--public-key-file "\/dev\/zero": is a character device/],
+  ["hosts file that is a FIFO", () => [...aws(), "--hosts-file", f("fifo")], /--hosts-file .*named pipe/],
+  ["cluster config /dev/zero", () => ["--cloud", "aws", "--arvados-config", "/dev/zero"], /--arvados-config "\/dev\/zero": cannot be read \(is a character device/],
+  ["AWS secrets file that is a directory", () => [...aws(), "--aws-secrets-file", dir], /--aws-secrets-file .*is a directory/],
+  ["cluster id with a newline in --arvados-config", () => ["--cloud", "aws", "--arvados-config", f("config-newline-id.yml")], /--arvados-config .*Clusters key "zz\\nzz": expected .*--arvados-cluster-id/],
+  ["AdminUsername with a space in --arvados-config", () => ["--cloud", "aws", "--public-key-file", EXAMPLE_KEY, "--arvados-config", f("config-bad-admin.yml")], /AdminUsername "x y": expected a Unix user name/],
+  ["AWS profile Packer would evaluate as a template", () => [...aws(), "--aws-profile", "{{timestamp}}"], /--aws-profile "\{\{timestamp\}\}": Packer 1\.6\.6 and later evaluate/],
+  ["GCP account file path with {{", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--gcp-account-file", "/tmp/{{user `x`}}.json"], "--gcp-account-file"],
+  ["AWS profile with an escape sequence", () => [...aws(), "--aws-profile", "\u001b[31mred"], /--aws-profile "\\u001b\[31mred": it contains a control character/],
+  ["public key path with a newline", () => [...aws(), "--public-key-file", "/tmp/a\nb.pub"], /--public-key-file "\/tmp\/a\\nb\.pub"/],
+  ["mksquashfs mem below what mksquashfs takes", () => [...aws(), "--mksquashfs-mem", "1M"], /--mksquashfs-mem "1M": expected a size from 64M to 64G/],
+  ["mksquashfs mem larger than any compute node", () => [...aws(), "--mksquashfs-mem", "9999999G"], "--mksquashfs-mem"],
+  ["workdir / (the SSH user cannot create directories there)", () => [...aws(), "--workdir", "/"], /--workdir "\/": the SSH user admin stages files there/],
+  ["workdir /etc/arv", () => [...aws(), "--workdir", "/etc/arv"], "--workdir"],
+  ["root device on the ephemeral0 mapping", () => [...aws(), "--aws-root-device", "/dev/xvdb"], /--aws-root-device "\/dev\/xvdb": the image maps the instance stores/],
+  ["root device /dev/sdc (the same device to EC2 as /dev/xvdc)", () => [...aws(), "--aws-root-device", "/dev/sdc"], "--aws-root-device"],
+  ["resolver with an IPv6 zone", () => [...aws(), "--resolver", "fe80::1%eth0"], "--resolver"],
+  ["mirror URL with a port over 65535", () => [...aws(), "--mirror", "arvados-apt=http://a:99999"], /--mirror .*not a valid URL/],
+  ["--out . (the caller's own directory)", () => [...aws(), "--out", "."], /--out ".": is the current directory, which arv-image would replace/],
+  ["--out .. (contains the caller's directory)", () => [...aws(), "--out", ".."], /--out "..": is the current directory or contains it/],
+  ["--out that is a symbolic link", () => [...aws(), "--out", f("link-to-empty")], /--out .*is a symbolic link/],
   ["AWS secrets file that fails", () => [...aws(), "--aws-secrets-file", f("fails.sh")], /--aws-secrets-file.*status 3/],
 ];
 
@@ -112,6 +147,7 @@ const CLI_CASES: [string, () => string[], string | RegExp][] = [
   ["positional argument", () => [...aws(), "extra"], /unexpected argument/],
   ["flag without its value", () => [...aws(), "--aws-region"], "--aws-region"],
   ["switch given a value", () => [...aws(), "--nvidia-gpu-support=true"], "--nvidia-gpu-support"],
+  ["ROCm switch given a value", () => [...aws(), "--amd-rocm-support", "yes"], /unexpected argument|--amd-rocm-support/],
 ];
 
 function expectOneParagraphEach(problems: readonly string[]): void {
@@ -139,7 +175,7 @@ describe("resolution rejects bad input (in-process)", () => {
 
   it("names the flag, quotes the value, says what is expected and gives an example", async () => {
     expect(await problemsOf("config", [...aws(), "--mksquashfs-mem", "lots"])).toEqual([
-      '--mksquashfs-mem "lots": expected a positive whole number followed by K, M or G, e.g. --mksquashfs-mem 512M.',
+      '--mksquashfs-mem "lots": expected a size from 64M to 64G: a whole number followed by K, M or G, e.g. --mksquashfs-mem 512M.',
     ]);
     expect(await problemsOf("render", [...aws(), "--out", f("o"), "--arvados-cluster-id", "Zz-1"])).toEqual([
       '--arvados-cluster-id "Zz-1": expected exactly 5 characters from [a-z0-9], e.g. --arvados-cluster-id zzzzz.',

@@ -13,6 +13,7 @@ import { parse as parseYaml } from "yaml";
 import { BIN, EXAMPLE_KEY, REPO, run, runCli, type RunResult } from "../support/cli.js";
 import { requireTool } from "../support/tools.js";
 import { BuildView } from "../../dist/packer/build-view.js";
+import { PackerStream } from "../../dist/packer/stream.js";
 
 const CASES = JSON.parse(readFileSync(join(REPO, "test/golden/cases.json"), "utf8")) as Record<string, string[]>;
 const CANARY = "CANARY-build-3e9a1f-secret";
@@ -344,7 +345,7 @@ describe("legacy pass-through (stand-in packer)", () => {
       "-var", "pin_packages=true",
       "-var", `public_key_file=${EXAMPLE_KEY}`,
       "-var", "mksquashfs_mem=256M",
-      "-var", "goversion=1.21.13",
+      "-var", "goversion=1.25.6", // Arvados 3.2's Go, the default --arvados-version's
       tpl,
     ]);
   });
@@ -358,10 +359,12 @@ describe("a terminal that falls behind (stand-in packer)", () => {
     const lines: string[] = [];
     for (let i = 0; i < 200_000; i++) lines.push(`${T},,ui,message,    amazon-ebs.compute: line ${i} of the provisioning output`);
     const replay = recording("long.log", [...lines, ...AWS_OK]);
-    // Every line the live view would show on a pipe, from the same view code the CLI runs
-    // (its breakdown at the end included).
+    // Every line the live view would show on a pipe, from the same code the CLI runs (the
+    // replay through PackerStream into the view, its breakdown at the end included).
     const reference = new BuildView({ mode: "plain" });
-    for (const l of readFileSync(replay, "utf8").split("\n")) if (l !== "") reference.line(l);
+    const stream = new PackerStream({ view: reference });
+    stream.stdout(readFileSync(replay));
+    stream.end();
     reference.finish();
     const viewLines = reference.take().text.split("\n").filter((l) => l !== "");
     expect(viewLines.length).toBeGreaterThanOrEqual(200_000);

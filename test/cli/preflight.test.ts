@@ -16,6 +16,7 @@ import { scenario, type ScenarioResult } from "../support/netns.js";
 const AK = "AKIAPREFLIGHT0TEST01";
 const SECRET = "preflight-canary-secret-7f3a9c";
 const DEBIAN = "136693071363";
+const CANONICAL = "099720109477";
 const VPC_A = "vpc-0aaaaaaaaaaaaaaaa";
 const VPC_B = "vpc-0bbbbbbbbbbbbbbbb";
 const SUBNET_A = "subnet-0aaaaaaaaaaaaaaaa";
@@ -38,12 +39,31 @@ const EC2_STATE = {
       ownerId: "111122223333",
       blockDeviceMapping: [{ deviceName: "/dev/xvda", ebs: { snapshotId: "snap-0e0000000000000c3", volumeSize: 40, volumeType: "gp3" } }],
     }),
-    img("ami-0e0000000000000c4", "ubuntu/images/hvm-ssd/ubuntu-noble-24.04-amd64-server-20261101", "2026-11-01T00:00:00.000Z", {
-      ownerId: "099720109477",
+    img("ami-0e0000000000000c4", "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261101", "2026-11-01T00:00:00.000Z", {
+      ownerId: CANONICAL,
       description: "Canonical, Ubuntu, 24.04, amd64 noble image",
       rootDeviceName: "/dev/sda1",
       blockDeviceMapping: [{ deviceName: "/dev/sda1", ebs: { snapshotId: "snap-0e0000000000000c4", volumeSize: 8, volumeType: "gp3" } }],
     }),
+    // Debian 13 (trixie): the newest amd64 one is d13-a2; an arm64 one is newer still.
+    img("ami-0d1300000000000a1", "debian-13-amd64-20261001-1500", "2026-10-01T15:00:00.000Z"),
+    img("ami-0d1300000000000a2", "debian-13-amd64-20261115-1600", "2026-11-15T16:00:00.000Z"),
+    img("ami-0d1300000000000b1", "debian-13-arm64-20261125-1000", "2026-11-25T10:00:00.000Z", { architecture: "arm64" }),
+    // Ubuntu 24.04 (Canonical): the newest amd64 server image is u24-a2; newer arm64, minimal and jammy ones must not be picked.
+    ...[
+      ["ami-0a2400000000000a1", "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261110", "2026-11-10T00:00:00.000Z", {}],
+      ["ami-0a2400000000000a2", "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261125", "2026-11-25T00:00:00.000Z", {}],
+      ["ami-0a2400000000000b1", "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-arm64-server-20261128", "2026-11-28T00:00:00.000Z", { architecture: "arm64" }],
+      ["ami-0a2400000000000b2", "ubuntu-minimal/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-minimal-20261129", "2026-11-29T00:00:00.000Z", {}],
+      ["ami-0a2200000000000b3", "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20261130", "2026-11-30T00:00:00.000Z", {}],
+    ].map(([id, name, date, extra]) =>
+      img(id as string, name as string, date as string, {
+        ownerId: CANONICAL,
+        rootDeviceName: "/dev/sda1",
+        blockDeviceMapping: [{ deviceName: "/dev/sda1", ebs: { snapshotId: `snap-${(id as string).slice(4)}`, volumeSize: 8, volumeType: "gp3" } }],
+        ...(extra as object),
+      }),
+    ),
   ],
   vpcs: [
     { vpcId: VPC_A, cidrBlock: "10.1.0.0/16" },
@@ -121,6 +141,44 @@ describe("preflight: AWS against the loopback EC2 Query API", () => {
     expect(m).toContain("newest of 3 official Debian 12 amd64 AMIs in us-east-1 (owner 136693071363");
     const lookup = r.ec2.requests.find((q) => q.action === "DescribeImages");
     expect(lookup?.params).toMatchObject({ "Owner.1": DEBIAN, "Filter.1.Name": "name", "Filter.1.Value.1": "debian-12-amd64-*" });
+  });
+
+  it("with --base-os debian-13 picks the newest official Debian 13 amd64 AMI", async () => {
+    const r = await aws(["--base-os", "debian-13", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const d = doc(r);
+    expect(d.chosen.awsSourceAmi).toEqual({ id: "ami-0d1300000000000a2", name: "debian-13-amd64-20261115-1600" });
+    expect(finding(d, "aws.source-ami")[0]?.message).toContain("newest of 2 official Debian 13 amd64 AMIs in us-east-1 (owner 136693071363, Debian's account), because --aws-source-ami was not given (--base-os debian-13)");
+    const lookup = r.ec2.requests.find((q) => q.action === "DescribeImages");
+    expect(lookup?.params).toMatchObject({ "Owner.1": DEBIAN, "Filter.1.Name": "name", "Filter.1.Value.1": "debian-13-amd64-*" });
+    expect(finding(d, "aws.ssh-user")[0]?.message).toContain("logs in as admin");
+  });
+
+  it("with --base-os ubuntu-24.04 picks the newest official Ubuntu 24.04 amd64 server AMI, logs in as ubuntu and resizes /dev/sda1", async () => {
+    const r = await aws(["--base-os", "ubuntu-24.04", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const d = doc(r);
+    // ubuntu is already --base-os's user and /dev/sda1 its root device: nothing else to change.
+    expect(d.chosen).toEqual({ awsSourceAmi: { id: "ami-0a2400000000000a2", name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261125" } });
+    expect(finding(d, "aws.source-ami")[0]?.message).toContain("newest of 3 official Ubuntu 24.04 amd64 AMIs in us-east-1 (owner 099720109477, Canonical's account)");
+    const lookup = r.ec2.requests.find((q) => q.action === "DescribeImages");
+    expect(lookup?.params).toMatchObject({ "Owner.1": CANONICAL, "Filter.1.Value.1": "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*" });
+    expect(finding(d, "aws.ssh-user")[0]?.message).toMatch(/logs in as ubuntu: .* an Ubuntu image/);
+    expect(d.findings.filter((f) => f.severity !== "info")).toEqual([]);
+  });
+
+  it("warns when a given AMI's name says it is another release than --base-os", async () => {
+    const r = await aws(["--base-os", "debian-13", "--aws-source-ami", "ami-0e0000000000000c4", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const d = doc(r);
+    const warnings = d.findings.filter((f) => f.severity === "warning");
+    expect(warnings.map((f) => f.check)).toEqual(["aws.source-ami"]);
+    expect(warnings[0]?.message).toMatch(/--aws-source-ami ami-0e0000000000000c4 is named "ubuntu\/images\/hvm-ssd-gp3\/ubuntu-noble-24\.04-amd64-server-20261101", an official Ubuntu 24\.04 AMI, but --base-os is debian-13: .* give --base-os ubuntu-24\.04/);
+    // What the image is decides the login user, as before.
+    expect(d.chosen).toMatchObject({ sshUser: "ubuntu", awsRootDevice: "/dev/sda1" });
+    // A matching --base-os: no warning.
+    const ok = await aws(["--base-os", "ubuntu-24.04", "--aws-source-ami", "ami-0e0000000000000c4", "--json"]);
+    expect(doc(ok).findings.filter((f) => f.severity !== "info")).toEqual([]);
   });
 
   it("reads the Ubuntu login user and root device from an Ubuntu AMI", async () => {

@@ -45,7 +45,7 @@ describe("arv-image urls", () => {
       "this machine: https://github.com",
     ]);
     expect(all.filter((u) => u.includes("nvidia"))).toHaveLength(4);
-    expect(all).toContain("builder VM: https://go.dev/dl/go1.21.13.linux-amd64.tar.gz");
+    expect(all).toContain("builder VM: https://go.dev/dl/go1.25.6.linux-amd64.tar.gz");
     expect(all.some((u) => u.startsWith("builder VM: https://github.com/arvados/amazon-ebs-autoscale/archive/"))).toBe(true);
     const azure = await urls(["--cloud", "azure", "--azure-resource-group", "rg", "--azure-sku", "12-gen2", "--azure-cloud-environment", "China", "--runtime-engine", "docker"]);
     expect(azure.slice(0, 2)).toEqual(["this machine: https://login.chinacloudapi.cn", "this machine: https://management.chinacloudapi.cn"]);
@@ -56,7 +56,7 @@ describe("arv-image urls", () => {
     const list = await urls(["--cloud", "aws", ...m]);
     expect(list).toContain("builder VM: http://mirror.internal/arvados/");
     expect(list).toContain("builder VM: http://mirror.internal/keys/docker.asc");
-    expect(list).toContain("builder VM: https://mirror.internal/go/go1.21.13.linux-amd64.tar.gz");
+    expect(list).toContain("builder VM: https://mirror.internal/go/go1.25.6.linux-amd64.tar.gz");
     expect(list.join("\n")).not.toContain("apt.arvados.org/\n");
 
     const out = join(tmp, "mirrored");

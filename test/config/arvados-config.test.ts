@@ -285,7 +285,7 @@ describe("readArvadosConfig", () => {
     expect(problems(missing)).toEqual([
       `--arvados-config "${missing}": cannot be read (no such file); expected the Arvados cluster configuration file (YAML with a top-level "Clusters:" map of cluster ids), e.g. --arvados-config /etc/arvados/config.yml.`,
     ]);
-    expect(problems(tmp)[0]).toContain("cannot be read (it is a directory)");
+    expect(problems(tmp)[0]).toContain("cannot be read (is a directory, not a regular file)");
     expect(problems(writeConfig("bad.yml", "Clusters:\n  zzzzz: [1,\n"))[0]).toMatch(/is not valid YAML \(line \d+, column \d+: .+\); expected/);
     expect(problems(writeConfig("no-clusters.yml", "Cluster:\n  zzzzz: {}\n"))[0]).toContain('has no top-level "Clusters:" map');
     expect(problems(writeConfig("empty.yml", ""))[0]).toContain('has no top-level "Clusters:" map');

@@ -106,10 +106,11 @@ describe.skipIf(SKIP)("e2e tier 1: arv-image provision on a real Debian 12", () 
     // Packages, from the Debian mirror and from the (stand-in) Arvados and Docker repositories.
     expect((await inTarget("dpkg-query -W -f '${Status}\\n' python3-arvados-fuse crunch-run docker-ce fuse3 | sort -u")).out).toBe("install ok installed");
     // crunch-run on the PATH (for sites that set DeployRunnerBinary to "").
-    expect((await inTarget("crunch-run --version")).out).toMatch(/^crunch-run 3\.1\.2 /);
-    // The Arvados pin holds for the mirror's host too: installable, never upgraded in place.
-    // (the image is left without package lists: fetch them again first)
-    expect((await inTarget("apt-get update -qq >/dev/null 2>&1; apt-cache policy python3-arvados-fuse; rm -rf /var/lib/apt/lists/*")).out).toMatch(/^ \*\*\* 3\.1\.2-1 50$/m);
+    expect((await inTarget("crunch-run --version")).out).toMatch(/^crunch-run 3\.2\.1 /);
+    // The Arvados packages are pinned to the release (--arvados-version, default the newest
+    // known: 3.2.1) at priority 995, as Arvados pins them; the pin holds for the mirror's host
+    // too. (The image is left without package lists: fetch them again first.)
+    expect((await inTarget("apt-get update -qq >/dev/null 2>&1; apt-cache policy python3-arvados-fuse; rm -rf /var/lib/apt/lists/*")).out).toMatch(/^ \*\*\* 3\.2\.1-1 995$/m);
     // Docker's daemon.json: valid JSON, dns as a list.
     const daemon = JSON.parse((await inTarget("cat /etc/docker/daemon.json")).out) as { dns?: unknown; "data-root"?: unknown; "default-ulimits"?: unknown };
     expect(daemon.dns).toEqual([RESOLVER]);

@@ -1,10 +1,12 @@
 /**
- * The live view on stderr: Packer's machine-readable lines shown as Packer shows them to
- * people, checked against a real human-mode recording of the same build.
+ * What the live view shows of each line (viewOf): Packer's machine-readable lines shown as
+ * Packer shows them to people, checked against a real human-mode recording of the same build;
+ * and the view's colours (BuildView on a terminal).
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { humanize, viewOf } from "../../dist/packer/live-view.js";
+import { BuildView } from "../../dist/packer/build-view.js";
+import { viewOf } from "../../dist/packer/live-view.js";
 import { parseLine } from "../../dist/packer/machine-readable.js";
 import type { PackerLine } from "../../src/packer/machine-readable.js";
 
@@ -16,17 +18,19 @@ const line = (raw: string): PackerLine => {
   if (!p) throw new Error(`not machine-readable: ${raw}`);
   return p;
 };
+/** What the view shows of a line, before the build-name prefix is dropped and any colour. */
+const humanize = (l: PackerLine): string | undefined => viewOf(l)?.text;
 /** What the live view writes for a recording: each shown text plus a newline, as Packer's Ui does. */
-const view = (name: string, color = false): string =>
+const view = (name: string): string =>
   recording(name)
-    .map((l) => humanize(l, { color }))
+    .map((l) => humanize(l))
     .filter((t): t is string => t !== undefined)
     .map((t) => t + "\n")
     .join("");
 
 const ESC = "\x1b";
 
-describe("humanize", () => {
+describe("viewOf", () => {
   it("shows script output exactly as Packer printed it, build name included", () => {
     const shown = view("null-real.log").split("\n");
     expect(shown).toContain("    arvados-compute.null.compute: Installing arvados-compute, version 3.0.0, with commas");
@@ -116,25 +120,33 @@ describe("humanize", () => {
   });
 });
 
-describe("humanize colour", () => {
+describe("the view's colours (on a terminal)", () => {
+  /** BuildView's text for raw lines, in tty mode. */
+  const tty = (raws: string[], color: boolean): string => {
+    const v = new BuildView({ mode: "tty", color });
+    for (const r of raws) v.line(r, parseLine(r));
+    return v.take().text;
+  };
+
   it("adds no escape codes unless asked", () => {
     for (const name of ["null-real.log", "failure-exit-1.log", "aws-success.log", "validate-error-real.log"]) {
-      expect(view(name)).not.toContain(ESC);
-      expect(recording(name).every((l) => !(humanize(l, { color: false }) ?? "").includes(ESC))).toBe(true);
+      expect(tty(rawLines(name), false)).not.toContain(ESC);
+      expect(tty(rawLines(name), true)).toContain(ESC);
     }
   });
 
-  it("says in bold, errors in red, script output uncoloured, unknown types dim", () => {
-    expect(humanize(line("1,,ui,say,==> b.null.x: Running"), { color: true })).toBe(`${ESC}[1m==> b.null.x: Running${ESC}[22m`);
-    expect(humanize(line("1,,ui,error,==> b.null.x: E: oops"), { color: true })).toBe(`${ESC}[31m==> b.null.x: E: oops${ESC}[39m`);
-    expect(humanize(line("1,,ui,message,    b.null.x: plain"), { color: true })).toBe("    b.null.x: plain");
-    expect(humanize(line("1,,new-thing,x"), { color: true })).toBe(`${ESC}[2m[new-thing] x${ESC}[22m`);
-    expect(humanize(line("1,,artifact-count,1"), { color: true })).toBeUndefined();
+  it("says in bold, script output uncoloured, what a script wrote on stderr yellow, failures red, unknown types dim", () => {
+    // A build's first line starts its first phase: a cyan line of the view's own.
+    const launching = `${ESC}[36m-- launching${ESC}[39m\n`;
+    expect(tty(["1,,ui,say,==> b.null.x: Running"], true)).toBe(`${launching}${ESC}[1m==> Running${ESC}[22m\n`);
+    expect(tty(["1,,ui,message,    b.null.x: plain"], true)).toBe(`${launching}    plain\n`);
+    expect(tty(["1,,ui,error,==> b.null.x: E: oops"], true)).toBe(`${launching}${ESC}[33m==> E: oops${ESC}[39m\n`);
+    expect(tty(["1,,ui,error,Build 'b.null.x' errored after 1 second: boom"], true)).toBe(`${ESC}[1;31mBuild 'b.null.x' errored after 1 second: boom${ESC}[22;39m\n`);
+    expect(tty(["1,,new-thing,x"], true)).toBe(`${ESC}[2m[new-thing] x${ESC}[22m\n`);
+    expect(tty(["1,,artifact-count,1"], true)).toBe("");
   });
 
   it("colours each line of multi-line text separately and leaves empty lines bare", () => {
-    expect(humanize(line("1,,ui,error,Error: bad\\n\\n  on x.pkr.hcl line 3:\\n"), { color: true })).toBe(
-      `${ESC}[31mError: bad${ESC}[39m\n\n${ESC}[31m  on x.pkr.hcl line 3:${ESC}[39m\n`,
-    );
+    expect(tty(["1,,ui,error,Error: bad\\n\\n  on x.pkr.hcl line 3:\\n"], true)).toBe(`${ESC}[33mError: bad${ESC}[39m\n\n${ESC}[33m  on x.pkr.hcl line 3:${ESC}[39m\n\n`);
   });
 });

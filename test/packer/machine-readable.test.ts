@@ -146,6 +146,37 @@ describe("parseLine", () => {
   });
 });
 
+describe("parseLine's definition (property)", () => {
+  /** What parseLine means, as one regular expression: its hand-written paths (ui lines, one or two items) must agree. */
+  const definition = (raw: string): PackerLine | undefined => {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    const m = /^(\d{1,15}),([^,]*),([A-Za-z0-9_-]+)(?:,(.*))?$/s.exec(line);
+    if (!m || line.includes("\n")) return undefined;
+    return { timestamp: Number(m[1]), target: m[2] as string, type: m[3] as string, data: m[4] === undefined ? [] : m[4].split(",").map(unescapeField), raw };
+  };
+  const part = (...xs: string[]) => fc.constantFrom(...xs);
+  const nearMiss = fc
+    .tuple(
+      part("", "1", "1700000000", "123456789012345", "1234567890123456", "17x0", " 1"),
+      part(",", ""),
+      part("", "amazon-ebs.compute", "a\rb"),
+      part(",", ""),
+      part("ui", "u", "uix", "UI", "artifact", "ui-x", "error", "a b", ""),
+      fc.array(part(",", "say", "message", "error", "x", " ", "%!(PACKER_COMMA)", "\\n", "\\r", "\\", "\r", "\n", "é"), { maxLength: 8 }),
+    )
+    .map(([ts, c1, target, c2, type, rest]) => `${ts}${c1}${target}${c2}${type}${rest.join("")}`);
+
+  it("parses exactly the lines the definition accepts, into the same record", () => {
+    fc.assert(
+      fc.property(fc.oneof(nearMiss, freeText), (raw) => {
+        expect(parseLine(raw)).toEqual(definition(raw));
+      }),
+      { numRuns: 5000 },
+    );
+    for (const name of readdirSync(FIXTURES).filter((n) => n.endsWith(".log"))) for (const l of linesOf(name)) expect(parseLine(l)).toEqual(definition(l));
+  });
+});
+
 describe("unescapeField", () => {
   it("undoes each of Packer's three escapes", () => {
     expect(unescapeField("a%!(PACKER_COMMA)b")).toBe("a,b");

@@ -11,7 +11,7 @@ import Handlebars from "handlebars";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hcl, sh } from "../../dist/render/escape.js";
 import { EXAMPLE_KEY, REPO, run, runCli } from "../support/cli.js";
-import { fileName, freeText } from "../support/arbitrary.js";
+import { acceptedFileName, acceptedText, freeText } from "../support/arbitrary.js";
 import { packerEval, parseHcl, requireTool } from "../support/tools.js";
 
 let tmp: string;
@@ -112,7 +112,7 @@ describe("free-text flags through the CLI", () => {
 
   it("--aws-profile: any text comes back exactly from the rendered var file", async () => {
     await fc.assert(
-      fc.asyncProperty(freeText, async (profile) => {
+      fc.asyncProperty(acceptedText, async (profile) => {
         const out = join(mkdtempSync(join(tmp, "cli-")), "b");
         const r = await runCli([...base, "--cloud", "aws", "--aws-profile", profile, "--out", out]);
         expect(r.stderr).toBe(r.code === 0 ? r.stderr : "");
@@ -125,7 +125,7 @@ describe("free-text flags through the CLI", () => {
 
   it("--gcp-account-file: a path with any characters comes back exactly", async () => {
     await fc.assert(
-      fc.asyncProperty(fileName, async (name) => {
+      fc.asyncProperty(acceptedFileName, async (name) => {
         const d = mkdtempSync(join(tmp, "sa-"));
         const path = join(d, name);
         writeFileSync(path, '{"type":"service_account"}\n');

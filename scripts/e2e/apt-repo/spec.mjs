@@ -22,25 +22,25 @@ export const MORE_CODENAMES = ["trixie"];
 
 /** Stand-in versions. Change here when arv-image's pins move (build.mjs says so). */
 export const STANDIN = {
-  arvados: { stable: "3.1.2-1", dev: "3.2.0~dev20250101000000-1" },
+  arvados: { stable: "3.2.1-1", dev: "3.3.0~dev20260101000000-1" },
   docker: [
-    { version: "5:27.5.1-1~debian.12~bookworm", decoy: false },
-    { version: "5:28.0.4-1~debian.12~bookworm", decoy: true },
+    { version: "5:28.5.2-1~debian.12~bookworm", decoy: false },
+    { version: "5:29.1.3-1~debian.12~bookworm", decoy: true },
   ],
   containerd: [
-    { version: "1.7.25-1", decoy: false },
+    { version: "1.7.28-1", decoy: false },
     { version: "2.0.5-1", decoy: true },
   ],
-  buildx: "0.20.0-1~debian.12~bookworm",
-  compose: "2.32.4-1~debian.12~bookworm",
+  buildx: "0.29.1-1~debian.12~bookworm",
+  compose: "2.40.3-1~debian.12~bookworm",
   cuda: [
-    { version: "12.6.3-1", driver: "560.35.05-1", decoy: false },
-    { version: "12.8.1-1", driver: "570.124.06-1", decoy: true },
+    { version: "13.0.2-1", driver: "580.95.05-1", decoy: false },
+    { version: "13.1.0-1", driver: "590.44.01-1", decoy: true },
   ],
-  persistenced: "560.35.05-1",
+  persistenced: "580.95.05-1",
   toolkit: [
-    { version: "1.16.2-1", decoy: false },
-    { version: "1.17.8-1", decoy: true },
+    { version: "1.17.8-1", decoy: false },
+    { version: "1.18.0-1", decoy: true },
   ],
   /** Version of the stand-in linux-headers-<release> packages (extras repository). */
   kernelHeaders: "0.0~arv.image.stand.in-1",

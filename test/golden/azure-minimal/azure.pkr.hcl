@@ -68,8 +68,8 @@ build {
   }
 
   # Boot into the kernel the upgrade installed (10-base sets the flag only then, never in a
-  # container or chroot): the image boots it anyway, NVIDIA modules are built for it, and
-  # 15-kernel purges the old ones.
+  # container or chroot): the image boots it anyway, GPU drivers (NVIDIA, amdgpu-dkms) are
+  # built for it, and 15-kernel purges the old ones.
   provisioner "shell" {
     expect_disconnect = true
     inline            = ["if [ -e /run/arv-image-reboot-required ]; then echo 'arv-image: rebooting into the upgraded kernel'; sudo systemctl reboot; sleep 300; echo 'arv-image: the machine is still up 300 s after the reboot was asked for' >&2; exit 1; fi; echo 'arv-image: no new kernel, no reboot'"]

@@ -65,7 +65,7 @@ variable "aws_region" {
 
 variable "aws_source_ami" {
   type        = string
-  description = "Base AMI; empty means the newest official Debian 12 amd64 AMI."
+  description = "Base AMI; empty means the newest official amd64 AMI of the base OS."
   default     = ""
 }
 

@@ -78,6 +78,10 @@ export function mirrorUrls(base) {
     go: `${b}/go`,
     singularity: `${b}/singularity`,
     autoscaler: `${b}/autoscaler`,
+    // No ROCm stand-ins (no e2e image uses --amd-rocm-support): the URLs only keep every --mirror
+    // name pointing here, so a build that asked for ROCm would fail on 404s, never reach AMD.
+    rocmRepo: `${b}/rocm`,
+    rocmKey: `${b}/rocm/rocm.gpg.key`,
   };
 }
 

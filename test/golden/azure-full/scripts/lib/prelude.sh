@@ -28,15 +28,18 @@ readonly CUDA_REPO_URL='https://developer.download.nvidia.com/compute/cuda/repos
 readonly CUDA_KEYRING_VERSION='1.1-1'
 readonly NVIDIA_TOOLKIT_URL='https://nvidia.github.io/libnvidia-container/stable/deb'
 readonly NVIDIA_TOOLKIT_KEY_URL='https://nvidia.github.io/libnvidia-container/gpgkey'
-readonly GO_VERSION='1.21.13'
+readonly GO_VERSION='1.25.6'
 readonly GO_URL='https://go.dev/dl'
-readonly SINGULARITY_VERSION='3.10.5'
+readonly SINGULARITY_VERSION='3.10.4'
 readonly SINGULARITY_URL='https://github.com/sylabs/singularity/releases/download'
 readonly SINGULARITY_PREFIX='/opt/singularity'
 readonly MKSQUASHFS_MEM='1G'
 readonly AUTOSCALER_URL='https://github.com/arvados/amazon-ebs-autoscale/archive'
 readonly AUTOSCALER_COMMIT='ee323f0751c2b6f733692e805b51b9bf3c251bac'
 readonly RESOLVER='2001:db8::53'
+readonly ROCM_VERSION='6.3.2'
+readonly ROCM_REPO_URL='https://repo.radeon.com'
+readonly ROCM_KEY_URL='https://repo.radeon.com/rocm/rocm.gpg.key'
 # --- end of values ---
 }
 
