@@ -454,8 +454,32 @@ smoke(
   "70-network.sh",
   ["put_dhclient_resolver"],
   "printf '%s\\n' 'send host-name = gethostname();' '#prepend domain-name-servers 127.0.0.1;' 'request subnet-mask;' >target",
-  "put_dhclient_resolver target",
+  "put_dhclient_resolver target domain-name-servers",
   "send host-name = gethostname();\nprepend domain-name-servers 10.0.0.2;\nrequest subnet-mask;",
+);
+smoke(
+  "dhclient resolver (DHCPv6 option beside the DHCPv4 one)",
+  "70-network.sh",
+  ["put_dhclient_resolver"],
+  "printf '%s\\n' 'prepend domain-name-servers 10.0.0.2;' '#prepend dhcp6.name-servers ::1;' >target",
+  "put_dhclient_resolver target dhcp6.name-servers",
+  "prepend domain-name-servers 10.0.0.2;\nprepend dhcp6.name-servers 10.0.0.2;",
+);
+smoke(
+  "resolv.conf resolver first",
+  "70-network.sh",
+  ["put_first_nameserver"],
+  "printf '%s\\n' '# generated' 'search example' 'nameserver 192.0.2.1' 'nameserver 10.0.0.2' 'options edns0' >target",
+  "put_first_nameserver target",
+  "# generated\nsearch example\nnameserver 10.0.0.2\nnameserver 192.0.2.1\noptions edns0",
+);
+smoke(
+  "resolv.conf.head created",
+  "70-network.sh",
+  ["put_first_nameserver"],
+  "rm -f target",
+  "put_first_nameserver target",
+  "nameserver 10.0.0.2",
 );
 smoke(
   "hosts block",

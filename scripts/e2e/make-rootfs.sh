@@ -1,10 +1,13 @@
 #!/bin/bash
-# make-rootfs.sh OUT_TARBALL
+# make-rootfs.sh [--suite bookworm|trixie] OUT_TARBALL
 #
-# Builds the root filesystem of the e2e SSH target (test/support/target.ts): Debian 12
-# (bookworm), debootstrap --variant=minbase plus scripts/e2e/rootfs-packages.txt, set up like
-# a Debian cloud image as far as arv-image's provisioning scripts can tell:
-#   - /etc/apt/sources.list: bookworm, bookworm-updates, bookworm-security (main);
+# Builds the root filesystem of the e2e SSH targets: the chroot target (test/support/target.ts,
+# bookworm) and the booted machines (test/support/booted.ts, bookworm and trixie). Debian 12
+# (bookworm, the default) or Debian 13 (trixie), debootstrap --variant=minbase plus
+# scripts/e2e/rootfs-packages.txt (systemd, systemd-sysv and dbus among them, so the same tree
+# boots under systemd-nspawn -b), set up like a Debian cloud image as far as arv-image's
+# provisioning scripts can tell:
+#   - /etc/apt/sources.list: SUITE, SUITE-updates, SUITE-security (main);
 #   - a login user "admin" (uid 1000, like Debian's AMIs) with passwordless sudo
 #     (/etc/sudoers.d/90-cloud-init-users) and an empty ~/.ssh/authorized_keys; the account is
 #     unlocked ("*", not "!"): sshd with UsePAM no refuses key logins to locked accounts;
@@ -24,7 +27,16 @@
 # ARV_IMAGE_E2E_SECURITY_MIRROR (default http://deb.debian.org/debian-security).
 set -euo pipefail
 
-readonly SUITE=bookworm
+SUITE=bookworm
+if [[ ${1:-} == --suite ]]; then
+  SUITE=${2:-}
+  shift 2 || true
+fi
+case $SUITE in
+  bookworm | trixie) ;;
+  *) printf 'make-rootfs: --suite %s: expected bookworm or trixie\n' "'$SUITE'" >&2; exit 2 ;;
+esac
+readonly SUITE
 readonly MIRROR=${ARV_IMAGE_E2E_MIRROR:-http://deb.debian.org/debian}
 readonly SECURITY_MIRROR=${ARV_IMAGE_E2E_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 readonly LOGIN_USER=admin
@@ -128,7 +140,7 @@ if [[ ${1:-} == --inner ]]; then
   exit 0
 fi
 
-[[ $# -eq 1 && -n $1 ]] || die "usage: $0 OUT_TARBALL"
+[[ $# -eq 1 && -n $1 ]] || die "usage: $0 [--suite bookworm|trixie] OUT_TARBALL"
 OUT=$1
 ((EUID == 0)) || die "must run as root (debootstrap, mount, chroot)"
 command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get install -y debootstrap)"
@@ -146,6 +158,6 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/arv-e2e-rootfs.XXXXXXXX")
 partial="$OUT.partial.$$"
 trap 'rm -f -- "$partial"; rmdir -- "$work" 2>/dev/null || true' EXIT
 # The tmpfs and debootstrap's /proc and /sys mounts live and die with this namespace.
-unshare --mount --propagation private -- bash "${BASH_SOURCE[0]}" --inner "$work" "$partial" "$compressor"
+unshare --mount --propagation private -- bash "${BASH_SOURCE[0]}" --suite "$SUITE" --inner "$work" "$partial" "$compressor"
 mv -f -- "$partial" "$OUT"
 log "wrote $OUT ($(du -h -- "$OUT" | cut -f1)) in $((SECONDS - start)) s"

@@ -102,7 +102,7 @@ export const FLAGS = [
   flag({
     name: "resolver", key: "resolver", kind: "value", arg: "<ip>", group: "general", origin: "build.sh",
     type: ipAddress, commands: IMAGE_COMMANDS,
-    help: "DNS resolver for compute nodes (dhclient and Docker).",
+    help: "DNS resolver for compute nodes: the host (dhclient, systemd-resolved, resolvconf, or resolv.conf itself) and Docker; IPv4 or IPv6.",
     expect: "an IPv4 or IPv6 address", example: "10.0.0.2",
   }),
   flag({

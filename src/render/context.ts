@@ -47,15 +47,16 @@ export function omittedFor(cloud: Target, f: PackerFeatures, gallery = false): s
 }
 
 export interface ScriptPlan {
-  /** Scripts run before a reboot (GPU images: NVIDIA or ROCm) or all scripts. */
+  /** Scripts run before the reboot into an upgraded kernel (10-base, which upgrades). */
   first: string[];
-  /** Scripts run after the reboot into an upgraded kernel (GPU images only). */
+  /** Scripts run after it (a reboot only when a newer kernel was installed). */
   second: string[];
 }
 
 export function scriptPlan(on: ScriptContext["on"]): ScriptPlan {
   const all = [
     "10-base.sh",
+    "15-kernel.sh",
     "20-arvados.sh",
     on.nvidia && "30-nvidia.sh",
     on.rocm && "35-rocm.sh",
@@ -69,10 +70,9 @@ export function scriptPlan(on: ScriptContext["on"]): ScriptPlan {
     "99-hygiene.sh",
     on.deprovision && "99a-deprovision.sh",
   ].filter((s): s is string => typeof s === "string");
-  // GPU drivers are built for the running kernel: they run after the reboot into an upgraded one.
-  const i = all.findIndex((x) => x === "30-nvidia.sh" || x === "35-rocm.sh");
-  if (i === -1) return { first: all, second: [] };
-  return { first: all.slice(0, i), second: all.slice(i) };
+  // Every image boots into the kernel 10-base's upgrade installed (Packer's reboot step does
+  // nothing when there is none); 15-kernel then purges the old kernels, 30-nvidia builds for it.
+  return { first: all.slice(0, 1), second: all.slice(1) };
 }
 
 export function scriptContext(c: ResolvedConfig, cloud: Cloud | "none"): ScriptContext {

@@ -7,8 +7,10 @@
 # under a random key that exists only in a tmpfs file shredded right after use, XFS, mounted
 # on /tmp with mode 1777. Then asks systemd to start Docker (when installed) without waiting.
 #
-# Without such disks, /tmp stays on the root file system and the script still succeeds, so the
-# boot is not "degraded". If /tmp is already the encrypted volume, it only starts Docker.
+# Without such disks (or in a container, which has no disks of its own), /tmp stays on the root
+# file system and the script still succeeds, so the boot is not "degraded". If /tmp is already
+# the encrypted volume, it only starts Docker. A tmpfs on /tmp (systemd 256+'s tmp.mount, which
+# the image masks) is unmounted first when nothing uses it, else the volume is mounted over it.
 # Every change is logged; a real failure exits non-zero (the unit fails, Docker is not
 # started, and the dispatcher's boot probe sees it).
 #
@@ -103,6 +105,24 @@ detect_cloud() {
   echo generic
 }
 
+# The sources mounted on /tmp, bottom first: more than one line when a volume is mounted over
+# another (e.g. over a tmpfs).
+tmp_sources() { findmnt -n -l -o SOURCE --mountpoint "$MOUNTPOINT" 2>/dev/null || true; }
+tmp_fstype() { findmnt -n -l -o FSTYPE --mountpoint "$MOUNTPOINT" 2>/dev/null | tail -n 1 || true; }
+
+# A tmpfs on /tmp keeps scratch space in RAM: unmount it when nothing uses it (when something
+# does, the scratch volume goes over it, or /tmp stays the tmpfs: said so in the log).
+release_tmpfs() {
+  [[ $(tmp_fstype) == tmpfs ]] || return 0
+  if ((DRY_RUN)); then
+    log "would unmount the tmpfs on $MOUNTPOINT"
+  elif umount -- "$MOUNTPOINT" 2>/dev/null; then
+    log "unmounted the tmpfs on $MOUNTPOINT (scratch space belongs on disk; mask tmp.mount to keep it off)"
+  else
+    log "WARNING: $MOUNTPOINT is a tmpfs in use; it stays mounted (mask tmp.mount so that it is not mounted at boot)"
+  fi
+}
+
 # The whole disks (e.g. /dev/nvme0n1) under a block device given as MAJ:MIN.
 disks_under_majmin() {
   local sys name majmin=${1//[[:space:]]/}
@@ -188,13 +208,24 @@ in_use_by() {
 }
 
 main() {
-  local cloud source disk part protected=() candidates=() size ro stacked
+  local cloud disk part protected=() candidates=() size ro stacked virt
 
-  source=$(findmnt -n -o SOURCE --mountpoint "$MOUNTPOINT" 2>/dev/null) || source=
-  if [[ $source == "/dev/mapper/$MAPPER" ]]; then
+  if tmp_sources | grep -Fxq "/dev/mapper/$MAPPER"; then
     log "$MOUNTPOINT is already the encrypted scratch volume"
     start_docker
     return 0
+  fi
+
+  # A container sees the host's disks in /sys but has none of its own: never touch them.
+  if virt=$(systemd-detect-virt --container 2>/dev/null) && [[ -n $virt && $virt != none ]]; then
+    if ((DRY_RUN)); then
+      log "running in a container ($virt): a real run stops here; this dry run goes on to show what it would find"
+    else
+      log "running in a container ($virt): no disks of its own, $MOUNTPOINT stays on the root file system"
+      release_tmpfs
+      start_docker
+      return 0
+    fi
   fi
 
   cloud=$(detect_cloud)
@@ -203,6 +234,7 @@ main() {
   mapfile -t protected < <(protected_disks | sort -u || true)
   if ((${#protected[@]} == 0)); then
     log "cannot identify the disk of the root file system; touching no disk, $MOUNTPOINT stays on the root file system"
+    release_tmpfs
     start_docker
     return 0
   fi
@@ -235,6 +267,7 @@ main() {
 
   if ((${#candidates[@]} == 0)); then
     log "no local scratch disks besides the system disks: $MOUNTPOINT stays on the root file system"
+    release_tmpfs
     start_docker
     return 0
   fi
@@ -270,6 +303,7 @@ main() {
   fi
 
   run mkfs.xfs -f -q "/dev/mapper/$MAPPER"
+  release_tmpfs
   run mount -o noatime "/dev/mapper/$MAPPER" "$MOUNTPOINT"
   run chmod 1777 "$MOUNTPOINT"
   log "$MOUNTPOINT is on encrypted scratch space over ${#candidates[@]} disk(s)"

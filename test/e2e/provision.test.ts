@@ -104,14 +104,35 @@ describe.skipIf(SKIP)("e2e tier 1: arv-image provision on a real Debian 12", () 
     // FUSE for arv-mount.
     expect((await inTarget("grep -x user_allow_other /etc/fuse.conf")).code).toBe(0);
     // Packages, from the Debian mirror and from the (stand-in) Arvados and Docker repositories.
-    expect((await inTarget("dpkg-query -W -f '${Status}\\n' python3-arvados-fuse docker-ce fuse3 | sort -u")).out).toBe("install ok installed");
+    expect((await inTarget("dpkg-query -W -f '${Status}\\n' python3-arvados-fuse crunch-run docker-ce fuse3 | sort -u")).out).toBe("install ok installed");
+    // crunch-run on the PATH (for sites that set DeployRunnerBinary to "").
+    expect((await inTarget("crunch-run --version")).out).toMatch(/^crunch-run 3\.2\.1 /);
     // The Arvados packages are pinned to the release (--arvados-version, default the newest
     // known: 3.2.1) at priority 995, as Arvados pins them; the pin holds for the mirror's host
     // too. (The image is left without package lists: fetch them again first.)
     expect((await inTarget("apt-get update -qq >/dev/null 2>&1; apt-cache policy python3-arvados-fuse; rm -rf /var/lib/apt/lists/*")).out).toMatch(/^ \*\*\* 3\.2\.1-1 995$/m);
     // Docker's daemon.json: valid JSON, dns as a list.
-    const daemon = JSON.parse((await inTarget("cat /etc/docker/daemon.json")).out) as { dns?: unknown };
+    const daemon = JSON.parse((await inTarget("cat /etc/docker/daemon.json")).out) as { dns?: unknown; "data-root"?: unknown; "default-ulimits"?: unknown };
     expect(daemon.dns).toEqual([RESOLVER]);
+    expect(daemon["data-root"]).toBe("/tmp/docker-data");
+    expect(daemon["default-ulimits"]).toEqual({ nofile: { Name: "nofile", Soft: 10000, Hard: 10000 } });
+    // /tmp stays on disk at boot: systemd's tmp.mount (tmpfs, Debian 13) masked.
+    expect((await inTarget("systemctl is-enabled tmp.mount || true")).out).toBe("masked");
+    // The boot marker: a unit after the scratch unit, enabled; removed at boot and not in the image.
+    expect((await inTarget("systemctl is-enabled arvados-boot-complete.service")).out).toBe("enabled");
+    expect((await inTarget("cat /etc/systemd/system/arvados-boot-complete.service")).out).toMatch(/^Requires=arvados-ensure-encrypted-partitions\.service$/m);
+    expect((await inTarget("cat /etc/tmpfiles.d/arvados-boot-complete.conf")).out).toContain("r /arvados-compute-node-boot.complete");
+    expect((await inTarget("test -e /arvados-compute-node-boot.complete")).code).not.toBe(0);
+    // Socket-activated sshd waits for the scratch unit too.
+    expect((await inTarget("cat /etc/systemd/system/ssh.socket.d/arvados-scratch.conf")).out).toMatch(/^After=sysinit\.target arvados-ensure-encrypted-partitions\.service$/m);
+    // (Debian's ssh.socket says Before=sockets.target, a cycle with that ordering: overridden without it.)
+    expect((await inTarget("grep -c '^Before=.*sockets.target' /etc/systemd/system/ssh.socket || true")).out).toBe("0");
+    expect((await inTarget("grep -x 'ListenStream=22' /etc/systemd/system/ssh.socket")).code).toBe(0);
+    // The resolver for the host: the chroot's /etc/resolv.conf is a plain file (names it first),
+    // and the dhclient and systemd-resolved configurations where those are installed.
+    expect((await inTarget("awk '$1 == \"nameserver\" { print $2; exit }' /etc/resolv.conf")).out).toBe(RESOLVER);
+    expect((await inTarget("if [ -f /etc/dhcp/dhclient.conf ]; then grep -cx 'prepend domain-name-servers 10.9.8.7;' /etc/dhcp/dhclient.conf; else echo 1; fi")).out).toBe("1");
+    expect((await inTarget("if [ -e /usr/lib/systemd/system/systemd-resolved.service ] || [ -e /lib/systemd/system/systemd-resolved.service ]; then grep -x 'DNS=10.9.8.7' /etc/systemd/resolved.conf.d/arvados-resolver.conf; else echo DNS=10.9.8.7; fi")).out).toBe(`DNS=${RESOLVER}`);
     // The encrypted-scratch unit, installed and enabled.
     expect((await inTarget("systemctl is-enabled arvados-ensure-encrypted-partitions.service")).out).toBe("enabled");
     // No NVIDIA repositories on a non-GPU image.
@@ -121,11 +142,13 @@ describe.skipIf(SKIP)("e2e tier 1: arv-image provision on a real Debian 12", () 
   }, 900_000);
 
   it("runs again on the same machine (idempotence)", async () => {
-    const before = (await inTarget("md5sum /etc/sudoers.d/* /etc/docker/daemon.json /etc/fuse.conf /home/crunch/.ssh/authorized_keys /etc/apt/sources.list.d/*")).out;
+    const files = "/etc/sudoers.d/* /etc/docker/daemon.json /etc/fuse.conf /home/crunch/.ssh/authorized_keys /etc/apt/sources.list.d/* /etc/resolv.conf /etc/systemd/system/arvados-boot-complete.service /etc/systemd/system/ssh.socket.d/*";
+    const before = (await inTarget(`md5sum ${files}`)).out;
     const r = await provision();
     expect(r.code, r.stderr.slice(-4000)).toBe(0);
-    expect((await inTarget("md5sum /etc/sudoers.d/* /etc/docker/daemon.json /etc/fuse.conf /home/crunch/.ssh/authorized_keys /etc/apt/sources.list.d/*")).out).toBe(before);
+    expect((await inTarget(`md5sum ${files}`)).out).toBe(before);
     expect((await inTarget("grep -cx user_allow_other /etc/fuse.conf")).out).toBe("1");
+    expect((await inTarget("grep -c '^nameserver 10.9.8.7$' /etc/resolv.conf")).out).toBe("1");
   }, 900_000);
 });
 

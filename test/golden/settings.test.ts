@@ -76,23 +76,25 @@ describe("azure-arm and googlecompute settings", () => {
 });
 
 describe("provisioner order (packer inspect)", () => {
-  it("GPU images reboot into the new kernel before the NVIDIA script", async () => {
+  it("every image reboots into an upgraded kernel after 10-base, before the other scripts (GPU images too)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "arv-image-inspect-"));
     materialize("aws-gpu-ebs-network-dev", "1.6.6", dir);
     const r = await packer(["inspect", "."], dir).finally(() => rmSync(dir, { recursive: true, force: true }));
     expect(r.code).toBe(0);
     const provisioners = r.stdout.slice(r.stdout.indexOf("provisioners:")).split("\n").map((l) => l.trim()).filter((l) => /^(shell|file)$/.test(l));
-    // stage, upload files/ and the prelude, scripts, reboot, stage and upload again (the reboot empties /tmp), scripts
+    // stage, upload files/ and the prelude, 10-base, reboot, stage and upload again (the reboot empties /tmp), the rest
     expect(provisioners).toEqual(["shell", "file", "file", "shell", "shell", "shell", "file", "file", "shell"]);
     const hcl = goldenFile("aws-gpu-ebs-network-dev", "1.6.6", "aws.pkr.hcl");
-    expect(hcl.indexOf('"20-arvados.sh"]')).toBeLessThan(hcl.indexOf("expect_disconnect"));
-    expect(hcl.indexOf("expect_disconnect")).toBeLessThan(hcl.indexOf('"30-nvidia.sh"'));
+    expect(hcl.indexOf('["10-base.sh"]')).toBeLessThan(hcl.indexOf("expect_disconnect"));
+    expect(hcl.indexOf("expect_disconnect")).toBeLessThan(hcl.indexOf('"15-kernel.sh", "20-arvados.sh", "30-nvidia.sh"'));
   });
 
-  it("a CPU image runs every script in one pass, in order", async () => {
+  it("a CPU image has the same reboot step, then runs the other scripts in one pass, in order", async () => {
     const hcl = goldenFile("aws-minimal", "1.6.6", "aws.pkr.hcl");
-    expect(hcl).toContain('["10-base.sh", "20-arvados.sh", "40-docker.sh", "50-singularity.sh", "60-encrypted-tmp.sh", "70-network.sh", "80-login-user.sh", "90-check-contract.sh", "99-hygiene.sh"]');
-    expect(hcl).not.toContain("expect_disconnect");
+    expect(hcl).toContain('["10-base.sh"]');
+    expect(hcl).toContain('["15-kernel.sh", "20-arvados.sh", "40-docker.sh", "50-singularity.sh", "60-encrypted-tmp.sh", "70-network.sh", "80-login-user.sh", "90-check-contract.sh", "99-hygiene.sh"]');
+    expect(hcl.indexOf('["10-base.sh"]')).toBeLessThan(hcl.indexOf("expect_disconnect"));
+    expect(hcl.indexOf("expect_disconnect")).toBeLessThan(hcl.indexOf('"15-kernel.sh"'));
   });
 });
 

@@ -12,6 +12,13 @@ import { README_REF, maintScript, postinstUnits, postrmUnits, prermUnits, socket
 
 /** The distribution the mirror serves (the e2e chroot's): Debian 12. */
 export const DISTRO = { id: "debian", versionId: "12", codename: "bookworm", cudaDistro: "debian12", arch: "amd64" };
+/**
+ * Further Debian releases the Arvados and Docker repositories also serve, with the same
+ * stand-ins (the e2e boot tier provisions Debian 13 too): `arvados/<codename>` with suites
+ * `<codename>` and `<codename>-dev`, and suite `<codename>` in `docker/debian`. The CUDA
+ * repository stays debian12 only.
+ */
+export const MORE_CODENAMES = ["trixie"];
 
 /** Stand-in versions. Change here when arv-image's pins move (build.mjs says so). */
 export const STANDIN = {
@@ -115,6 +122,16 @@ function arvadosPackages(version) {
       real: "Arvados FUSE driver (arv-mount), with its Python SDK and FUSE dependencies",
       notes: ["Installs /usr/bin/arv-mount, which prints its version and mounts nothing.", "Depends on nothing (the real package needs python3, fuse3 and the Arvados SDK)."],
       files: [bin("python3-arvados-fuse", version, { name: "arv-mount", what: "the Arvados Keep FUSE driver", version: [`arv-mount ${up}`] })],
+    },
+    {
+      name: "crunch-run",
+      version,
+      arch: "amd64",
+      section: "admin",
+      homepage: "https://arvados.org",
+      real: "Arvados' container supervisor (a static Go binary), which the dispatcher runs on the node",
+      notes: ["Installs /usr/bin/crunch-run, which prints its version (`crunch-run --version`, `crunch-run --list` lists nothing) and runs no container.", "Depends on nothing (the real package has no dependencies either: a static binary)."],
+      files: [bin("crunch-run", version, { name: "crunch-run", what: "the Arvados container supervisor", version: [`crunch-run ${up} (go1.25.6)`], versionArgs: ["--version", "-version"] })],
     },
     {
       name: "arvados-docker-cleaner",
@@ -566,22 +583,25 @@ function kernelHeaders(release) {
  */
 export function repositories(o) {
   const { codename, id, cudaDistro } = DISTRO;
+  /** @param {string} cn @returns {RepoSpec} */
+  const arvados = (cn) => ({
+    id: "arvados",
+    title: "Arvados apt repository",
+    realUrl: "https://apt.arvados.org",
+    keyPath: "arvados/pubkey.gpg",
+    layout: "dists",
+    root: `arvados/${cn}`,
+    suites: [
+      { suite: cn, component: "main", packages: arvadosPackages(STANDIN.arvados.stable) },
+      { suite: `${cn}-dev`, component: "main", packages: arvadosPackages(STANDIN.arvados.dev) },
+    ],
+    pool: (p) => `pool/main/${(p.source ?? p.name)[0]}/${p.source ?? p.name}`,
+    release: { Origin: "Arvados", Label: "Arvados (arv-image e2e stand-in)", Description: "arv-image e2e stand-in for apt.arvados.org" },
+  });
   /** @type {RepoSpec[]} */
   const repos = [
-    {
-      id: "arvados",
-      title: "Arvados apt repository",
-      realUrl: "https://apt.arvados.org",
-      keyPath: "arvados/pubkey.gpg",
-      layout: "dists",
-      root: `arvados/${codename}`,
-      suites: [
-        { suite: codename, component: "main", packages: arvadosPackages(STANDIN.arvados.stable) },
-        { suite: `${codename}-dev`, component: "main", packages: arvadosPackages(STANDIN.arvados.dev) },
-      ],
-      pool: (p) => `pool/main/${(p.source ?? p.name)[0]}/${p.source ?? p.name}`,
-      release: { Origin: "Arvados", Label: "Arvados (arv-image e2e stand-in)", Description: "arv-image e2e stand-in for apt.arvados.org" },
-    },
+    arvados(codename),
+    ...MORE_CODENAMES.map(arvados),
     {
       id: "docker",
       title: "Docker CE apt repository",
@@ -589,7 +609,7 @@ export function repositories(o) {
       keyPath: `docker/${id}/gpg`,
       layout: "dists",
       root: `docker/${id}`,
-      suites: [{ suite: codename, component: "stable", packages: dockerPackages() }],
+      suites: [codename, ...MORE_CODENAMES].map((cn) => ({ suite: cn, component: "stable", packages: dockerPackages() })),
       pool: () => `pool/stable/${DISTRO.arch}`,
       release: { Origin: "Docker", Label: "Docker CE (arv-image e2e stand-in)", Description: "arv-image e2e stand-in for download.docker.com" },
     },

@@ -101,20 +101,24 @@ build {
   provisioner "shell" {
     execute_command = "sudo -S env {{ .Vars }} /bin/bash '{{ .Path }}'"
     remote_folder   = var.workdir
-    scripts         = [for s in ["10-base.sh", "20-arvados.sh"] : "${path.root}/scripts/${s}"]
+    scripts         = [for s in ["10-base.sh"] : "${path.root}/scripts/${s}"]
   }
 
-  # GPU drivers (NVIDIA's, AMD's amdgpu-dkms) are built for the running kernel: boot into the upgraded one first.
+  # Boot into the kernel the upgrade installed (10-base sets the flag only then, never in a
+  # container or chroot): the image boots it anyway, GPU drivers (NVIDIA, amdgpu-dkms) are
+  # built for it, and 15-kernel purges the old ones.
   provisioner "shell" {
     expect_disconnect = true
-    inline            = ["if [ \"$(ls -1 /boot/vmlinuz-* | sort -V | tail -n 1)\" != \"/boot/vmlinuz-$(uname -r)\" ] || [ -f /var/run/reboot-required ]; then echo 'arv-image: rebooting into the upgraded kernel'; sudo systemctl reboot; fi"]
+    inline            = ["if [ -e /run/arv-image-reboot-required ]; then echo 'arv-image: rebooting into the upgraded kernel'; sudo systemctl reboot; sleep 300; echo 'arv-image: the machine is still up 300 s after the reboot was asked for' >&2; exit 1; fi; echo 'arv-image: no new kernel, no reboot'"]
   }
 
   # The reboot empties /tmp (the default workdir): upload the files and the prelude again.
+  # (The reboot step never returns while the machine goes down, so no pause is needed here:
+  # the shell provisioner retries its start until the machine is back, start_retry_timeout.)
   provisioner "shell" {
-    environment_vars = ["ARV_STAGING=${local.staging}"]
-    inline           = ["mkdir -p -m 0700 \"$ARV_STAGING\" \"$ARV_STAGING/lib\""]
-    pause_before     = "30s"
+    environment_vars    = ["ARV_STAGING=${local.staging}"]
+    inline              = ["mkdir -p -m 0700 \"$ARV_STAGING\" \"$ARV_STAGING/lib\""]
+    start_retry_timeout = "10m"
   }
 
   provisioner "file" {
@@ -131,6 +135,6 @@ build {
   provisioner "shell" {
     execute_command = "sudo -S env {{ .Vars }} /bin/bash '{{ .Path }}'"
     remote_folder   = var.workdir
-    scripts         = [for s in ["30-nvidia.sh", "40-docker.sh", "50-singularity.sh", "61-ebs-autoscale.sh", "70-network.sh", "80-login-user.sh", "90-check-contract.sh", "99-hygiene.sh"] : "${path.root}/scripts/${s}"]
+    scripts         = [for s in ["15-kernel.sh", "20-arvados.sh", "30-nvidia.sh", "40-docker.sh", "50-singularity.sh", "61-ebs-autoscale.sh", "70-network.sh", "80-login-user.sh", "90-check-contract.sh", "99-hygiene.sh"] : "${path.root}/scripts/${s}"]
   }
 }

@@ -57,7 +57,20 @@ fi
 
 if systemd_running; then systemctl daemon-reload; fi
 systemctl enable "$UNIT"
-log "Enabled $UNIT: on each instance's first boot it runs $AUTOSCALE_DIR/install.sh --imdsv2 -f lvm.ext4 -m /tmp (log: /var/log/ebs-autoscale-install.log), then starts Docker if installed"
+log "Enabled $UNIT: on each instance's first boot it runs $AUTOSCALE_DIR/install.sh --imdsv2 -f lvm.ext4 -m /tmp (log: /var/log/ebs-autoscale-install.log), on later boots it mounts the volume again; then starts the autoscaler and Docker"
+
+step "The autoscaler waits for $UNIT at every boot"
+# The installer enables ebs-autoscale.service on the first boot; on later boots it must not watch
+# /tmp before $UNIT has mounted the volume there again.
+install_content 0644 /etc/systemd/system/ebs-autoscale.service.d/arvados.conf <<EOF
+# written by arv-image: the autoscaling volume is mounted on /tmp by $UNIT
+[Unit]
+After=$UNIT
+EOF
+log "Installed /etc/systemd/system/ebs-autoscale.service.d/arvados.conf"
+
+step "The boot marker and SSH wait for $UNIT"
+install_boot_units "$UNIT"
 
 step "What the cluster administrator must also do"
 cat <<'NOTE'

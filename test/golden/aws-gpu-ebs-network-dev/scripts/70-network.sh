@@ -12,7 +12,6 @@ source "$ARV_PRELUDE"
 
 begin_script 70-network "resolver and hosts entries"
 
-readonly DHCLIENT_CONF=/etc/dhcp/dhclient.conf
 readonly HOSTS_BEGIN="# BEGIN arv-image hosts entries (do not edit this block)"
 readonly HOSTS_END="# END arv-image hosts entries"
 
@@ -34,19 +33,19 @@ put_hosts_block() {
   replace_content "$tmp" "$1"
 }
 
-# put_dhclient_resolver FILE: one active "prepend OPTION $RESOLVER;" line, in place of the
-# first (possibly commented) prepend line of that OPTION, or appended. OPTION is
-# domain-name-servers for an IPv4 resolver and dhcp6.name-servers for an IPv6 one: dhclient's
-# domain-name-servers takes IPv4 addresses only, and one IPv6 address there makes dhclient
-# refuse its whole configuration (the node would get no lease).
+# put_dhclient_resolver FILE OPTION: one active "prepend OPTION $RESOLVER;" line, in place of
+# the first (possibly commented) prepend line of that option, or appended. OPTION is
+# domain-name-servers (DHCPv4, IPv4 addresses) or dhcp6.name-servers (DHCPv6, IPv6 addresses):
+# dhclient rejects an address of the other family.
 put_dhclient_resolver() {
-  local tmp="$WORK_DIR/dhclient.conf" option=domain-name-servers pattern=domain-name-servers
-  if [[ $RESOLVER == *:* ]]; then
-    option=dhcp6.name-servers
-    pattern='dhcp6[.]name-servers'
-  fi
-  PREPEND_PATTERN="^[#[:space:]]*prepend[[:space:]]+${pattern}[[:space:]]" PREPEND_LINE="prepend $option $RESOLVER;" awk '
-    $0 ~ ENVIRON["PREPEND_PATTERN"] {
+  local tmp="$WORK_DIR/dhclient.conf"
+  PREPEND_LINE="prepend $2 $RESOLVER;" PREPEND_OPTION="$2" awk '
+    {
+      line = $0
+      sub(/^[#[:space:]]*/, "", line)
+      n = split(line, w, /[[:space:]]+/)
+    }
+    n >= 2 && w[1] == "prepend" && w[2] == ENVIRON["PREPEND_OPTION"] {
       if (!done) print ENVIRON["PREPEND_LINE"]
       done = 1
       next
@@ -57,12 +56,88 @@ put_dhclient_resolver() {
   replace_content "$tmp" "$1"
 }
 
-step "Making dhclient use the resolver $RESOLVER"
+# put_first_nameserver FILE: "nameserver $RESOLVER" before FILE's other nameserver lines (the
+# resolver library asks them in order), created when missing.
+put_first_nameserver() {
+  local tmp="$WORK_DIR/nameservers" src=$1
+  [[ -e $src ]] || src=/dev/null
+  RESOLVER_ADDR=$RESOLVER awk '
+    $1 == "nameserver" && $2 == ENVIRON["RESOLVER_ADDR"] && NF == 2 { next }
+    $1 == "nameserver" && !done { print "nameserver " ENVIRON["RESOLVER_ADDR"]; done = 1 }
+    { print }
+    END { if (!done) print "nameserver " ENVIRON["RESOLVER_ADDR"] }
+  ' "$src" >"$tmp"
+  if [[ -e $1 ]]; then
+    replace_content "$tmp" "$1"
+  else
+    install -D -m 0644 -o root -g root -- "$tmp" "$1"
+    log "Created $1"
+  fi
+}
+
+readonly DHCLIENT_CONF=/etc/dhcp/dhclient.conf
+if [[ $RESOLVER == *:* ]]; then resolver_family=6; else resolver_family=4; fi
+applied=()
+
+step "dhclient: the resolver $RESOLVER first"
 if [[ -f $DHCLIENT_CONF ]]; then
-  put_dhclient_resolver "$DHCLIENT_CONF"
+  if ((resolver_family == 6)); then
+    put_dhclient_resolver "$DHCLIENT_CONF" dhcp6.name-servers
+  else
+    put_dhclient_resolver "$DHCLIENT_CONF" domain-name-servers
+  fi
+  applied+=(dhclient)
 else
-  log "dhclient is not used on this system ($DHCLIENT_CONF does not exist): only Docker's daemon.json (\"dns\") gets the resolver $RESOLVER"
+  log "dhclient is not installed ($DHCLIENT_CONF does not exist)"
 fi
+
+step "dhcpcd: the resolver $RESOLVER first"
+if command -v dhcpcd >/dev/null || [[ -f /etc/dhcpcd.conf ]]; then
+  # dhcpcd's resolv.conf hook writes /etc/resolv.conf.head before the servers it learns.
+  put_first_nameserver /etc/resolv.conf.head
+  applied+=(dhcpcd)
+else
+  log "dhcpcd is not installed"
+fi
+
+step "resolvconf: the resolver $RESOLVER first"
+if [[ -d /etc/resolvconf/resolv.conf.d ]]; then
+  put_first_nameserver /etc/resolvconf/resolv.conf.d/head
+  applied+=(resolvconf)
+else
+  log "resolvconf is not installed"
+fi
+
+step "systemd-resolved (systemd-networkd, netplan): the resolver $RESOLVER for every domain"
+if unit_exists systemd-resolved.service; then
+  # Global servers with the routing domain "~." are preferred for all names over the servers
+  # each link learns (netplan and systemd-networkd hand those to systemd-resolved). Applies from
+  # the next boot: the build machine keeps resolving as it did.
+  install_content 0644 /etc/systemd/resolved.conf.d/arvados-resolver.conf <<EOF
+# written by arv-image: the --resolver of this image
+[Resolve]
+DNS=$RESOLVER
+Domains=~.
+EOF
+  log "Wrote /etc/systemd/resolved.conf.d/arvados-resolver.conf"
+  applied+=(systemd-resolved)
+else
+  log "systemd-resolved is not installed"
+fi
+if [[ -d /etc/netplan ]] && ! unit_exists systemd-resolved.service; then
+  warn "netplan is used without systemd-resolved: its per-interface nameservers are not changed (cloud-init rewrites them); only /etc/resolv.conf gets $RESOLVER"
+fi
+
+step "/etc/resolv.conf: the resolver $RESOLVER first"
+if [[ -L /etc/resolv.conf ]]; then
+  log "/etc/resolv.conf is a link to $(readlink /etc/resolv.conf) (its manager has the resolver): not edited"
+else
+  # A static file, or one a DHCP client rewrites with the settings above.
+  put_first_nameserver /etc/resolv.conf
+  applied+=(resolv.conf)
+fi
+log "Docker's daemon.json has \"dns\": [\"$RESOLVER\"]"
+log "The resolver $RESOLVER is configured for: ${applied[*]}"
 
 step "Adding hosts entries"
 hosts_src=$(staged hosts.append)

@@ -45,4 +45,7 @@ if systemd_running; then systemctl daemon-reload; fi
 systemctl enable "$UNIT"
 log "Enabled $UNIT: at boot it puts /tmp on LUKS-encrypted LVM over the local scratch disks (or keeps /tmp on the root disk when there are none), then starts Docker if installed"
 
+step "The boot marker and SSH wait for $UNIT"
+install_boot_units "$UNIT"
+
 log "60-encrypted-tmp: done"

@@ -120,6 +120,40 @@ build {
   provisioner "shell" {
     execute_command = "sudo -S env {{ .Vars }} /bin/bash '{{ .Path }}'"
     remote_folder   = var.workdir
-    scripts         = [for s in ["10-base.sh", "20-arvados.sh", "40-docker.sh", "50-singularity.sh", "60-encrypted-tmp.sh", "70-network.sh", "80-login-user.sh", "90-check-contract.sh", "99-hygiene.sh"] : "${path.root}/scripts/${s}"]
+    scripts         = [for s in ["10-base.sh"] : "${path.root}/scripts/${s}"]
+  }
+
+  # Boot into the kernel the upgrade installed (10-base sets the flag only then, never in a
+  # container or chroot): the image boots it anyway, GPU drivers (NVIDIA, amdgpu-dkms) are
+  # built for it, and 15-kernel purges the old ones.
+  provisioner "shell" {
+    expect_disconnect = true
+    inline            = ["if [ -e /run/arv-image-reboot-required ]; then echo 'arv-image: rebooting into the upgraded kernel'; sudo systemctl reboot; sleep 300; echo 'arv-image: the machine is still up 300 s after the reboot was asked for' >&2; exit 1; fi; echo 'arv-image: no new kernel, no reboot'"]
+  }
+
+  # The reboot empties /tmp (the default workdir): upload the files and the prelude again.
+  # (The reboot step never returns while the machine goes down, so no pause is needed here:
+  # the shell provisioner retries its start until the machine is back, start_retry_timeout.)
+  provisioner "shell" {
+    environment_vars    = ["ARV_STAGING=${local.staging}"]
+    inline              = ["mkdir -p -m 0700 \"$ARV_STAGING\" \"$ARV_STAGING/lib\""]
+    start_retry_timeout = "10m"
+  }
+
+  provisioner "file" {
+    source      = "${path.root}/files/"
+    destination = local.staging
+  }
+
+  # The prelude every script sources (from local.staging, so 99-hygiene removes it too).
+  provisioner "file" {
+    source      = "${path.root}/scripts/lib/prelude.sh"
+    destination = "${local.staging}/lib/prelude.sh"
+  }
+
+  provisioner "shell" {
+    execute_command = "sudo -S env {{ .Vars }} /bin/bash '{{ .Path }}'"
+    remote_folder   = var.workdir
+    scripts         = [for s in ["15-kernel.sh", "20-arvados.sh", "40-docker.sh", "50-singularity.sh", "60-encrypted-tmp.sh", "70-network.sh", "80-login-user.sh", "90-check-contract.sh", "99-hygiene.sh"] : "${path.root}/scripts/${s}"]
   }
 }

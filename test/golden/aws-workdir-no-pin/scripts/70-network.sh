@@ -12,7 +12,6 @@ source "$ARV_PRELUDE"
 
 begin_script 70-network "resolver and hosts entries"
 
-readonly DHCLIENT_CONF=/etc/dhcp/dhclient.conf
 readonly HOSTS_BEGIN="# BEGIN arv-image hosts entries (do not edit this block)"
 readonly HOSTS_END="# END arv-image hosts entries"
 
@@ -34,19 +33,19 @@ put_hosts_block() {
   replace_content "$tmp" "$1"
 }
 
-# put_dhclient_resolver FILE: one active "prepend OPTION $RESOLVER;" line, in place of the
-# first (possibly commented) prepend line of that OPTION, or appended. OPTION is
-# domain-name-servers for an IPv4 resolver and dhcp6.name-servers for an IPv6 one: dhclient's
-# domain-name-servers takes IPv4 addresses only, and one IPv6 address there makes dhclient
-# refuse its whole configuration (the node would get no lease).
+# put_dhclient_resolver FILE OPTION: one active "prepend OPTION $RESOLVER;" line, in place of
+# the first (possibly commented) prepend line of that option, or appended. OPTION is
+# domain-name-servers (DHCPv4, IPv4 addresses) or dhcp6.name-servers (DHCPv6, IPv6 addresses):
+# dhclient rejects an address of the other family.
 put_dhclient_resolver() {
-  local tmp="$WORK_DIR/dhclient.conf" option=domain-name-servers pattern=domain-name-servers
-  if [[ $RESOLVER == *:* ]]; then
-    option=dhcp6.name-servers
-    pattern='dhcp6[.]name-servers'
-  fi
-  PREPEND_PATTERN="^[#[:space:]]*prepend[[:space:]]+${pattern}[[:space:]]" PREPEND_LINE="prepend $option $RESOLVER;" awk '
-    $0 ~ ENVIRON["PREPEND_PATTERN"] {
+  local tmp="$WORK_DIR/dhclient.conf"
+  PREPEND_LINE="prepend $2 $RESOLVER;" PREPEND_OPTION="$2" awk '
+    {
+      line = $0
+      sub(/^[#[:space:]]*/, "", line)
+      n = split(line, w, /[[:space:]]+/)
+    }
+    n >= 2 && w[1] == "prepend" && w[2] == ENVIRON["PREPEND_OPTION"] {
       if (!done) print ENVIRON["PREPEND_LINE"]
       done = 1
       next
@@ -57,8 +56,27 @@ put_dhclient_resolver() {
   replace_content "$tmp" "$1"
 }
 
+# put_first_nameserver FILE: "nameserver $RESOLVER" before FILE's other nameserver lines (the
+# resolver library asks them in order), created when missing.
+put_first_nameserver() {
+  local tmp="$WORK_DIR/nameservers" src=$1
+  [[ -e $src ]] || src=/dev/null
+  RESOLVER_ADDR=$RESOLVER awk '
+    $1 == "nameserver" && $2 == ENVIRON["RESOLVER_ADDR"] && NF == 2 { next }
+    $1 == "nameserver" && !done { print "nameserver " ENVIRON["RESOLVER_ADDR"]; done = 1 }
+    { print }
+    END { if (!done) print "nameserver " ENVIRON["RESOLVER_ADDR"] }
+  ' "$src" >"$tmp"
+  if [[ -e $1 ]]; then
+    replace_content "$tmp" "$1"
+  else
+    install -D -m 0644 -o root -g root -- "$tmp" "$1"
+    log "Created $1"
+  fi
+}
+
 step "Resolver"
-log "No resolver requested; the DHCP client configuration ($DHCLIENT_CONF) is unchanged"
+log "No resolver requested; the host's resolver configuration is unchanged"
 
 step "Hosts entries"
 log "No hosts entries requested; /etc/hosts is unchanged"

@@ -69,8 +69,18 @@ check "openssh-server is installed" pkg_installed openssh-server
 check "the SSH server is enabled (ssh.service or ssh.socket)" ssh_enabled
 check "cloud-init is installed" pkg_installed cloud-init
 
+step "Scratch space on disk"
+tmp_on_disk_at_boot() {
+  local fstab_tmp
+  fstab_tmp=$(awk '$1 !~ /^#/ && $2 == "/tmp" { print $3; exit }' /etc/fstab 2>/dev/null) || fstab_tmp=
+  if [[ -n $fstab_tmp ]]; then [[ $fstab_tmp != tmpfs ]]; else [[ $(unit_state tmp.mount) == masked ]]; fi
+}
+check "/tmp is not a tmpfs at boot (tmp.mount masked, or /etc/fstab mounts a disk there)" tmp_on_disk_at_boot
+
 step "Arvados"
 check "python3-arvados-fuse is installed" pkg_installed python3-arvados-fuse
+check "crunch-run is installed" pkg_installed crunch-run
+check "crunch-run is on the PATH and runs (crunch-run --version)" crunch-run --version
 check "user_allow_other is set in /etc/fuse.conf" user_allow_other_set
 
 step "Docker"
@@ -78,6 +88,7 @@ docker_starter=arvados-ensure-encrypted-partitions.service
 check "docker-ce is installed" pkg_installed docker-ce
 check "/etc/docker/daemon.json is valid JSON" jq -e 'type == "object"' /etc/docker/daemon.json
 check "/etc/docker/daemon.json has \"dns\" as a list (when present)" jq -e '(.dns // []) | type == "array"' /etc/docker/daemon.json
+check "/etc/docker/daemon.json sets default-ulimits nofile 10000/10000" jq -e '."default-ulimits".nofile | .Name == "nofile" and .Soft == 10000 and .Hard == 10000' /etc/docker/daemon.json
 check "/etc/docker/daemon.json puts data-root under /tmp" jq -e '."data-root" | type == "string" and startswith("/tmp/")' /etc/docker/daemon.json
 if [[ -n $docker_starter ]]; then
   check "docker.service is not enabled (the scratch unit $docker_starter starts it)" is_not_enabled docker.service
@@ -111,6 +122,18 @@ check "/etc/systemd/system/arvados-ensure-encrypted-partitions.service is instal
 check "/usr/local/sbin/ensure-encrypted-partitions.sh is installed and executable" test -x /usr/local/sbin/ensure-encrypted-partitions.sh
 check "arvados-ensure-encrypted-partitions.service is enabled" is_enabled arvados-ensure-encrypted-partitions.service
 
+step "Boot marker and SSH ordering"
+marker_unit_ok() { grep -Fxq "ExecStart=/bin/touch $BOOT_MARKER" "/etc/systemd/system/$BOOT_MARKER_UNIT"; }
+not_grep() { ! grep -Eq -- "$1" "$2"; }
+ssh_socket_waits() { grep -Eq "^After=.*(arvados-ensure-encrypted-partitions|arvados-ebs-autoscale)\.service" "$SSH_SOCKET_DROPIN"; }
+check "$BOOT_MARKER_UNIT creates $BOOT_MARKER" marker_unit_ok
+check "$BOOT_MARKER_UNIT is enabled" is_enabled "$BOOT_MARKER_UNIT"
+check "a stale $BOOT_MARKER is removed at boot (tmpfiles.d)" grep -Fxq "r $BOOT_MARKER" /etc/tmpfiles.d/arvados-boot-complete.conf
+check "ssh.socket waits for the scratch space ($SSH_SOCKET_DROPIN)" ssh_socket_waits
+if [[ -f /etc/systemd/system/ssh.socket ]]; then
+  check "ssh.socket is not ordered before sockets.target (/etc/systemd/system/ssh.socket)" not_grep '^Before=.*sockets\.target' /etc/systemd/system/ssh.socket
+fi
+
 step "NVIDIA"
 apt_sources_mentioning_nvidia() {
   grep -Eil 'nvidia|cuda' /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
@@ -124,6 +147,7 @@ check "nvidia-container-toolkit is installed" pkg_installed nvidia-container-too
 check "/usr/local/sbin/detect-gpu.sh is installed and executable" test -x /usr/local/sbin/detect-gpu.sh
 check "the detect-gpu drop-in for systemd-modules-load is installed" test -f /etc/systemd/system/systemd-modules-load.service.d/detect-gpu.conf
 check "nvidia-persistenced.service is not enabled" is_not_enabled nvidia-persistenced.service
+
 
 
 printf '\n%s checks passed, %s failed\n' "$PASSED" "$FAILED"

@@ -88,8 +88,23 @@ fi
 step "Updating package lists and upgrading the system"
 apt_get update
 apt_get full-upgrade
-if [[ -e /var/run/reboot-required ]]; then
-  log "The upgrade asks for a reboot (/var/run/reboot-required); arv-image reboots before building kernel modules"
+
+step "Checking whether the machine must boot into an upgraded kernel"
+rm -f -- "$REBOOT_FLAG"
+running_kernel=$(uname -r)
+latest_kernel=$(newest_kernel)
+if in_container; then
+  log "a container runs its host's kernel ($running_kernel): no reboot"
+elif ! systemd_running; then
+  log "not booted with systemd (a chroot?): no reboot; the kernel stays $running_kernel"
+elif [[ -n $latest_kernel && $latest_kernel != "$running_kernel" ]]; then
+  : >"$REBOOT_FLAG"
+  log "kernel $latest_kernel is installed, $running_kernel runs: arv-image reboots before the next script, then purges the old kernels"
+elif [[ -e /var/run/reboot-required ]]; then
+  : >"$REBOOT_FLAG"
+  log "the upgrade asks for a reboot (/var/run/reboot-required): arv-image reboots before the next script"
+else
+  log "the newest installed kernel ($running_kernel) runs: no reboot"
 fi
 
 step "Installing base packages"
@@ -133,6 +148,31 @@ if [[ $(unit_state ssh.socket) == enabled ]]; then
 else
   systemctl enable ssh.service
   log "ssh.service is enabled"
+fi
+
+step "Keeping /tmp on disk (no tmpfs on /tmp)"
+# systemd 256 and later (Debian 13) mount /tmp as a tmpfs of half the RAM through their static
+# tmp.mount: Docker's data root and the containers' scratch space would land in memory. Masked,
+# /tmp stays on the root disk until the scratch unit mounts its volume there. (Takes effect at the
+# next boot: the /tmp this build stages its files in is left alone.)
+fstab_tmp=$(awk '$1 !~ /^#/ && $2 == "/tmp" { print $3; exit }' /etc/fstab 2>/dev/null) || fstab_tmp=
+if [[ -n $fstab_tmp && $fstab_tmp != tmpfs ]]; then
+  log "/etc/fstab mounts /tmp from a $fstab_tmp file system: leaving tmp.mount alone"
+else
+  if [[ $fstab_tmp == tmpfs ]]; then
+    sed -i -E 's|^([^#[:space:]]+[[:space:]]+/tmp[[:space:]]+tmpfs[[:space:]].*)$|# disabled by arv-image (/tmp stays on disk): \1|' /etc/fstab
+    log "Commented out the tmpfs /tmp entry of /etc/fstab"
+  fi
+  case $(unit_state tmp.mount) in
+    masked | masked-runtime) log "tmp.mount is already masked" ;;
+    *)
+      systemctl mask tmp.mount
+      log "Masked tmp.mount: /tmp is on disk from the next boot on"
+      ;;
+  esac
+fi
+if [[ $(findmnt -n -o FSTYPE --mountpoint /tmp 2>/dev/null | tail -n 1) == tmpfs ]]; then
+  log "/tmp is a tmpfs on the running system (until it reboots)"
 fi
 
 step "Kernel cgroup settings"

@@ -35,8 +35,10 @@ step "Installing $DAEMON_JSON"
 daemon_src=$(staged daemon.json)
 jq -e 'type == "object" and ((.dns // []) | type == "array")' "$daemon_src" >/dev/null ||
   die "$daemon_src is not a JSON object with \"dns\" as a list"
+jq -e '."default-ulimits".nofile.Soft == 10000 and ."default-ulimits".nofile.Hard == 10000' "$daemon_src" >/dev/null ||
+  die "$daemon_src does not set default-ulimits nofile 10000/10000"
 install -D -m 0644 -o root -g root -- "$daemon_src" "$DAEMON_JSON"
-log "Installed $DAEMON_JSON: data-root $(jq -r '."data-root" // "(default)"' "$DAEMON_JSON"), dns $(jq -c '.dns // []' "$DAEMON_JSON")"
+log "Installed $DAEMON_JSON: data-root $(jq -r '."data-root" // "(default)"' "$DAEMON_JSON"), dns $(jq -c '.dns // []' "$DAEMON_JSON"), nofile $(jq -c '."default-ulimits".nofile | [.Soft, .Hard]' "$DAEMON_JSON")"
 
 step "Installing docker-ce (without recommended packages)"
 apt_get update

@@ -49,6 +49,15 @@ step "Removing SSH host keys"
 rm -f /etc/ssh/ssh_host_*
 log "Removed /etc/ssh/ssh_host_* (recreated on each instance's first boot)"
 
+step "Removing the boot marker"
+# Created at every boot by $BOOT_MARKER_UNIT: an image that ships it would look booted before it is.
+if [[ -e $BOOT_MARKER ]]; then
+  rm -f -- "$BOOT_MARKER"
+  log "Removed $BOOT_MARKER"
+else
+  log "No $BOOT_MARKER to remove"
+fi
+
 step "Resetting the machine ID"
 if [[ -e /etc/machine-id ]]; then
   truncate -s 0 /etc/machine-id

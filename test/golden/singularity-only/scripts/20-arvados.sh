@@ -52,9 +52,13 @@ pins_src=$(staged arvados.pref)
 install -D -m 0644 -o root -g root -- "$pins_src" "$PINS_FILE"
 log "Installed $PINS_FILE (Arvados packages are not upgraded in place; third-party versions are held)"
 
-step "Installing python3-arvados-fuse"
+step "Installing crunch-run and python3-arvados-fuse"
+# crunch-run: the dispatcher deploys its own copy unless the site sets DeployRunnerBinary to ""
+# (then it must be in the image); Arvados 3.x's own image build installs it either way.
 apt_get update
-apt_get install python3-arvados-fuse
+apt_get install crunch-run python3-arvados-fuse
+command -v crunch-run >/dev/null || die "crunch-run is installed but not on the PATH"
+log "crunch-run: $(crunch-run --version 2>&1 | head -n 1)"
 
 step "Allowing other users on FUSE mounts (user_allow_other)"
 put_user_allow_other /etc/fuse.conf

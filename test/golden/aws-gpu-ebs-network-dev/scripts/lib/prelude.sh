@@ -108,6 +108,25 @@ load_os_release() {
 # True when systemd is PID 1 here (false in a chroot or container build target).
 systemd_running() { [[ -d /run/systemd/system ]]; }
 
+# True in a container (systemd-nspawn, Docker, LXC...): no kernel and no disks of its own.
+in_container() {
+  local virt
+  virt=$(systemd-detect-virt --container 2>/dev/null) || return 1
+  [[ -n $virt && $virt != none ]]
+}
+
+# The newest kernel release installed in /boot (e.g. "6.1.0-28-cloud-amd64"), or "".
+newest_kernel() {
+  local images=(/boot/vmlinuz-*)
+  ((${#images[@]} > 0)) || return 0
+  printf '%s\n' "${images[@]#/boot/vmlinuz-}" | sort -V | tail -n 1
+}
+
+# Set by 10-base when the machine must boot into an upgraded kernel; Packer's reboot step
+# (templates/partials/provisioners.hbs) tests for it. On tmpfs: the reboot clears it.
+# shellcheck disable=SC2034 # used by 10-base
+readonly REBOOT_FLAG=/run/arv-image-reboot-required
+
 # True when a unit file by that name is installed (works offline, also in a chroot).
 unit_exists() {
   local out
@@ -231,6 +250,78 @@ staged() {
   local path="$STAGING/$1"
   [[ -f $path ]] || die "staged file $path is missing (arv-image should have uploaded files/$1)"
   printf '%s\n' "$path"
+}
+
+readonly BOOT_MARKER=/arvados-compute-node-boot.complete
+readonly BOOT_MARKER_UNIT=arvados-boot-complete.service
+readonly SSH_SOCKET_DROPIN=/etc/systemd/system/ssh.socket.d/arvados-scratch.conf
+
+# install_boot_units SCRATCH_UNIT: what waits at every boot for the scratch-space unit
+# SCRATCH_UNIT: the boot marker (created once /tmp is ready, removed at shutdown and early at
+# boot, so it never outlives a boot nor ships in the image), and socket-activated sshd
+# (ssh.socket, Ubuntu 22.10+), held back as ssh.service is. Needs no cloud-init.
+install_boot_units() {
+  local scratch=$1
+  install_content 0644 "/etc/systemd/system/$BOOT_MARKER_UNIT" <<EOF
+# written by arv-image: sites whose BootProbeCommand tests for $BOOT_MARKER
+# (as images from Arvados' build.sh created it at every boot) keep working.
+[Unit]
+Description=Arvados: compute node boot complete ($BOOT_MARKER)
+Requires=$scratch
+After=$scratch docker.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/touch $BOOT_MARKER
+ExecStop=/bin/rm -f $BOOT_MARKER
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  # A marker left by a crash is removed early at boot (systemd-tmpfiles-setup runs with --remove).
+  install_content 0644 /etc/tmpfiles.d/arvados-boot-complete.conf <<EOF
+# written by arv-image: no boot marker before $BOOT_MARKER_UNIT creates it
+r $BOOT_MARKER
+EOF
+  # sockets.target comes before basic.target, which the scratch unit runs after: the socket
+  # leaves that ordering and takes the rest of its default dependencies by hand. Its own unit
+  # says Before=sockets.target, which a drop-in cannot take back: a copy without it, in /etc,
+  # overrides the distribution's. Harmless where ssh.socket is not used (Debian ships it disabled).
+  local vendor='' f
+  for f in /usr/lib/systemd/system/ssh.socket /lib/systemd/system/ssh.socket; do
+    if [[ -f $f ]]; then vendor=$f && break; fi
+  done
+  if [[ -n $vendor ]]; then
+    {
+      printf '# written by arv-image: %s without Before=sockets.target (see %s)\n' "$vendor" "$SSH_SOCKET_DROPIN"
+      awk '
+        /^Before=/ {
+          n = split(substr($0, 8), units, /[[:space:]]+/); kept = ""
+          for (i = 1; i <= n; i++) if (units[i] != "" && units[i] != "sockets.target") kept = kept (kept == "" ? "" : " ") units[i]
+          if (kept != "") print "Before=" kept
+          next
+        }
+        { print }
+      ' "$vendor"
+    } | install_content 0644 /etc/systemd/system/ssh.socket
+    log "Installed /etc/systemd/system/ssh.socket: $vendor without Before=sockets.target"
+  else
+    log "no ssh.socket unit on this system"
+  fi
+  install_content 0644 "$SSH_SOCKET_DROPIN" <<EOF
+# written by arv-image: socket-activated sshd accepts logins once the scratch space is ready
+[Unit]
+DefaultDependencies=no
+Requires=sysinit.target
+Wants=$scratch
+After=sysinit.target $scratch
+Conflicts=shutdown.target
+Before=shutdown.target
+EOF
+  if systemd_running; then systemctl daemon-reload; fi
+  systemctl enable "$BOOT_MARKER_UNIT"
+  log "Installed $BOOT_MARKER_UNIT (creates $BOOT_MARKER after $scratch at every boot) and $SSH_SOCKET_DROPIN"
 }
 
 is_uint "$APT_LOCK_TIMEOUT" || die "aptLockTimeout '$APT_LOCK_TIMEOUT' is not a number of seconds"
