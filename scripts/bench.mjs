@@ -63,7 +63,21 @@ const report = (m, base, target) => {
 if (only !== "streaming") {
   const nodeArgv = [process.execPath, "-e", "0"];
   const helpArgv = [process.execPath, BIN, "--help"];
-  const renderArgv = (i) => [process.execPath, BIN, "render", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", KEY, "--packer-version", "1.6.6", "--out", join(tmp, `render-${i}`)];
+  const renderArgv = (i) => [
+    process.execPath,
+    BIN,
+    "render",
+    "--cloud",
+    "aws",
+    "--arvados-cluster-id",
+    "zzzzz",
+    "--public-key-file",
+    KEY,
+    "--packer-version",
+    "1.6.6",
+    "--out",
+    join(tmp, `render-${i}`),
+  ];
   // Without --packer-version: `packer version` of the Packer on the PATH, asked once per
   // binary and then read from the cache (a private cache home, warmed by one run first).
   const detectArgv = (i) => [process.execPath, BIN, "render", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", KEY, "--out", join(tmp, `detect-${i}`)];
@@ -97,7 +111,11 @@ if (only !== "startup") {
   const N = 200_000;
   const lines = [];
   for (let i = 0; i < N; i++) {
-    lines.push(i % 10 === 0 ? `1700000000,,ui,say,==> amazon-ebs.compute: step ${i}` : `1700000000,,ui,message,    amazon-ebs.compute: Unpacking package-${i}%!(PACKER_COMMA) version 1.${i} ...`);
+    lines.push(
+      i % 10 === 0
+        ? `1700000000,,ui,say,==> amazon-ebs.compute: step ${i}`
+        : `1700000000,,ui,message,    amazon-ebs.compute: Unpacking package-${i}%!(PACKER_COMMA) version 1.${i} ...`,
+    );
   }
   lines.push(
     "1700000000,amazon-ebs.compute,artifact,0,builder-id,mitchellh.amazonebs",
@@ -119,7 +137,24 @@ if (only !== "startup") {
   // the whole build's time, not in this ratio.
   const teeLog = join(tmp, "tee.log");
   const teeArgv = ["bash", "-c", `t=$(date +%s%N); packer build -machine-readable . | tee ${teeLog} >/dev/null; echo $((($(date +%s%N) - t) / 1000))`];
-  const buildArgv = (i) => ["bash", "-c", `exec "$0" "$@" 2>/dev/null`, process.execPath, BIN, "build", "--json", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", KEY, "--skip-preflight", "--out", join(tmp, `build-${i}`)];
+  const buildArgv = (i) => [
+    "bash",
+    "-c",
+    `exec "$0" "$@" 2>/dev/null`,
+    process.execPath,
+    BIN,
+    "build",
+    "--json",
+    "--cloud",
+    "aws",
+    "--arvados-cluster-id",
+    "zzzzz",
+    "--public-key-file",
+    KEY,
+    "--skip-preflight",
+    "--out",
+    join(tmp, `build-${i}`),
+  ];
   // Alternated, so that the machine's changing load weighs on both sides alike.
   const teeRuns = [];
   const buildRuns = [];

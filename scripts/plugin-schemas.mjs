@@ -72,7 +72,16 @@ class Tree {
 /** import alias → import path, for one Go file. */
 function imports(src) {
   const out = new Map();
-  const add = (alias, path) => out.set(alias ?? path.split("/").pop().replace(/^go-/, "").replace(/[.-].*$/, ""), path);
+  const add = (alias, path) =>
+    out.set(
+      alias ??
+        path
+          .split("/")
+          .pop()
+          .replace(/^go-/, "")
+          .replace(/[.-].*$/, ""),
+      path,
+    );
   for (const m of src.matchAll(/^import\s+(?:(\w+)\s+)?"([^"]+)"/gm)) add(m[1], m[2]);
   for (const block of src.matchAll(/^import\s*\(([\s\S]*?)^\)/gm)) {
     for (const m of block[1].matchAll(/^\s*(?:(\w+|_|\.)\s+)?"([^"]+)"/gm)) add(m[1], m[2]);
@@ -105,7 +114,9 @@ function specFuncs(src, file) {
       const l = lines[i].trim();
       if (l === "s := map[string]hcldec.Spec{" || l === "}" || l === "return s" || l === "") continue;
       const attr = /^"([\w-]+)":\s*&hcldec\.AttrSpec\{Name: "([\w-]+)", Type: (.*), Required: (true|false)\},$/.exec(l);
-      const block = /^"([\w-]+)":\s*&hcldec\.(BlockSpec|BlockListSpec)\{TypeName: "([\w-]+)", Nested: hcldec\.ObjectSpec\(\(\*(?:(\w+)\.)?(\w+)\)\(nil\)\.HCL2Spec\(\)\)\},$/.exec(l);
+      const block = /^"([\w-]+)":\s*&hcldec\.(BlockSpec|BlockListSpec)\{TypeName: "([\w-]+)", Nested: hcldec\.ObjectSpec\(\(\*(?:(\w+)\.)?(\w+)\)\(nil\)\.HCL2Spec\(\)\)\},$/.exec(
+        l,
+      );
       if (attr) {
         if (attr[1] !== attr[2]) throw new Error(`${file}:${i + 1}: key ${attr[1]} names attribute ${attr[2]}`);
         entries.push({ key: attr[1], kind: "attribute", type: ctyType(attr[3]), required: attr[4] === "true" });
@@ -382,7 +393,12 @@ function main() {
   const plugin =
     values.plugin ??
     Object.keys(COMPONENTS).find((p) => new RegExp(`^module\\s+${COMPONENTS[p].repository}(/v\\d+)?\\s*$`, "m").test(git(values["git-dir"], "show", `${values.tag}:go.mod`)));
-  if (!plugin) throw new Error(`${values["git-dir"]} at ${values.tag} is none of ${Object.values(COMPONENTS).map((c) => c.repository).join(", ")}; name it with --plugin`);
+  if (!plugin)
+    throw new Error(
+      `${values["git-dir"]} at ${values.tag} is none of ${Object.values(COMPONENTS)
+        .map((c) => c.repository)
+        .join(", ")}; name it with --plugin`,
+    );
   writePlugin({ gitDir: values["git-dir"], tag: values.tag, plugin }, values.out);
 }
 

@@ -74,24 +74,12 @@ function checkAst(file, source, { isPartial }) {
       case "ContentStatement":
         break;
       case "MustacheStatement":
-        if (
-          !node.escaped ||
-          node.path.original !== "sh" ||
-          node.params.length !== 1 ||
-          node.hash ||
-          !pathOf(node.params[0], "v", VALUE_FIELDS)
-        ) {
+        if (!node.escaped || node.path.original !== "sh" || node.params.length !== 1 || node.hash || !pathOf(node.params[0], "v", VALUE_FIELDS)) {
           problem(`${where(node)}: only {{sh v.<field of ScriptValues>}} may print a value`);
         }
         break;
       case "BlockStatement":
-        if (
-          !["if", "unless"].includes(node.path.original) ||
-          node.params.length !== 1 ||
-          node.hash ||
-          node.program.blockParams ||
-          !pathOf(node.params[0], "on", SWITCH_FIELDS)
-        ) {
+        if (!["if", "unless"].includes(node.path.original) || node.params.length !== 1 || node.hash || node.program.blockParams || !pathOf(node.params[0], "on", SWITCH_FIELDS)) {
           problem(`${where(node)}: only {{#if on.<switch>}} / {{#unless on.<switch>}} blocks are allowed`);
         }
         walk(node.program);
@@ -183,9 +171,7 @@ const contexts = {
   "live-machine": { v: { ...baseValues, cloud: "none", loginUser: "crunch.user" }, on: { ...allOff, docker: true, hosts: true } },
   // Values no real build has, to prove quoting: every value must survive the round trip.
   nasty: {
-    v: Object.fromEntries(
-      Object.keys(baseValues).map((k) => [k, `${baseValues[k]}' "$HOME" \`id\` $(id) \\ ! * ? [a] ; & | < > # é 😀\n\ttab ${k}`]),
-    ),
+    v: Object.fromEntries(Object.keys(baseValues).map((k) => [k, `${baseValues[k]}' "$HOME" \`id\` $(id) \\ ! * ? [a] ; & | < > # é 😀\n\ttab ${k}`])),
     on: { ...allOff, docker: true, singularity: true, nvidia: true, rocm: true, encryptedTmp: true, pinPackages: true, resolver: true, hosts: true, captureHygiene: true },
   },
 };
@@ -328,10 +314,7 @@ function smoke(title, script, functions, setup, body, expect) {
   const prelude = preludes["all-on"];
   let defs;
   try {
-    defs = [
-      ...["log", "warn", "die", "replace_content", "install_content"].map((f) => extractFunction(prelude, f)),
-      ...functions.map((f) => extractFunction(text, f)),
-    ];
+    defs = [...["log", "warn", "die", "replace_content", "install_content"].map((f) => extractFunction(prelude, f)), ...functions.map((f) => extractFunction(text, f))];
     // The script's own constants (plain readonly assignments; the prelude's values come below).
     defs.unshift(...text.split("\n").filter((l) => /^readonly [A-Z_]+=("[^"$`]*"|[^$`"]*)$/.test(l)));
   } catch (e) {
@@ -473,14 +456,7 @@ smoke(
   "put_first_nameserver target",
   "# generated\nsearch example\nnameserver 10.0.0.2\nnameserver 192.0.2.1\noptions edns0",
 );
-smoke(
-  "resolv.conf.head created",
-  "70-network.sh",
-  ["put_first_nameserver"],
-  "rm -f target",
-  "put_first_nameserver target",
-  "nameserver 10.0.0.2",
-);
+smoke("resolv.conf.head created", "70-network.sh", ["put_first_nameserver"], "rm -f target", "put_first_nameserver target", "nameserver 10.0.0.2");
 smoke(
   "hosts block",
   "70-network.sh",

@@ -41,7 +41,10 @@ export function outputChoice(args: readonly string[]): { format: LogFormat; leve
   };
   const f = value("log-format");
   const l = value("log-level");
-  return { format: (LOG_FORMATS as readonly string[]).includes(f ?? "") ? (f as LogFormat) : "human", level: (LOG_LEVELS as readonly string[]).includes(l ?? "") ? (l as LogLevel) : "info" };
+  return {
+    format: (LOG_FORMATS as readonly string[]).includes(f ?? "") ? (f as LogFormat) : "human",
+    level: (LOG_LEVELS as readonly string[]).includes(l ?? "") ? (l as LogLevel) : "info",
+  };
 }
 
 /** stderr as JSON events: each text written becomes one event; bytes (the live view, already events) pass. */
@@ -80,7 +83,8 @@ export async function main(argv: string[], base: Io = processIo): Promise<number
   installInterrupts();
   const choice = outputChoice(argv);
   const io = choice.format === "json" ? jsonIo(base, await jsonEventLog(choice.level)) : leveledIo(base, choice.level);
-  const problem = (text: string, fields: Record<string, unknown> = {}) => (io.events ? base.stderr(io.events.format("error", { type: "error", ...fields }, text.replace(/^arv-image: /, "").trimEnd())) : io.stderr(text));
+  const problem = (text: string, fields: Record<string, unknown> = {}) =>
+    io.events ? base.stderr(io.events.format("error", { type: "error", ...fields }, text.replace(/^arv-image: /, "").trimEnd())) : io.stderr(text);
   try {
     const args = normalizeArgv(argv);
     const program = buildProgram(io, args);
@@ -107,7 +111,9 @@ export async function main(argv: string[], base: Io = processIo): Promise<number
     }
     if (e instanceof UsageError) {
       const n = e.problems.length;
-      problem(`arv-image: ${n === 1 ? "a problem" : `${n} problems`} with the command line; nothing was written.\n\n${e.problems.map(forTerminal).join("\n\n")}\n`, { exitCode: 2 });
+      problem(`arv-image: ${n === 1 ? "a problem" : `${n} problems`} with the command line; nothing was written.\n\n${e.problems.map(forTerminal).join("\n\n")}\n`, {
+        exitCode: 2,
+      });
       return 2;
     }
     if (e instanceof ArvImageError) {

@@ -65,7 +65,9 @@ function arrows(): Arrow[] {
   const out: Arrow[] = [];
   for (const file of sourceFiles(SRC)) {
     const rel = relative(SRC, file);
-    const text = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, " ")).replace(/\/\/.*$/gm, "");
+    const text = readFileSync(file, "utf8")
+      .replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, " "))
+      .replace(/\/\/.*$/gm, "");
     for (const { spec, line } of importsOf(text)) {
       const target = relative(SRC, normalize(join(dirname(file), spec))).replace(/\.js$/, ".ts");
       if (target.startsWith("..")) continue;

@@ -26,10 +26,34 @@ describe("flag table", () => {
 
   it("covers every build.sh flag", () => {
     const buildSh = [
-      "json-file", "arvados-cluster-id", "aws-profile", "aws-secrets-file", "aws-source-ami", "aws-region", "aws-vpc-id",
-      "aws-subnet-id", "aws-ebs-autoscale", "aws-associate-public-ip", "aws-ena-support", "gcp-project-id", "gcp-account-file",
-      "gcp-zone", "azure-secrets-file", "azure-resource-group", "azure-location", "azure-sku", "azure-cloud-environment",
-      "ssh_user", "workdir", "resolver", "reposuffix", "pin-packages", "public-key-file", "mksquashfs-mem", "nvidia-gpu-support", "debug",
+      "json-file",
+      "arvados-cluster-id",
+      "aws-profile",
+      "aws-secrets-file",
+      "aws-source-ami",
+      "aws-region",
+      "aws-vpc-id",
+      "aws-subnet-id",
+      "aws-ebs-autoscale",
+      "aws-associate-public-ip",
+      "aws-ena-support",
+      "gcp-project-id",
+      "gcp-account-file",
+      "gcp-zone",
+      "azure-secrets-file",
+      "azure-resource-group",
+      "azure-location",
+      "azure-sku",
+      "azure-cloud-environment",
+      "ssh_user",
+      "workdir",
+      "resolver",
+      "reposuffix",
+      "pin-packages",
+      "public-key-file",
+      "mksquashfs-mem",
+      "nvidia-gpu-support",
+      "debug",
     ];
     const known = new Set(FLAGS.flatMap((f) => [f.name, ...(f.aliases ?? [])]));
     expect(buildSh.filter((n) => !known.has(n))).toEqual([]);
@@ -70,7 +94,10 @@ describe("the example CI workflow (scripts/docs/examples/bake-on-release.yml)", 
     const wf = parse(text) as { jobs: { bake: { steps: { name?: string; run?: string }[] } } };
     expect(readFileSync(join(REPO, "README.md"), "utf8")).toContain(text.trimEnd());
     const bake = wf.jobs.bake.steps.find((s) => s.name === "Bake")?.run ?? "";
-    const argv = bake.replace(/>\s*result\.json\s*$/, "").trim().split(/\s+/);
+    const argv = bake
+      .replace(/>\s*result\.json\s*$/, "")
+      .trim()
+      .split(/\s+/);
     expect(argv.slice(0, 2)).toEqual(["arv-image", "build"]);
     // Run it for real up to packer validate, in a directory with the files it names.
     const dir = mkdtempSync(join(tmpdir(), "arv-image-example-"));

@@ -27,7 +27,15 @@ const npmEnv = { ...process.env, npm_config_update_notifier: "false", npm_config
 function productionPackages(): string[] {
   const out = execFileSync("npm", ["ls", "--omit=dev", "--parseable", "--all"], { cwd: REPO, env: npmEnv, encoding: "utf8" });
   const top = join(REPO, "node_modules");
-  return [...new Set(out.split("\n").filter((p) => p.startsWith(top + "/")).map((p) => relative(top, p)).filter((p) => !p.includes("node_modules")))];
+  return [
+    ...new Set(
+      out
+        .split("\n")
+        .filter((p) => p.startsWith(top + "/"))
+        .map((p) => relative(top, p))
+        .filter((p) => !p.includes("node_modules")),
+    ),
+  ];
 }
 
 /** Installs the tarball under prefix the way `npm install -g` lays it out. */
@@ -64,7 +72,11 @@ describe("npm pack", () => {
     const bin = join(prefix, "bin/arv-image");
 
     const out = join(tmp, "build");
-    const r = await run(bin, ["render", "--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--gcp-project-id", "my-project", "--public-key-file", EXAMPLE_KEY, "--packer-version", "1.6.6", "--out", out], { cwd: tmp });
+    const r = await run(
+      bin,
+      ["render", "--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--gcp-project-id", "my-project", "--public-key-file", EXAMPLE_KEY, "--packer-version", "1.6.6", "--out", out],
+      { cwd: tmp },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(out);
     expect(readFileSync(join(out, "gcp.pkr.hcl"), "utf8")).toContain('source "googlecompute" "compute"');
@@ -91,7 +103,9 @@ describe("npm pack", () => {
   it("builds dist before packing (prepack): a fresh clone packs a working CLI", async () => {
     // A copy of the tracked files alone (no dist/), with the repository's dependencies.
     const clone = join(tmp, "clone");
-    const tracked = execFileSync("git", ["ls-files", "-z"], { cwd: REPO, encoding: "utf8" }).split("\0").filter((f) => f !== "" && existsSync(join(REPO, f)));
+    const tracked = execFileSync("git", ["ls-files", "-z"], { cwd: REPO, encoding: "utf8" })
+      .split("\0")
+      .filter((f) => f !== "" && existsSync(join(REPO, f)));
     for (const f of tracked) {
       mkdirSync(dirname(join(clone, f)), { recursive: true });
       copyFileSync(join(REPO, f), join(clone, f));

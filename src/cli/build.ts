@@ -81,8 +81,21 @@ function buildDocument(r: BuildResult): object | undefined {
       };
     case "failed":
       return r.run
-        ? { ...runJson(r.run), ok: false, images: r.images, error: r.why, ...(r.interrupted !== undefined ? { interrupted: r.interrupted, cleanupReported: r.cleanupReported ?? false } : {}) }
-        : { schema: RESULT_SCHEMA, ok: false, images: [], error: r.error.message, exitCode: r.error.exitCode, ...(r.error instanceof InterruptedError ? { interrupted: r.error.signal } : {}) };
+        ? {
+            ...runJson(r.run),
+            ok: false,
+            images: r.images,
+            error: r.why,
+            ...(r.interrupted !== undefined ? { interrupted: r.interrupted, cleanupReported: r.cleanupReported ?? false } : {}),
+          }
+        : {
+            schema: RESULT_SCHEMA,
+            ok: false,
+            images: [],
+            error: r.error.message,
+            exitCode: r.error.exitCode,
+            ...(r.error instanceof InterruptedError ? { interrupted: r.error.signal } : {}),
+          };
   }
 }
 

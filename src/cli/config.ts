@@ -26,7 +26,11 @@ export async function runConfig(raw: Record<string, unknown>, io: Io): Promise<v
   const r = c.release;
   const pinSource = r.pinsSource;
   const pins = [
-    { name: "arvados packages", value: r.arvadosPin ?? `not pinned (${r.noArvadosPin ?? ""})`, source: `arvados-version ${r.arvadosVersion} (${c.sources.arvadosVersion ?? "default"})` },
+    {
+      name: "arvados packages",
+      value: r.arvadosPin ?? `not pinned (${r.noArvadosPin ?? ""})`,
+      source: `arvados-version ${r.arvadosVersion} (${c.sources.arvadosVersion ?? "default"})`,
+    },
     ...r.pins.apt.map((p) => {
       const names = p.packages.split(" ");
       // A long package list is shown by its first name in the table; --json has it whole.
@@ -54,7 +58,11 @@ export async function runConfig(raw: Record<string, unknown>, io: Io): Promise<v
       file: s.path,
       source: "secrets file",
       // Each variable as src/secrets.ts decides: a region is shown, a key is not.
-      variables: Object.fromEntries(Object.keys(s.env).sort().map((k) => [k, isSecret(k, "secrets file", s.env[k]) ? REDACTED : (s.env[k] ?? "")])),
+      variables: Object.fromEntries(
+        Object.keys(s.env)
+          .sort()
+          .map((k) => [k, isSecret(k, "secrets file", s.env[k]) ? REDACTED : (s.env[k] ?? "")]),
+      ),
     })),
     packer: c.packer,
     release: { arvadosVersion: r.arvadosVersion, series: r.series, known: r.known, pins },

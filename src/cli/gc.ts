@@ -16,7 +16,13 @@ export async function runGc(raw: Record<string, unknown>, io: Io): Promise<void>
   const where = r.cloud === "aws" ? r.region : "the subscription";
   const failed = r.actions.filter((a) => a.error !== undefined);
   if (json) {
-    io.stdout(JSON.stringify({ schema: GC_SCHEMA, ok: failed.length === 0, cloud: r.cloud, dryRun: r.dryRun, ...(r.cloud === "aws" ? { region: r.region } : {}), actions: r.actions }, null, 2) + "\n");
+    io.stdout(
+      JSON.stringify(
+        { schema: GC_SCHEMA, ok: failed.length === 0, cloud: r.cloud, dryRun: r.dryRun, ...(r.cloud === "aws" ? { region: r.region } : {}), actions: r.actions },
+        null,
+        2,
+      ) + "\n",
+    );
   } else if (r.actions.length === 0) {
     io.stdout(`nothing to sweep in ${where}${r.amiRegions ? ` (and ${r.amiRegions.join(", ")})` : ""}: no tagged leftovers of unfinished builds\n`);
   } else {

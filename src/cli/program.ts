@@ -30,18 +30,11 @@ export function optionsFor(f: FlagDef): Option[] {
     case "value":
       return [new Option(`--${f.name} ${f.arg ?? "<value>"}`, help).helpGroup(group)];
     case "list":
-      return [
-        new Option(`--${f.name} ${f.arg ?? "<value>"}`, help)
-          .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v])
-          .helpGroup(group),
-      ];
+      return [new Option(`--${f.name} ${f.arg ?? "<value>"}`, help).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]).helpGroup(group)];
     case "switch":
       return [new Option(`--${f.name}`, help).helpGroup(group)];
     case "negatable":
-      return [
-        new Option(`--${f.name}`, help).helpGroup(group),
-        new Option(`--no-${f.name}`, `Turn off --${f.name}.`).helpGroup(group),
-      ];
+      return [new Option(`--${f.name}`, help).helpGroup(group), new Option(`--no-${f.name}`, `Turn off --${f.name}.`).helpGroup(group)];
   }
 }
 
@@ -85,12 +78,14 @@ const COMMANDS: { name: CommandName; summary: string; run: (raw: Record<string, 
   },
   {
     name: "provision",
-    summary: "Run the image's provisioning on an existing machine over SSH (--ssh-host, --ssh-user, --ssh-private-key-file), through Packer's null builder: try a configuration on a throwaway VM before paying for a bake.",
+    summary:
+      "Run the image's provisioning on an existing machine over SSH (--ssh-host, --ssh-user, --ssh-private-key-file), through Packer's null builder: try a configuration on a throwaway VM before paying for a bake.",
     run: async (raw, io) => (await import("./provision.js")).runProvision(raw, io),
   },
   {
     name: "gc",
-    summary: "Find and delete what interrupted or failed builds left behind (AWS: tagged instances, volumes, snapshots, AMIs and their packer_ key pairs and security groups; Azure: temporary resource groups). --dry-run lists only.",
+    summary:
+      "Find and delete what interrupted or failed builds left behind (AWS: tagged instances, volumes, snapshots, AMIs and their packer_ key pairs and security groups; Azure: temporary resource groups). --dry-run lists only.",
     run: async (raw, io) => (await import("./gc.js")).runGc(raw, io),
   },
   {

@@ -17,10 +17,25 @@ export async function runProvision(raw: Record<string, unknown>, io: Io): Promis
   const r = await provisionPipeline(raw, io);
   const run = r.run;
   if (json) {
-    const base = { schema: PROVISION_SCHEMA, target: run.target, buildDirectory: run.buildDirectory, log: run.log, elapsedSeconds: Math.round(run.elapsedSeconds * 10) / 10, packerSeconds: Math.round(run.packerSeconds * 1000) / 1000, packerExitCode: run.packerExitCode, timings: run.timings };
+    const base = {
+      schema: PROVISION_SCHEMA,
+      target: run.target,
+      buildDirectory: run.buildDirectory,
+      log: run.log,
+      elapsedSeconds: Math.round(run.elapsedSeconds * 10) / 10,
+      packerSeconds: Math.round(run.packerSeconds * 1000) / 1000,
+      packerExitCode: run.packerExitCode,
+      timings: run.timings,
+    };
     io.stdout(JSON.stringify(r.ok ? { ...base, ok: true, error: null } : { ...base, ok: false, error: r.why }, null, 2) + "\n");
   }
-  if (io.events) emit(io, r.ok ? "info" : "error", { type: "result", ok: r.ok, target: run.target, log: run.log, packerExitCode: run.packerExitCode, timings: run.timings }, r.ok ? `provisioned ${run.target}` : r.why);
+  if (io.events)
+    emit(
+      io,
+      r.ok ? "info" : "error",
+      { type: "result", ok: r.ok, target: run.target, log: run.log, packerExitCode: run.packerExitCode, timings: run.timings },
+      r.ok ? `provisioned ${run.target}` : r.why,
+    );
   if (!r.ok) throw r.error;
   if (!json) io.stdout(`${run.target}\n`);
   if (!io.events) io.stderr(`\narv-image: provisioned ${run.target} in ${formatElapsed(run.elapsedSeconds)}; the dispatcher-contract check passed.\nlog: ${run.log}\n`);

@@ -105,7 +105,8 @@ export async function carryOutAwsSweep(plan: AwsSweepPlan, calls: Ec2Calls, timi
     try {
       const seen = await all<Instance>(
         "DescribeInstances",
-        (NextToken) => new sdk.DescribeInstancesCommand({ Filters: [{ Name: "instance-id", Values: pending.map((p) => p.id) }], MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }),
+        (NextToken) =>
+          new sdk.DescribeInstancesCommand({ Filters: [{ Name: "instance-id", Values: pending.map((p) => p.id) }], MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }),
         (pg) => ((pg.Reservations ?? []) as { Instances?: Instance[] }[]).flatMap((r) => r.Instances ?? []),
       );
       lastState = new Map(seen.map((i) => [i.InstanceId ?? "", i.State?.Name ?? "unknown"]));
@@ -164,8 +165,15 @@ export async function carryOutAwsSweep(plan: AwsSweepPlan, calls: Ec2Calls, timi
   if (volumeActions.length) {
     const present = new Map<string, Volume>();
     try {
-      for (const ids of chunks(volumeActions.map((v) => v.action.id), 100)) {
-        const vs = await all<Volume>("DescribeVolumes", (NextToken) => new sdk.DescribeVolumesCommand({ Filters: [{ Name: "volume-id", Values: ids }], MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }), (p) => p.Volumes as Volume[] | undefined);
+      for (const ids of chunks(
+        volumeActions.map((v) => v.action.id),
+        100,
+      )) {
+        const vs = await all<Volume>(
+          "DescribeVolumes",
+          (NextToken) => new sdk.DescribeVolumesCommand({ Filters: [{ Name: "volume-id", Values: ids }], MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }),
+          (p) => p.Volumes as Volume[] | undefined,
+        );
         for (const v of vs) if (v.VolumeId) present.set(v.VolumeId, v);
       }
     } catch {

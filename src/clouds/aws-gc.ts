@@ -113,23 +113,41 @@ export async function sweepAws(ctx: CloudContext, opts: SweepOptions): Promise<S
   try {
     // ---- 1. List everything, change nothing.
     const instances = await listing("instances", () =>
-      all<Instance>("DescribeInstances", (NextToken) => new sdk.DescribeInstancesCommand({ Filters: tagged, MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }), (p) =>
-        ((p.Reservations ?? []) as { Instances?: Instance[] }[]).flatMap((r) => r.Instances ?? []),
+      all<Instance>(
+        "DescribeInstances",
+        (NextToken) => new sdk.DescribeInstancesCommand({ Filters: tagged, MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }),
+        (p) => ((p.Reservations ?? []) as { Instances?: Instance[] }[]).flatMap((r) => r.Instances ?? []),
       ),
     );
     const volumes = await listing("volumes", () =>
-      all<Volume>("DescribeVolumes", (NextToken) => new sdk.DescribeVolumesCommand({ Filters: tagged, MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }), (p) => p.Volumes as Volume[] | undefined),
+      all<Volume>(
+        "DescribeVolumes",
+        (NextToken) => new sdk.DescribeVolumesCommand({ Filters: tagged, MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }),
+        (p) => p.Volumes as Volume[] | undefined,
+      ),
     );
     const stored: { region: string; images: Image[]; snapshots: Snapshot[] }[] = [];
     for (const r of imageRegions) {
       const images = await listing(
         "images",
-        () => all<Image>("DescribeImages", (NextToken) => new sdk.DescribeImagesCommand({ Owners: ["self"], Filters: tagged, MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }), (p) => p.Images as Image[] | undefined, r),
+        () =>
+          all<Image>(
+            "DescribeImages",
+            (NextToken) => new sdk.DescribeImagesCommand({ Owners: ["self"], Filters: tagged, MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }),
+            (p) => p.Images as Image[] | undefined,
+            r,
+          ),
         r,
       );
       const snapshots = await listing(
         "snapshots",
-        () => all<Snapshot>("DescribeSnapshots", (NextToken) => new sdk.DescribeSnapshotsCommand({ OwnerIds: ["self"], Filters: tagged, MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }), (p) => p.Snapshots as Snapshot[] | undefined, r),
+        () =>
+          all<Snapshot>(
+            "DescribeSnapshots",
+            (NextToken) => new sdk.DescribeSnapshotsCommand({ OwnerIds: ["self"], Filters: tagged, MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }),
+            (p) => p.Snapshots as Snapshot[] | undefined,
+            r,
+          ),
         r,
       );
       stored.push({ region: r, images, snapshots });
@@ -137,7 +155,8 @@ export async function sweepAws(ctx: CloudContext, opts: SweepOptions): Promise<S
 
     const sweptInstances: InstancePlan[] = [];
     const keptRefs = { groups: new Set<string>(), keys: new Set<string>() };
-    const groupsOf = (i: Instance) => new Set([...(i.SecurityGroups ?? []), ...(i.NetworkInterfaces ?? []).flatMap((n) => n.Groups ?? [])].map((g) => g.GroupId).filter((g): g is string => !!g));
+    const groupsOf = (i: Instance) =>
+      new Set([...(i.SecurityGroups ?? []), ...(i.NetworkInterfaces ?? []).flatMap((n) => n.Groups ?? [])].map((g) => g.GroupId).filter((g): g is string => !!g));
     for (const inst of instances) {
       if (!inst.InstanceId) continue;
       const reason = rule(inst.Tags, inst.LaunchTime, false, "launched");
@@ -160,13 +179,19 @@ export async function sweepAws(ctx: CloudContext, opts: SweepOptions): Promise<S
     for (const ids of chunks([...groupOwner.keys()], 100)) {
       groups.push(
         ...(await listing("security groups", () =>
-          all<SecurityGroup>("DescribeSecurityGroups", (NextToken) => new sdk.DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-id", Values: ids }], MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }), (p) => p.SecurityGroups as SecurityGroup[] | undefined),
+          all<SecurityGroup>(
+            "DescribeSecurityGroups",
+            (NextToken) => new sdk.DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-id", Values: ids }], MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }),
+            (p) => p.SecurityGroups as SecurityGroup[] | undefined,
+          ),
         )),
       );
     }
     const keyPairs: KeyPairInfo[] = [];
     for (const names of chunks([...keyOwner.keys()], 100)) {
-      const r = await listing("key pairs", () => send<{ KeyPairs?: KeyPairInfo[] }>("DescribeKeyPairs", new sdk.DescribeKeyPairsCommand({ Filters: [{ Name: "key-name", Values: names }] })));
+      const r = await listing("key pairs", () =>
+        send<{ KeyPairs?: KeyPairInfo[] }>("DescribeKeyPairs", new sdk.DescribeKeyPairsCommand({ Filters: [{ Name: "key-name", Values: names }] })),
+      );
       keyPairs.push(...(r.KeyPairs ?? []));
     }
 
@@ -186,14 +211,24 @@ export async function sweepAws(ctx: CloudContext, opts: SweepOptions): Promise<S
     for (const g of groups) {
       const owner = g.GroupId ? groupOwner.get(g.GroupId) : undefined;
       if (!owner || !g.GroupId || !g.GroupName?.startsWith(PACKER_PREFIX)) continue;
-      const action = add({ kind: "security-group", id: g.GroupId, buildId: owner.buildId, what: `delete security group ${g.GroupId} "${g.GroupName}" (Packer's temporary group of instance ${owner.id}, build ${owner.buildId})` });
+      const action = add({
+        kind: "security-group",
+        id: g.GroupId,
+        buildId: owner.buildId,
+        what: `delete security group ${g.GroupId} "${g.GroupName}" (Packer's temporary group of instance ${owner.id}, build ${owner.buildId})`,
+      });
       groupActions.push({ action, owner });
     }
     const keyActions: { action: SweepAction; owner: InstancePlan; keyPairId: string | undefined }[] = [];
     for (const k of keyPairs) {
       const owner = k.KeyName ? keyOwner.get(k.KeyName) : undefined;
       if (!owner || !k.KeyName) continue;
-      const action = add({ kind: "key-pair", id: k.KeyName, buildId: owner.buildId, what: `delete key pair ${k.KeyName} (Packer's temporary key of instance ${owner.id}, build ${owner.buildId})` });
+      const action = add({
+        kind: "key-pair",
+        id: k.KeyName,
+        buildId: owner.buildId,
+        what: `delete key pair ${k.KeyName} (Packer's temporary key of instance ${owner.id}, build ${owner.buildId})`,
+      });
       keyActions.push({ action, owner, keyPairId: k.KeyPairId });
     }
     const terminating = new Set(sweptInstances.filter((p) => p.action).map((p) => p.id));
@@ -220,7 +255,15 @@ export async function sweepAws(ctx: CloudContext, opts: SweepOptions): Promise<S
           continue;
         }
         const b = tagValue(image.Tags, BUILD_ID_TAG);
-        const action = add({ kind: "image", id: image.ImageId, buildId: b, what: `deregister image ${image.ImageId}${image.Name ? ` "${image.Name}"` : ""}${inRegion(r)} (${image.State ?? "?"}, build ${b}, ${reason})` }, r);
+        const action = add(
+          {
+            kind: "image",
+            id: image.ImageId,
+            buildId: b,
+            what: `deregister image ${image.ImageId}${image.Name ? ` "${image.Name}"` : ""}${inRegion(r)} (${image.State ?? "?"}, build ${b}, ${reason})`,
+          },
+          r,
+        );
         imageActions.push({ action, image });
       }
     }
@@ -232,7 +275,15 @@ export async function sweepAws(ctx: CloudContext, opts: SweepOptions): Promise<S
         const b = tagValue(snap.Tags, BUILD_ID_TAG);
         const users = imageActions.filter((x) => x.action.region === r && snapshotsOf(x.image).includes(snap.SnapshotId as string));
         const of = users.length ? `, of image ${users.map((u) => u.action.id).join(", ")}` : "";
-        const action = add({ kind: "snapshot", id: snap.SnapshotId, buildId: b, what: `delete snapshot ${snap.SnapshotId}${inRegion(r)} (${snap.VolumeSize ?? "?"} GiB${of}, build ${b}, ${reason})` }, r);
+        const action = add(
+          {
+            kind: "snapshot",
+            id: snap.SnapshotId,
+            buildId: b,
+            what: `delete snapshot ${snap.SnapshotId}${inRegion(r)} (${snap.VolumeSize ?? "?"} GiB${of}, build ${b}, ${reason})`,
+          },
+          r,
+        );
         snapshotActions.push({ action, users: users.map((u) => u.action) });
       }
     }

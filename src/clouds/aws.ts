@@ -60,7 +60,8 @@ export function isCredentialsProblem(e: unknown): boolean {
 
 /** A failed call explained for a person: what went wrong and what to do. */
 export function describeAwsError(err: unknown, where: string, ms: number): string {
-  if (err instanceof CallTimeout) return `${where} did not answer within ${ms / 1000} s: check the network, proxy (HTTPS_PROXY) or endpoint, or allow more time with --preflight-timeout.`;
+  if (err instanceof CallTimeout)
+    return `${where} did not answer within ${ms / 1000} s: check the network, proxy (HTTPS_PROXY) or endpoint, or allow more time with --preflight-timeout.`;
   const name = (err as { name?: string }).name ?? "Error";
   const msg = (err as { message?: string }).message ?? String(err);
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -99,7 +100,9 @@ export async function keepImages(ctx: CloudContext, images: readonly { region?: 
         undone.push(undo(image.id, region));
         continue;
       }
-      warnings.push(`could not remove the ${EXPIRES_TAG} tag from ${image.id} in ${region} (${describeAwsError(e, `EC2 in ${region}`, ctx.timeoutMs)}); remove it by hand, or arv-image gc will treat the image as a leftover: aws ec2 delete-tags --region ${region} --resources ${image.id} --tags Key=${EXPIRES_TAG}`);
+      warnings.push(
+        `could not remove the ${EXPIRES_TAG} tag from ${image.id} in ${region} (${describeAwsError(e, `EC2 in ${region}`, ctx.timeoutMs)}); remove it by hand, or arv-image gc will treat the image as a leftover: aws ec2 delete-tags --region ${region} --resources ${image.id} --tags Key=${EXPIRES_TAG}`,
+      );
     } finally {
       client.destroy();
     }

@@ -66,7 +66,9 @@ export async function keepAzureImages(ctx: CloudContext, images: readonly { id: 
           if (r.status !== 200) throw Object.assign(new Error(armMessage(r.body)), { statusCode: r.status, code: armCode(r.body) });
         });
       } catch (e) {
-        warnings.push(`could not remove the ${EXPIRES_TAG} tag from ${image.id} (${describeAzureError(e, where, ctx.timeoutMs)}); remove it by hand, or arv-image gc will treat ${image.gallery !== undefined ? "the gallery image version" : "the image"} as a leftover: az tag update --resource-id ${image.id} --operation Delete --tags ${EXPIRES_TAG}=<its value>`);
+        warnings.push(
+          `could not remove the ${EXPIRES_TAG} tag from ${image.id} (${describeAzureError(e, where, ctx.timeoutMs)}); remove it by hand, or arv-image gc will treat ${image.gallery !== undefined ? "the gallery image version" : "the image"} as a leftover: az tag update --resource-id ${image.id} --operation Delete --tags ${EXPIRES_TAG}=<its value>`,
+        );
       }
     }
   } finally {
@@ -97,7 +99,9 @@ export async function sweepAzure(ctx: CloudContext, opts: { olderThanMs: number;
       if (r.status !== 200) throw Object.assign(new Error(armMessage(r.body)), { statusCode: r.status, code: armCode(r.body) });
       groups = (JSON.parse(r.body) as { value?: Group[] }).value ?? [];
     } catch (e) {
-      throw new Error(`cannot list the resource groups of subscription ${conn.principal.subscriptionId}: ${describeAzureError(e, where, ctx.timeoutMs)} Nothing was changed.`, { cause: e });
+      throw new Error(`cannot list the resource groups of subscription ${conn.principal.subscriptionId}: ${describeAzureError(e, where, ctx.timeoutMs)} Nothing was changed.`, {
+        cause: e,
+      });
     }
     // Gallery image versions a failed build published (or half-published) keep arv-image-expires.
     // Both lists are read before anything is deleted: a failure here leaves everything as it was.
@@ -108,7 +112,9 @@ export async function sweepAzure(ctx: CloudContext, opts: { olderThanMs: number;
       if (r.status !== 200) throw Object.assign(new Error(armMessage(r.body)), { statusCode: r.status, code: armCode(r.body) });
       tagged = (JSON.parse(r.body) as { value?: TaggedResource[] }).value ?? [];
     } catch (e) {
-      throw new Error(`cannot list the tagged resources of subscription ${conn.principal.subscriptionId}: ${describeAzureError(e, where, ctx.timeoutMs)} Nothing was changed.`, { cause: e });
+      throw new Error(`cannot list the tagged resources of subscription ${conn.principal.subscriptionId}: ${describeAzureError(e, where, ctx.timeoutMs)} Nothing was changed.`, {
+        cause: e,
+      });
     }
     const actions: SweepAction[] = [];
     for (const g of groups) {
@@ -116,7 +122,14 @@ export async function sweepAzure(ctx: CloudContext, opts: { olderThanMs: number;
       if (buildId === undefined || !PACKER_GROUP.test(g.name)) continue;
       const reason = dueReason(g.tags, now, opts.olderThanMs);
       if (reason === undefined) continue;
-      const action: SweepAction = { kind: "resource-group", id: g.name, region: g.location ?? "", buildId, what: `delete resource group ${g.name} and everything in it (build ${buildId}, ${reason})`, done: false };
+      const action: SweepAction = {
+        kind: "resource-group",
+        id: g.name,
+        region: g.location ?? "",
+        buildId,
+        what: `delete resource group ${g.name} and everything in it (build ${buildId}, ${reason})`,
+        done: false,
+      };
       actions.push(action);
       if (opts.dryRun) continue;
       try {
@@ -132,7 +145,14 @@ export async function sweepAzure(ctx: CloudContext, opts: { olderThanMs: number;
       if (buildId === undefined || v.type.toLowerCase() !== GALLERY_VERSION) continue;
       const reason = dueReason(v.tags, now, opts.olderThanMs);
       if (reason === undefined) continue;
-      const action: SweepAction = { kind: "gallery-image-version", id: v.id, region: v.location ?? "", buildId, what: `delete gallery image version ${v.name} (build ${buildId}, ${reason})`, done: false };
+      const action: SweepAction = {
+        kind: "gallery-image-version",
+        id: v.id,
+        region: v.location ?? "",
+        buildId,
+        what: `delete gallery image version ${v.name} (build ${buildId}, ${reason})`,
+        done: false,
+      };
       actions.push(action);
       if (opts.dryRun) continue;
       try {

@@ -99,14 +99,17 @@ function principal(ctx: CloudContext): Principal | { missing: string[] } {
 }
 
 export function tokenProblem(e: unknown, p: Principal, loginHost: string, ms: number): string {
-  if (e instanceof CallTimeout) return `the Azure login host ${loginHost} did not answer within ${ms / 1000} s: check the network or proxy, or allow more time with --preflight-timeout.`;
+  if (e instanceof CallTimeout)
+    return `the Azure login host ${loginHost} did not answer within ${ms / 1000} s: check the network or proxy, or allow more time with --preflight-timeout.`;
   const msg = (e as { message?: string }).message ?? String(e);
   // Entra ID's own sentence ("AADSTS7000215: Invalid client secret provided.") without the timestamps and trace ids around it.
   const aadsts = /AADSTS\d+: [^.]*\./.exec(msg)?.[0];
-  if (/AADSTS7000215|AADSTS7000222|invalid_client/.test(msg)) return `Azure refused the client secret of service principal ${p.clientId} (wrong or expired; ${aadsts ?? firstLine(msg)}). Create a new secret (az ad sp credential reset --id ${p.clientId}) and update ARM_CLIENT_SECRET in the Azure secrets file.`;
+  if (/AADSTS7000215|AADSTS7000222|invalid_client/.test(msg))
+    return `Azure refused the client secret of service principal ${p.clientId} (wrong or expired; ${aadsts ?? firstLine(msg)}). Create a new secret (az ad sp credential reset --id ${p.clientId}) and update ARM_CLIENT_SECRET in the Azure secrets file.`;
   if (/AADSTS700016/.test(msg)) return `Azure does not know the application ${p.clientId} in tenant ${p.tenantId} (AADSTS700016): check ARM_CLIENT_ID and ARM_TENANT_ID.`;
   if (/AADSTS90002|AADSTS900023/.test(msg)) return `Azure does not know the tenant ${p.tenantId}: check ARM_TENANT_ID.`;
-  if (/endpoints_resolution_error|ENOTFOUND|ECONNREFUSED|certificate|self.signed|UNABLE_TO_VERIFY/i.test(msg)) return `cannot use the Azure login host ${loginHost} for tenant ${p.tenantId} (${firstLine(msg)}): check the network, ARM_TENANT_ID, and the TLS trust (NODE_EXTRA_CA_CERTS for a private CA).`;
+  if (/endpoints_resolution_error|ENOTFOUND|ECONNREFUSED|certificate|self.signed|UNABLE_TO_VERIFY/i.test(msg))
+    return `cannot use the Azure login host ${loginHost} for tenant ${p.tenantId} (${firstLine(msg)}): check the network, ARM_TENANT_ID, and the TLS trust (NODE_EXTRA_CA_CERTS for a private CA).`;
   return `service principal ${p.clientId} could not get a token from ${loginHost}: ${firstLine(msg)}`;
 }
 
@@ -115,7 +118,8 @@ export function describeAzureError(e: unknown, where: string, ms: number): strin
   const status = (e as { statusCode?: number }).statusCode;
   const code = (e as { code?: string }).code;
   const msg = firstLine((e as { message?: string }).message ?? String(e));
-  if (status === 403 || code === "AuthorizationFailed") return `${where} refused the call (${code ?? "403"}): the service principal lacks a role it needs (Contributor on the subscription or resource group). ${msg}`;
+  if (status === 403 || code === "AuthorizationFailed")
+    return `${where} refused the call (${code ?? "403"}): the service principal lacks a role it needs (Contributor on the subscription or resource group). ${msg}`;
   if (code === "SubscriptionNotFound") return `${where}: subscription not found (${msg}): check ARM_SUBSCRIPTION_ID.`;
   return `${where} answered ${code ?? "an error"}${status ? ` (HTTP ${status})` : ""}: ${msg}`;
 }

@@ -77,14 +77,16 @@ export function readArvadosConfig(path: string, clusterId: string | undefined): 
   // The file's cluster id stands for --arvados-cluster-id and goes where it goes (image
   // names, tags, authorized_keys comments, --emit-config): the same check as the flag's.
   if (!idFlag.type.safeParse(id).success) {
-    return { ok: false, problems: [`${cfg}: Clusters key ${quote(id)}: expected a cluster id of ${idFlag.expect} (as for --arvados-cluster-id), e.g. Clusters: {${exampleId}: …}.`] };
+    return {
+      ok: false,
+      problems: [`${cfg}: Clusters key ${quote(id)}: expected a cluster id of ${idFlag.expect} (as for --arvados-cluster-id), e.g. Clusters: {${exampleId}: …}.`],
+    };
   }
   // 3. The facts. Every problem is collected, not just the first.
   const problems: string[] = [];
   // A key that is not a plain name (an instance type name may be anything) is shown quoted.
   const at = (keys: string[]) => `Clusters.${id}.${keys.map((k) => (/^[A-Za-z0-9_.+-]+$/.test(k) ? k : quote(k))).join(".")}`;
-  const bad = (keys: string[], what: string, expected: string, example: string) =>
-    problems.push(`${cfg}: ${at(keys)} ${what}; expected ${expected}, e.g. ${example}.`);
+  const bad = (keys: string[], what: string, expected: string, example: string) => problems.push(`${cfg}: ${at(keys)} ${what}; expected ${expected}, e.g. ${example}.`);
   /** The map at keys, or undefined (absent, or not a map: then a problem). */
   const map = (parent: Record<string, unknown> | undefined, keys: string[], example: string): Record<string, unknown> | undefined => {
     const v = parent?.[keys[keys.length - 1]!];
@@ -144,7 +146,8 @@ export function readArvadosConfig(path: string, clusterId: string | undefined): 
   const profileKeys = ["Containers", "CloudVMs", "DriverParameters", "IAMInstanceProfile"];
   const profile = str(driverParams, profileKeys, "IAMInstanceProfile: arvados-compute-ebs-autoscale");
   // It goes into --emit-config: an IAM instance profile name (or ARN), as EC2 takes it.
-  if (profile !== undefined && !IAM_PROFILE.test(profile)) bad(profileKeys, `is ${shown(profile)}`, "an IAM instance profile name or ARN of [A-Za-z0-9+=,.@_:/-]", "IAMInstanceProfile: arvados-compute-ebs-autoscale");
+  if (profile !== undefined && !IAM_PROFILE.test(profile))
+    bad(profileKeys, `is ${shown(profile)}`, "an IAM instance profile name or ARN of [A-Za-z0-9+=,.@_:/-]", "IAMInstanceProfile: arvados-compute-ebs-autoscale");
   else assign("iamInstanceProfile", profile);
   facts.instanceTypes = instanceTypes(cluster["InstanceTypes"], (keys, what, expected, example) => bad(["InstanceTypes", ...keys], what, expected, example));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, cluster: facts };
@@ -223,7 +226,10 @@ function instanceTypes(value: unknown, bad: Bad): InstanceTypeFacts[] {
     if (typeof pt === "string" && CONTROL.test(pt)) bad([name, "ProviderType"], `is ${shown(pt)}, with a control character`, "an instance type", "ProviderType: m5.large");
     else if (typeof pt === "string" && pt !== "") t.providerType = pt;
     else if (pt !== undefined && pt !== null && pt !== "") bad([name, "ProviderType"], `is ${kindOf(pt)}`, "a string", "ProviderType: m5.large");
-    for (const [k, field] of [["IncludedScratch", "includedScratch"], ["AddedScratch", "addedScratch"]] as const) {
+    for (const [k, field] of [
+      ["IncludedScratch", "includedScratch"],
+      ["AddedScratch", "addedScratch"],
+    ] as const) {
       const s = v[k];
       if (typeof s === "string" && CONTROL.test(s)) bad([name, k], `is ${shown(s)}, with a control character`, "a size", `${k}: 50GB`);
       else if (typeof s === "string" || typeof s === "number") t[field] = s;

@@ -49,6 +49,5 @@ export const shown = (v: unknown) => {
   const s = typeof v === "string" ? quote(v) : escapeControls(JSON.stringify(v) ?? String(v));
   return s.length > 64 ? s.slice(0, 61) + "..." : s;
 };
-export const kindOf = (v: unknown) =>
-  v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "object" ? "a map" : typeof v === "string" ? "a string" : `a ${typeof v}`;
+export const kindOf = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "object" ? "a map" : typeof v === "string" ? "a string" : `a ${typeof v}`);
 export const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

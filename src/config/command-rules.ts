@@ -21,7 +21,8 @@ export async function commandProblems(command: CommandName, raw: Readonly<Record
   if (command === "provision") {
     if (raw.sshHost === undefined) problems.push(`--ssh-host is required for provision: the machine to provision, e.g. --ssh-host 10.0.0.12.`);
     const keyFile = raw.sshPrivateKeyFile;
-    if (keyFile === undefined) problems.push(`--ssh-private-key-file is required for provision: the private key Packer logs in with as --ssh-user, e.g. --ssh-private-key-file ~/.ssh/id_ed25519.`);
+    if (keyFile === undefined)
+      problems.push(`--ssh-private-key-file is required for provision: the private key Packer logs in with as --ssh-user, e.g. --ssh-private-key-file ~/.ssh/id_ed25519.`);
     else {
       const path = typeof keyFile === "string" ? keyFile : "";
       const f = flagByKey("sshPrivateKeyFile");

@@ -33,7 +33,9 @@ export function readPublicKeys(path: string, problems: string[]): PublicKey[] {
   const r = parsePublicKeys(text);
   if (r.ok) return r.keys;
   if (r.privateKey) {
-    problems.push(`--public-key-file ${quote(path)}: this is a PRIVATE key, and arv-image never uploads one. Give the dispatcher's PUBLIC key instead, e.g. --public-key-file ${quote(path.endsWith(".pub") ? path : path + ".pub")} (make it with: ssh-keygen -y -f ${path} > ${path}.pub).`);
+    problems.push(
+      `--public-key-file ${quote(path)}: this is a PRIVATE key, and arv-image never uploads one. Give the dispatcher's PUBLIC key instead, e.g. --public-key-file ${quote(path.endsWith(".pub") ? path : path + ".pub")} (make it with: ssh-keygen -y -f ${path} > ${path}.pub).`,
+    );
   } else {
     problems.push(badValue(f, path, r.problem));
   }
@@ -91,7 +93,8 @@ export async function checkOutDir(out: string): Promise<string | undefined> {
   try {
     const st = await stat(target);
     if (!st.isDirectory()) return `--out ${quote(out)}: exists and is not a directory; expected a new or empty directory, e.g. --out ./build-zzzzz.`;
-    if ((await readdir(target)).length > 0) return `--out ${quote(out)}: directory is not empty; expected a new or empty directory (arv-image never overwrites a build directory), e.g. --out ./build-zzzzz-2.`;
+    if ((await readdir(target)).length > 0)
+      return `--out ${quote(out)}: directory is not empty; expected a new or empty directory (arv-image never overwrites a build directory), e.g. --out ./build-zzzzz-2.`;
     return undefined;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") return `--out ${quote(out)}: cannot use it (${(e as NodeJS.ErrnoException).code}).`;

@@ -15,7 +15,8 @@ export const PREFLIGHT_CHECKS = {
   "azure.resource-group": "--azure-resource-group exists",
   "azure.image": "--azure-image-publisher/--azure-image-offer/--azure-sku exists in --azure-location",
   "azure.vm-size": "--azure-vm-size is offered in --azure-location",
-  "azure.gallery": "with --azure-gallery: the gallery exists; --azure-gallery-image exists and fits the source image (Linux, generalized, its Hyper-V generation, x64); --azure-gallery-version is not taken",
+  "azure.gallery":
+    "with --azure-gallery: the gallery exists; --azure-gallery-image exists and fits the source image (Linux, generalized, its Hyper-V generation, x64); --azure-gallery-version is not taken",
   "gcp.account-file": "--gcp-account-file is a service-account key for --gcp-project-id",
 } as const;
 

@@ -41,7 +41,9 @@ export function chooseRelease(o: Options, pinPackages: boolean, given: ReadonlyS
   if (devSuite) noArvadosPin = `the ${o.reposuffix} suite is not pinned`;
   else if (!pinPackages) noArvadosPin = "--no-pin-packages";
   if (devSuite && given.has("arvadosVersion")) {
-    warnings.push(`--arvados-version ${version} does not pin the Arvados packages with --reposuffix ${o.reposuffix} (a ${o.reposuffix} suite carries development builds, which Arvados never pins); it still chooses the third-party pins.`);
+    warnings.push(
+      `--arvados-version ${version} does not pin the Arvados packages with --reposuffix ${o.reposuffix} (a ${o.reposuffix} suite carries development builds, which Arvados never pins); it still chooses the third-party pins.`,
+    );
   }
   return {
     arvadosVersion: version,
@@ -69,7 +71,14 @@ export function rocmRule(o: Options, base: BaseOs, problems: string[]): void {
  * The source image of each cloud from --base-os, where not given; a warning where a given one
  * contradicts an explicitly given --base-os (AWS: preflight reads the AMI's name and says so).
  */
-export function baseOsImages(o: Options, base: BaseOs, given: ReadonlySet<string>, set: (key: BaseOsImageKey, value: string) => void, cloud: string | undefined, warnings: string[]): void {
+export function baseOsImages(
+  o: Options,
+  base: BaseOs,
+  given: ReadonlySet<string>,
+  set: (key: BaseOsImageKey, value: string) => void,
+  cloud: string | undefined,
+  warnings: string[],
+): void {
   const az = base.azure;
   const azGiven = (["azureImagePublisher", "azureImageOffer", "azureSku"] as const).filter((k) => given.has(k));
   if (o.azureImagePublisher === undefined) set("azureImagePublisher", az.publisher);
@@ -79,7 +88,9 @@ export function baseOsImages(o: Options, base: BaseOs, given: ReadonlySet<string
     const urn = `${o.azureImagePublisher ?? az.publisher}:${o.azureImageOffer ?? az.offer}:${o.azureSku ?? az.sku}`;
     const mine = `${az.publisher}:${az.offer}:${az.sku}`;
     if (urn.toLowerCase() !== mine.toLowerCase()) {
-      warnings.push(`--base-os ${base.name} is ${mine} on Azure, but ${azGiven.map((k) => `--${flagByKey(k).name}`).join(", ")} make${azGiven.length === 1 ? "s" : ""} the source image ${urn}: the given image is used; the scripts adapt to whatever it runs, but check that it is ${base.title}, or drop --base-os.`);
+      warnings.push(
+        `--base-os ${base.name} is ${mine} on Azure, but ${azGiven.map((k) => `--${flagByKey(k).name}`).join(", ")} make${azGiven.length === 1 ? "s" : ""} the source image ${urn}: the given image is used; the scripts adapt to whatever it runs, but check that it is ${base.title}, or drop --base-os.`,
+      );
     }
   }
   const g = base.gcp;
@@ -87,6 +98,8 @@ export function baseOsImages(o: Options, base: BaseOs, given: ReadonlySet<string
   if (o.gcpSourceImageFamily === undefined) set("gcpSourceImageFamily", g.family);
   if (o.gcpSourceImageProject === undefined) set("gcpSourceImageProject", g.project);
   if (cloud === "gcp" && gGiven.length > 0 && given.has("baseOs") && ((o.gcpSourceImageFamily ?? g.family) !== g.family || (o.gcpSourceImageProject ?? g.project) !== g.project)) {
-    warnings.push(`--base-os ${base.name} is image family ${g.family} of project ${g.project} on GCP, but ${gGiven.map((k) => `--${flagByKey(k).name}`).join(", ")} choose${gGiven.length === 1 ? "s" : ""} family ${o.gcpSourceImageFamily ?? g.family} of ${o.gcpSourceImageProject ?? g.project}: the given image is used; check that it is ${base.title}, or drop --base-os.`);
+    warnings.push(
+      `--base-os ${base.name} is image family ${g.family} of project ${g.project} on GCP, but ${gGiven.map((k) => `--${flagByKey(k).name}`).join(", ")} choose${gGiven.length === 1 ? "s" : ""} family ${o.gcpSourceImageFamily ?? g.family} of ${o.gcpSourceImageProject ?? g.project}: the given image is used; check that it is ${base.title}, or drop --base-os.`,
+    );
   }
 }

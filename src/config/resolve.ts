@@ -43,9 +43,7 @@ export interface ResolveInput<C extends CommandName = CommandName> {
   noImage?: boolean | undefined;
 }
 
-export type ResolveResult<C extends CommandName = CommandName> =
-  | { ok: true; config: import("./resolved.js").ResolvedConfig<C> }
-  | { ok: false; problems: string[] };
+export type ResolveResult<C extends CommandName = CommandName> = { ok: true; config: import("./resolved.js").ResolvedConfig<C> } | { ok: false; problems: string[] };
 
 export async function resolveConfig<C extends CommandName>(input: ResolveInput<C>): Promise<ResolveResult<C>> {
   const r = await resolveData(input);
@@ -75,10 +73,13 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
       const value = raw[key];
       const v: unknown = Array.isArray(value) ? value[Number(issue.path[1] ?? 0)] : value;
       const detail =
-        typeof v !== "string" ? undefined
-        : CONTROL.test(v) ? "it contains a control character (shown escaped)"
-        : v.includes(PACKER_TEMPLATE) && flagByKey(key).type === packerText ? 'Packer 1.6.6 and later evaluate "{{ }}" in this setting as a Go template, so the value would not reach the cloud as written'
-        : undefined;
+        typeof v !== "string"
+          ? undefined
+          : CONTROL.test(v)
+            ? "it contains a control character (shown escaped)"
+            : v.includes(PACKER_TEMPLATE) && flagByKey(key).type === packerText
+              ? 'Packer 1.6.6 and later evaluate "{{ }}" in this setting as a Go template, so the value would not reach the cloud as written'
+              : undefined;
       problems.push(badValue(flagByKey(key), v, detail));
     }
     parsed = optionsSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([k]) => !bad.has(k))));
@@ -130,11 +131,14 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
 
   // 5. Required flags.
   // (With --arvados-config, a missing id was already explained in terms of the file.)
-  if (!given.has("arvadosClusterId") && o.arvadosClusterId === undefined && !noImage && o.arvadosConfig === undefined) problems.push(missing(flagByKey("arvadosClusterId"), "for every build"));
+  if (!given.has("arvadosClusterId") && o.arvadosClusterId === undefined && !noImage && o.arvadosConfig === undefined)
+    problems.push(missing(flagByKey("arvadosClusterId"), "for every build"));
   if (!given.has("publicKeyFile") && cluster?.dispatchPublicKey === undefined && !noImage && o.arvadosConfig === undefined) {
     problems.push(missing(flagByKey("publicKeyFile"), "for every build (or --arvados-config with Containers.DispatchPrivateKey)"));
   } else if (!given.has("publicKeyFile") && o.arvadosConfig !== undefined && cluster !== undefined && cluster.dispatchPublicKey === undefined && !noImage) {
-    problems.push(`--public-key-file is required: ${quote(o.arvadosConfig)} has no Containers.DispatchPrivateKey for cluster ${cluster.clusterId} to derive the dispatcher's key from; give the dispatcher's public key, e.g. --public-key-file /etc/arvados/dispatch.pub.`);
+    problems.push(
+      `--public-key-file is required: ${quote(o.arvadosConfig)} has no Containers.DispatchPrivateKey for cluster ${cluster.clusterId} to derive the dispatcher's key from; give the dispatcher's public key, e.g. --public-key-file /etc/arvados/dispatch.pub.`,
+    );
   }
   if (cloud === "azure" && !noImage) {
     if (!given.has("azureResourceGroup")) problems.push(missing(flagByKey("azureResourceGroup"), "for Azure"));
@@ -227,10 +231,17 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
       sources.ebsVolumeThroughput = "inferred";
     }
   }
-  baseOsImages(o, baseOs, given, (key, value) => {
-    o[key] = value;
-    sources[key] = "inferred";
-  }, cloud, warnings);
+  baseOsImages(
+    o,
+    baseOs,
+    given,
+    (key, value) => {
+      o[key] = value;
+      sources[key] = "inferred";
+    },
+    cloud,
+    warnings,
+  );
   const release = chooseRelease(o, pinPackages, given, warnings);
   // baseOsImages filled every BaseOsImageKey in.
   const options = { ...o, sshUser, pinPackages } as ConfigData["options"];
@@ -238,7 +249,22 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
   const legacyTemplate = legacyPath !== undefined ? { path: legacyPath, variables: legacyVariables(options, given, release.pins.go) } : undefined;
   return {
     ok: true,
-    config: { cloud, options, sources, command, release, baseOs, publicKeys, hostsEntries, mirrors, secretsFiles, legacyTemplate, packer, warnings, ...(cluster ? { cluster } : {}) },
+    config: {
+      cloud,
+      options,
+      sources,
+      command,
+      release,
+      baseOs,
+      publicKeys,
+      hostsEntries,
+      mirrors,
+      secretsFiles,
+      legacyTemplate,
+      packer,
+      warnings,
+      ...(cluster ? { cluster } : {}),
+    },
   };
 }
 

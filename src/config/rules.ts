@@ -25,7 +25,9 @@ export function chooseCloud(o: Options, given: Set<string>, problems: string[]):
   const named = o.cloud ?? jsonCloud;
   const why = o.cloud !== undefined ? `--cloud ${o.cloud}` : `--json-file ${basename(o.jsonFile ?? "")}`;
   if (o.cloud !== undefined && jsonCloud !== undefined && o.cloud !== jsonCloud) {
-    problems.push(`--cloud ${o.cloud} and --json-file ${quote(o.jsonFile)} disagree: that stock template builds for ${jsonCloud}. Drop --json-file (with --cloud it is not needed) or give --cloud ${jsonCloud}.`);
+    problems.push(
+      `--cloud ${o.cloud} and --json-file ${quote(o.jsonFile)} disagree: that stock template builds for ${jsonCloud}. Drop --json-file (with --cloud it is not needed) or give --cloud ${jsonCloud}.`,
+    );
     return undefined;
   }
   if (named !== undefined) {
@@ -33,7 +35,9 @@ export function chooseCloud(o: Options, given: Set<string>, problems: string[]):
     if (foreign.length > 0) {
       const list = foreign.map(([c, fl]) => `${fl.join(", ")} (${c})`).join("; ");
       const n = foreign.reduce((sum, [, fl]) => sum + fl.length, 0);
-      problems.push(`${why} builds for ${named}, but ${list} ${n === 1 ? "belongs" : "belong"} to another cloud. One build targets one cloud: drop those flags, or choose the cloud they belong to.`);
+      problems.push(
+        `${why} builds for ${named}, but ${list} ${n === 1 ? "belongs" : "belong"} to another cloud. One build targets one cloud: drop those flags, or choose the cloud they belong to.`,
+      );
     }
     return named;
   }
@@ -101,16 +105,21 @@ export function azureLocationRule(o: Options, warnings: string[]): void {
 
 /** The gallery flags only mean something with --azure-gallery, which needs an image definition to add a version to. */
 export function azureGalleryRules(o: Options, given: Set<string>, problems: string[]): void {
-  const dependent = (["azureGalleryImage", "azureGalleryVersion", "azureGalleryResourceGroup", "azureReplicationRegions"] as const).filter((k) => given.has(k)).map((k) => flagByKey(k));
+  const dependent = (["azureGalleryImage", "azureGalleryVersion", "azureGalleryResourceGroup", "azureReplicationRegions"] as const)
+    .filter((k) => given.has(k))
+    .map((k) => flagByKey(k));
   if (o.azureGallery === undefined) {
     if (dependent.length > 0) {
-      problems.push(`${dependent.map(flagText).join(", ")} ${dependent.length > 1 ? "describe" : "describes"} a gallery image version, which is only published with --azure-gallery. Add --azure-gallery NAME (e.g. --azure-gallery arvados_images), or drop ${dependent.length > 1 ? "them" : "it"}.`);
+      problems.push(
+        `${dependent.map(flagText).join(", ")} ${dependent.length > 1 ? "describe" : "describes"} a gallery image version, which is only published with --azure-gallery. Add --azure-gallery NAME (e.g. --azure-gallery arvados_images), or drop ${dependent.length > 1 ? "them" : "it"}.`,
+      );
     }
     return;
   }
   if (o.azureGalleryImage === undefined) problems.push(missing(flagByKey("azureGalleryImage"), "with --azure-gallery (the image definition the version is added to)"));
   const regions = o.azureReplicationRegions;
-  if (regions !== undefined && new Set(regions).size !== regions.length) problems.push(badValue(flagByKey("azureReplicationRegions"), regions.join(","), "a location is listed twice"));
+  if (regions !== undefined && new Set(regions).size !== regions.length)
+    problems.push(badValue(flagByKey("azureReplicationRegions"), regions.join(","), "a location is listed twice"));
 }
 
 export function amiRegionRules(o: Options, problems: string[]): void {
@@ -125,7 +134,9 @@ export function ebsRules(o: Options, given: Set<string>, problems: string[]): vo
   const ebsFlags = FLAGS.filter((f) => f.group === "ebs" && f.key !== "awsEbsAutoscale" && given.has(f.key));
   if (!o.awsEbsAutoscale) {
     if (ebsFlags.length > 0) {
-      problems.push(`${ebsFlags.map(flagText).join(", ")} ${ebsFlags.length > 1 ? "configure" : "configures"} the EBS autoscaler, which is only installed with --aws-ebs-autoscale. Add --aws-ebs-autoscale, or drop ${ebsFlags.length > 1 ? "them" : "it"}.`);
+      problems.push(
+        `${ebsFlags.map(flagText).join(", ")} ${ebsFlags.length > 1 ? "configure" : "configures"} the EBS autoscaler, which is only installed with --aws-ebs-autoscale. Add --aws-ebs-autoscale, or drop ${ebsFlags.length > 1 ? "them" : "it"}.`,
+      );
     }
     return;
   }
@@ -141,7 +152,13 @@ export function ebsRules(o: Options, given: Set<string>, problems: string[]): vo
     // EC2 refuses a gp3 volume with more than 0.25 MiB/s per provisioned IOPS (CreateVolume fails at boot).
     const iops = o.ebsVolumeIops ?? 3000;
     if (o.ebsVolumeThroughput > iops / 4) {
-      problems.push(badValue(flagByKey("ebsVolumeThroughput"), o.ebsVolumeThroughput, `gp3 allows at most 0.25 MiB/s per IOPS, so ${Math.floor(iops / 4)} with ${iops} IOPS; raise --ebs-volume-iops to ${o.ebsVolumeThroughput * 4} or more`));
+      problems.push(
+        badValue(
+          flagByKey("ebsVolumeThroughput"),
+          o.ebsVolumeThroughput,
+          `gp3 allows at most 0.25 MiB/s per IOPS, so ${Math.floor(iops / 4)} with ${iops} IOPS; raise --ebs-volume-iops to ${o.ebsVolumeThroughput * 4} or more`,
+        ),
+      );
     }
   }
   if (o.ebsMaxLogicalSize < o.ebsMaxVolumeSize) {
@@ -157,7 +174,13 @@ export function ebsRules(o: Options, given: Set<string>, problems: string[]): vo
 export function rootDeviceRule(o: Options, problems: string[]): void {
   const d = o.awsRootDevice;
   if (d !== undefined && /^\/dev\/(sd|xvd)[bc][0-9]*$/.test(d)) {
-    problems.push(badValue(flagByKey("awsRootDevice"), d, "the image maps the instance stores ephemeral0 and ephemeral1 to /dev/xvdb and /dev/xvdc (/dev/sdb and /dev/sdc to EC2), so the root volume cannot be there"));
+    problems.push(
+      badValue(
+        flagByKey("awsRootDevice"),
+        d,
+        "the image maps the instance stores ephemeral0 and ephemeral1 to /dev/xvdb and /dev/xvdc (/dev/sdb and /dev/sdc to EC2), so the root volume cannot be there",
+      ),
+    );
   }
 }
 
@@ -170,6 +193,12 @@ export function workdirRule(o: Options, sshUser: string, problems: string[]): vo
   const w = o.workdir.replace(/\/+$/, "") || "/";
   const roots = ["/tmp", "/var/tmp", "/dev/shm", sshUser === "root" ? "/root" : `/home/${sshUser}`];
   if (!roots.some((r) => w === r || w.startsWith(r + "/"))) {
-    problems.push(badValue(flagByKey("workdir"), o.workdir, `the SSH user ${sshUser} stages files there before any sudo, so it must be a directory that user can create: under ${roots.join(", ")}`));
+    problems.push(
+      badValue(
+        flagByKey("workdir"),
+        o.workdir,
+        `the SSH user ${sshUser} stages files there before any sudo, so it must be a directory that user can create: under ${roots.join(", ")}`,
+      ),
+    );
   }
 }

@@ -8,8 +8,7 @@ import { FLAGS, type Flag } from "./flags.js";
 type Row = (typeof FLAGS)[number];
 
 /** A row's zod type with its default applied, or made optional when it has none. */
-type Field<R> =
-  R extends Flag<string, infer T, infer D> ? ([D] extends [undefined] ? z.ZodOptional<T> : z.ZodPrefault<T>) : never;
+type Field<R> = R extends Flag<string, infer T, infer D> ? ([D] extends [undefined] ? z.ZodOptional<T> : z.ZodPrefault<T>) : never;
 
 export type OptionsShape = { [R in Row as R["key"]]: Field<R> };
 

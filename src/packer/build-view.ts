@@ -81,7 +81,8 @@ export class BuildView {
     if (change) this.#phase(change);
     const v = viewOf(parsed);
     if (v === undefined) {
-      if (parsed.type === "artifact" || parsed.type === "error") this.#json("debug", { type: "packer", packerType: parsed.type, target: parsed.target, data: parsed.data, packerTime: parsed.timestamp }, parsed.type);
+      if (parsed.type === "artifact" || parsed.type === "error")
+        this.#json("debug", { type: "packer", packerType: parsed.type, target: parsed.target, data: parsed.data, packerTime: parsed.timestamp }, parsed.type);
       return;
     }
     const level: LogLevel = parsed.type === "ui" && v.kind === "error" ? (FAILURE.test(v.text) || /^Build '/.test(v.text) ? "error" : "warn") : "info";
@@ -176,7 +177,17 @@ export class BuildView {
     const who = this.tracker.buildCount > 1 ? `${c.build}: ` : "";
     const text = `-- ${who}${PHASE_LABEL[c.phase]}${script}`;
     if (this.#o.mode === "json") {
-      this.#json("info", { type: "phase", phase: c.phase, ...(s ? { script: s.name, ...(s.n !== undefined ? { n: s.n } : {}), ...(s.m !== undefined ? { m: s.m } : {}) } : {}), build: c.build, packerTime: c.at }, `${PHASE_LABEL[c.phase]}${script}`);
+      this.#json(
+        "info",
+        {
+          type: "phase",
+          phase: c.phase,
+          ...(s ? { script: s.name, ...(s.n !== undefined ? { n: s.n } : {}), ...(s.m !== undefined ? { m: s.m } : {}) } : {}),
+          build: c.build,
+          packerTime: c.at,
+        },
+        `${PHASE_LABEL[c.phase]}${script}`,
+      );
       return;
     }
     if (!shown("info", this.#o.level)) return;

@@ -33,8 +33,8 @@ export async function findPacker(given: string | undefined): Promise<Packer> {
         : /tempfile|TMPDIR|temp dir/i.test(said ?? "")
           ? `packer could not start: it cannot write to the temporary directory TMPDIR ${quote(tmpdir())}${said ? ` (it said: ${quote(said)})` : ""}. Set TMPDIR to a writable directory, e.g. TMPDIR=/tmp.`
           : probe.found
-          ? `packer on the PATH did not answer \`packer version\`${said ? ` (it said: ${quote(said)})` : ""}. Check that it runs (packer version), or give another with --packer PATH.`
-          : `packer was not found on the PATH. Install Packer ${MIN_PACKER} or newer (Debian: apt-get install packer; HashiCorp's releases for 1.9+), or give its path with --packer PATH.`,
+            ? `packer on the PATH did not answer \`packer version\`${said ? ` (it said: ${quote(said)})` : ""}. Check that it runs (packer version), or give another with --packer PATH.`
+            : `packer was not found on the PATH. Install Packer ${MIN_PACKER} or newer (Debian: apt-get install packer; HashiCorp's releases for 1.9+), or give its path with --packer PATH.`,
     );
   }
   if (compareVersions(version, MIN_PACKER) < 0) {
@@ -47,7 +47,8 @@ export async function findPacker(given: string | undefined): Promise<Packer> {
 export function tmpdirProblem(): string | undefined {
   const dir = tmpdir();
   try {
-    if (!statSync(dir).isDirectory()) return `TMPDIR ${quote(dir)} is not a directory; Packer and arv-image need a writable temporary directory. Set TMPDIR to one, e.g. TMPDIR=/tmp.`;
+    if (!statSync(dir).isDirectory())
+      return `TMPDIR ${quote(dir)} is not a directory; Packer and arv-image need a writable temporary directory. Set TMPDIR to one, e.g. TMPDIR=/tmp.`;
     accessSync(dir, constants.W_OK | constants.X_OK);
     return undefined;
   } catch (e) {

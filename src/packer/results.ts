@@ -40,8 +40,7 @@ const GCE_BUILDER = "packer.googlecompute";
 
 // ARM resource ids are case-insensitive in their fixed segments.
 const AZURE_MANAGED_IMAGE = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/images\/([^/]+)$/i;
-const AZURE_GALLERY_VERSION =
-  /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/galleries\/([^/]+)\/images\/([^/]+)\/versions\/([^/]+)$/i;
+const AZURE_GALLERY_VERSION = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/galleries\/([^/]+)\/images\/([^/]+)\/versions\/([^/]+)$/i;
 
 /**
  * amazon-ebs (builder id "mitchellh.amazonebs"): "us-east-1:ami-1,us-west-2:ami-2" → one

@@ -103,7 +103,9 @@ export const packerSignalFor = (sig: NodeJS.Signals): NodeJS.Signals => (sig ===
 
 /** What happened to a signal, for the message: "SIGINT received and passed to Packer", … */
 export const forwarded = (sig: NodeJS.Signals): string =>
-  packerSignalFor(sig) === sig ? `${sig} received and passed to Packer` : `${sig} received (the terminal or ssh session closed) and passed to Packer as ${packerSignalFor(sig)}, the signal it cleans up on`;
+  packerSignalFor(sig) === sig
+    ? `${sig} received and passed to Packer`
+    : `${sig} received (the terminal or ssh session closed) and passed to Packer as ${packerSignalFor(sig)}, the signal it cleans up on`;
 
 /**
  * While Packer runs, interrupts to arv-image (SIGINT, SIGTERM, SIGHUP) are forwarded to

@@ -105,7 +105,7 @@ export class PackerStream {
       text = this.#scrub(text);
       this.#log.push(text);
     } else this.#log.push(bytes);
-    for (let from = 0; from < text.length; ) {
+    for (let from = 0; from < text.length;) {
       const nl = text.indexOf("\n", from);
       this.#line(text.slice(from, nl));
       from = nl + 1;

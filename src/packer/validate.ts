@@ -30,7 +30,14 @@ export interface ValidateStep {
   verbose?: boolean;
 }
 
-export async function initAndValidate(packer: Packer, dir: string, step: ValidateStep, env: Record<string, string>, scrub: (s: string) => string, progress: Progress): Promise<void> {
+export async function initAndValidate(
+  packer: Packer,
+  dir: string,
+  step: ValidateStep,
+  env: Record<string, string>,
+  scrub: (s: string) => string,
+  progress: Progress,
+): Promise<void> {
   if (step.init) {
     progress.stderr(`arv-image: packer init -upgrade (installs the newest ${step.cloud} plugin that versions.pkr.hcl allows)\n`);
     // -upgrade: without it, an older plugin already installed that still satisfies the

@@ -44,7 +44,9 @@ export function buildPlan(c: Built, result: RenderResult, imageName: string, sta
     // The azure plugin (Packer >= 1.7) publishes straight to the gallery: no managed image then.
     `image name:     ${c.cloud === "azure" && o.azureGallery !== undefined && result.packer.azureGalleryOnly ? "none (the gallery image version only)" : imageName}`,
     ...(c.cloud === "azure" && o.azureGallery !== undefined
-      ? [`gallery:        ${o.azureGallery}/${o.azureGalleryImage ?? ""} version ${o.azureGalleryVersion ?? (stamp !== undefined ? `${galleryVersionFrom(stamp)} (the build time)` : "YYYY.MMDD.hhmmss of the build start")}, resource group ${o.azureGalleryResourceGroup ?? o.azureResourceGroup ?? ""}, replicated to ${galleryRegions(c).join(", ")}`]
+      ? [
+          `gallery:        ${o.azureGallery}/${o.azureGalleryImage ?? ""} version ${o.azureGalleryVersion ?? (stamp !== undefined ? `${galleryVersionFrom(stamp)} (the build time)` : "YYYY.MMDD.hhmmss of the build start")}, resource group ${o.azureGalleryResourceGroup ?? o.azureResourceGroup ?? ""}, replicated to ${galleryRegions(c).join(", ")}`,
+        ]
       : []),
     `runtime engine: ${o.runtimeEngine}${o.nvidiaGpuSupport ? ", NVIDIA GPU support" : ""}${c.cloud === "aws" && o.awsEbsAutoscale ? ", EBS autoscaler for /tmp" : ", encrypted /tmp on local disks"}`,
     `scripts:        ${installs.join(" ")}`,
@@ -83,19 +85,31 @@ export function gcCommand(c: Built): string[] | undefined {
   const file = (flag: string) => c.secretsFiles.filter((s) => s.flag === flag).flatMap((s) => [flag, resolve(s.path)]);
   if (c.cloud === "aws") {
     return [
-      "arv-image", "gc", "--cloud", "aws", "--aws-region", o.awsRegion,
+      "arv-image",
+      "gc",
+      "--cloud",
+      "aws",
+      "--aws-region",
+      o.awsRegion,
       ...(o.awsAmiRegions && o.awsAmiRegions.length > 0 ? ["--aws-ami-regions", o.awsAmiRegions.join(",")] : []),
       ...file("--aws-secrets-file"),
       ...(o.awsProfile !== undefined ? ["--aws-profile", o.awsProfile] : []),
-      "--dry-run", "--older-than", "0m",
+      "--dry-run",
+      "--older-than",
+      "0m",
     ];
   }
   if (c.cloud === "azure") {
     return [
-      "arv-image", "gc", "--cloud", "azure",
+      "arv-image",
+      "gc",
+      "--cloud",
+      "azure",
       ...file("--azure-secrets-file"),
       ...(o.azureCloudEnvironment !== "Public" ? ["--azure-cloud-environment", o.azureCloudEnvironment] : []),
-      "--dry-run", "--older-than", "0m",
+      "--dry-run",
+      "--older-than",
+      "0m",
     ];
   }
   return undefined;
@@ -105,7 +119,10 @@ export function gcCommand(c: Built): string[] | undefined {
 export function gcHint(c: Built, buildId: string, expires: string): string {
   const cmd = gcCommand(c)?.map(shellWord).join(" ");
   if (cmd === undefined) return "";
-  const where = c.cloud === "aws" ? "it is" : `it is in a temporary resource group pkr-Resource-Group-*${c.options.azureGallery !== undefined ? ` (or is a version in gallery ${c.options.azureGallery})` : ""}`;
+  const where =
+    c.cloud === "aws"
+      ? "it is"
+      : `it is in a temporary resource group pkr-Resource-Group-*${c.options.azureGallery !== undefined ? ` (or is a version in gallery ${c.options.azureGallery})` : ""}`;
   return `\nIf anything was left behind ${where} tagged arv-image-build-id=${buildId}; to check (without --dry-run to delete; after ${expires} gc finds it without --older-than):\n  ${cmd}`;
 }
 

@@ -83,7 +83,9 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
     const pre = await runPreflight(c, { packer, env: process.env, skipped: c.command.skipCheck, timeoutMs: c.command.preflightTimeout * 1000 });
     report(pre);
     throwIfInterrupted("preflight");
-    if (progress.events) for (const f of pre.findings) emit(progress, f.severity === "info" ? "info" : f.severity === "warning" ? "warn" : "error", { type: "preflight", check: f.check, severity: f.severity }, f.message);
+    if (progress.events)
+      for (const f of pre.findings)
+        emit(progress, f.severity === "info" ? "info" : f.severity === "warning" ? "warn" : "error", { type: "preflight", check: f.check, severity: f.severity }, f.message);
     else progress.stderr(formatFindings(pre.findings));
     if (pre.errors > 0) throw new PreflightError(preflightFailure(pre, "build"));
     // What preflight chose is what gets built: the AMI it checked, the user that AMI logs in with.
@@ -99,7 +101,11 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
     verboseEnv.PACKER_LOG = "1";
     verboseEnv.PACKER_LOG_PATH = join(dir, `packer-debug-${utcStamp(started, "-")}.log`);
   }
-  const env = packerEnvironment(process.env, c.secretsFiles.map((s) => s.env), verboseEnv);
+  const env = packerEnvironment(
+    process.env,
+    c.secretsFiles.map((s) => s.env),
+    verboseEnv,
+  );
   for (const w of result.omitted) progress.stderr(`arv-image: left out for Packer ${packer.version}: ${w}\n`);
   try {
     await initAndValidate(packer, dir, validateStepFor(result), env, scrub, progress);
@@ -122,7 +128,15 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
 
   // Temporary resources of this build count as leftovers for `arv-image gc` after this.
   const expires = new Date(started.getTime() + BUILD_EXPIRY_HOURS * 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
-  const vars = ["-var", `build_id=${buildId}`, "-var", `build_expires=${expires}`, "-var", `image_timestamp=${stamp}`, ...(cloud === "azure" ? ["-var", `image_epoch=${epoch}`] : [])];
+  const vars = [
+    "-var",
+    `build_id=${buildId}`,
+    "-var",
+    `build_expires=${expires}`,
+    "-var",
+    `image_timestamp=${stamp}`,
+    ...(cloud === "azure" ? ["-var", `image_epoch=${epoch}`] : []),
+  ];
   // The SDK's standard EC2 endpoint override (preflight honours it) reaches Packer too,
   // whose amazon-ebs ignores the variable: the same endpoint for every call of the bake.
   const ec2Endpoint = cloud === "aws" ? (process.env.AWS_ENDPOINT_URL_EC2 ?? process.env.AWS_ENDPOINT_URL) : undefined;
@@ -182,11 +196,17 @@ async function checkOutputs(out: string | undefined, emitConfig: string | undefi
     const p = await checkOutDir(out);
     const denied = p === undefined ? await cannotCreateIn(parent) : undefined;
     if (p) problems.push(p);
-    else if (denied) problems.push(`--out ${JSON.stringify(out)}: cannot create anything in ${JSON.stringify(parent)} (${denied}); expected a path in a writable directory, e.g. --out ./build-zzzzz.`);
+    else if (denied)
+      problems.push(
+        `--out ${JSON.stringify(out)}: cannot create anything in ${JSON.stringify(parent)} (${denied}); expected a path in a writable directory, e.g. --out ./build-zzzzz.`,
+      );
   } else {
     // The build directory (and its log) goes into the current directory.
     const denied = await cannotCreateIn(process.cwd());
-    if (denied) problems.push(`--out not given: the build directory would go into the current directory ${JSON.stringify(process.cwd())}, which takes no new files (${denied}); run from a writable directory or give --out, e.g. --out /tmp/build-zzzzz.`);
+    if (denied)
+      problems.push(
+        `--out not given: the build directory would go into the current directory ${JSON.stringify(process.cwd())}, which takes no new files (${denied}); run from a writable directory or give --out, e.g. --out /tmp/build-zzzzz.`,
+      );
   }
   if (emitConfig !== undefined) {
     const p = await checkOutputFile("--emit-config", emitConfig, "./zzzzz-image.yml");

@@ -23,7 +23,9 @@ export async function gcPipeline(raw: ParsedOptions, progress: Progress): Promis
   const c = await resolveCommand("gc", raw, progress, "1.6.6");
   const cloud = c.cloud ?? "aws";
   if (cloud === "gcp") {
-    throw new UsageError(`--cloud gcp: arv-image gc sweeps AWS accounts and Azure subscriptions; a googlecompute build's instance and disk carry the label arv-image-build-id (gcloud compute instances list --filter=labels.arv-image-build-id:*). Use --cloud aws or --cloud azure.`);
+    throw new UsageError(
+      `--cloud gcp: arv-image gc sweeps AWS accounts and Azure subscriptions; a googlecompute build's instance and disk carry the label arv-image-build-id (gcloud compute instances list --filter=labels.arv-image-build-id:*). Use --cloud aws or --cloud azure.`,
+    );
   }
   const o = c.options;
   const { dryRun, olderThan } = c.command;

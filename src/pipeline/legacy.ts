@@ -15,7 +15,10 @@ export async function runLegacy(c: ResolvedConfig, packer: Packer, progress: Pro
     `arv-image: notice: running your own JSON template ${t.path} the way build.sh did (legacy pass-through). arv-image's native path renders HCL2 with checked values: replace --json-file with --cloud aws|azure|gcp (see arv-image render).\n`,
   );
   const args = ["build", ...(c.options.debug ? ["-debug"] : []), ...t.variables.flatMap(([k, v]) => ["-var", `${k}=${v}`]), resolve(t.path)];
-  const env = packerEnvironment(process.env, c.secretsFiles.map((s) => s.env));
+  const env = packerEnvironment(
+    process.env,
+    c.secretsFiles.map((s) => s.env),
+  );
   // Whole lines, so that a secret split across two reads is still found and replaced.
   const splitter = () => new LineSplitter((line, whole) => progress.stderr(scrub(line) + (whole ? "\n" : "")));
   const out = splitter();

@@ -32,7 +32,10 @@ export async function provisionPipeline(raw: ParsedOptions, progress: Progress):
   // must not wait for (or be hidden by) Packer.
   const c = await resolveCommand("provision", raw, progress);
   if (c.legacyTemplate) throw new UsageError(`--json-file ${JSON.stringify(c.legacyTemplate.path)}: provision runs arv-image's own scripts; drop --json-file.`);
-  if (c.cloud !== undefined) progress.stderr(`arv-image: note: provision runs the cloud-neutral provisioning (no ${c.cloud} builder, nothing captured); ${c.cloud}-only parts such as the EBS autoscaler are left out.\n`);
+  if (c.cloud !== undefined)
+    progress.stderr(
+      `arv-image: note: provision runs the cloud-neutral provisioning (no ${c.cloud} builder, nothing captured); ${c.cloud}-only parts such as the EBS autoscaler are left out.\n`,
+    );
 
   const packer = await packerOf(raw);
   const o = c.options;
@@ -43,7 +46,11 @@ export async function provisionPipeline(raw: ParsedOptions, progress: Progress):
   const out = cmd.out ?? freshDir(`arv-image-provision-${(cmd.sshHost ?? "host").replace(/[^A-Za-z0-9.-]/g, "_")}-${utcStamp(started, "-")}`);
   const dir = await writeBuildDir(out, result.files);
   progress.stderr(`arv-image: build directory ${dir}\n`);
-  const env = packerEnvironment(process.env, c.secretsFiles.map((s) => s.env), cmd.verbose ? { PACKER_LOG: "1", PACKER_LOG_PATH: `${dir}/packer-debug-${utcStamp(started, "-")}.log` } : {});
+  const env = packerEnvironment(
+    process.env,
+    c.secretsFiles.map((s) => s.env),
+    cmd.verbose ? { PACKER_LOG: "1", PACKER_LOG_PATH: `${dir}/packer-debug-${utcStamp(started, "-")}.log` } : {},
+  );
   await initAndValidate(packer, dir, validateStepFor(result), env, scrub, progress);
 
   const target = `${o.sshUser}@${cmd.sshHost}:${cmd.sshPort}`;
@@ -57,14 +64,25 @@ export async function provisionPipeline(raw: ParsedOptions, progress: Progress):
     scrub,
     debug: false,
     scripts: scriptNames(result),
-    onFirst: (s) => `\narv-image: ${forwarded(s)} once; waiting for it to stop the provisioning on ${target}. ${target} may be left half-provisioned: provision a fresh machine next time.\n`,
+    onFirst: (s) =>
+      `\narv-image: ${forwarded(s)} once; waiting for it to stop the provisioning on ${target}. ${target} may be left half-provisioned: provision a fresh machine next time.\n`,
     onRepeat: (s) => `\narv-image: ${s} passed to Packer again; arv-image still waits for Packer to exit.\n`,
   });
   const elapsed = (Date.now() - started.getTime()) / 1000;
-  const summary: ProvisionRun = { target, buildDirectory: dir, log: run.logPath, elapsedSeconds: elapsed, packerSeconds: run.seconds, packerExitCode: run.code, timings: run.timings };
+  const summary: ProvisionRun = {
+    target,
+    buildDirectory: dir,
+    log: run.logPath,
+    elapsedSeconds: elapsed,
+    packerSeconds: run.seconds,
+    packerExitCode: run.code,
+    timings: run.timings,
+  };
   if (run.interrupted || run.code !== 0) {
     const last = lastError(run.errors);
-    const why = run.interrupted ? `interrupted (${run.interrupted}); Packer exited with ${run.code}` : `provisioning ${target} failed (packer exit ${run.code})${last ? `: ${last}` : ""}`;
+    const why = run.interrupted
+      ? `interrupted (${run.interrupted}); Packer exited with ${run.code}`
+      : `provisioning ${target} failed (packer exit ${run.code})${last ? `: ${last}` : ""}`;
     return { ok: false, run: summary, why, error: new PackerError(`${why}\nlog: ${run.logPath}`, run.interrupted ? signalExit(run.interrupted) : run.code) };
   }
   return { ok: true, run: summary };

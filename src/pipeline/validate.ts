@@ -23,13 +23,21 @@ export const validateStepFor = (result: RenderResult, verbose = false) => ({ ini
 export async function validatePipeline(raw: ParsedOptions, progress: Progress): Promise<ValidateResult> {
   const { packer, c } = await packerAndConfig("validate", raw, progress);
   if (c.legacyTemplate) {
-    throw new UsageError(`--json-file ${JSON.stringify(c.legacyTemplate.path)}: validate checks arv-image's own HCL2; for a site's JSON template run packer validate on it directly, or replace --json-file with --cloud aws|azure|gcp.`);
+    throw new UsageError(
+      `--json-file ${JSON.stringify(c.legacyTemplate.path)}: validate checks arv-image's own HCL2; for a site's JSON template run packer validate on it directly, or replace --json-file with --cloud aws|azure|gcp.`,
+    );
   }
   const scrub = makeScrubber(secretsOf(c));
   // --verbose: Packer's own debug log, shown with its output (the directory is temporary).
-  const env = packerEnvironment(process.env, c.secretsFiles.map((s) => s.env), c.command.verbose ? { PACKER_LOG: "1" } : {});
+  const env = packerEnvironment(
+    process.env,
+    c.secretsFiles.map((s) => s.env),
+    c.command.verbose ? { PACKER_LOG: "1" } : {},
+  );
   const parent = await mkdtemp(join(tmpdir(), "arv-image-validate-")).catch((e: unknown) => {
-    throw new EnvironmentError(`cannot create a temporary directory in TMPDIR ${JSON.stringify(tmpdir())} (${(e as NodeJS.ErrnoException).code ?? "error"}); set TMPDIR to a writable directory, e.g. TMPDIR=/tmp.`);
+    throw new EnvironmentError(
+      `cannot create a temporary directory in TMPDIR ${JSON.stringify(tmpdir())} (${(e as NodeJS.ErrnoException).code ?? "error"}); set TMPDIR to a writable directory, e.g. TMPDIR=/tmp.`,
+    );
   });
   try {
     const result = renderBuildDir(c, c.cloud);

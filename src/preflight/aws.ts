@@ -70,7 +70,11 @@ export async function awsChecks(ctx: CheckContext): Promise<CheckOutput> {
         if (!isCode(e, "InvalidAMIID.NotFound", "InvalidAMIID.Unavailable")) throw annotate(e, "aws.source-ami");
       }
       if (!image) {
-        add("error", "aws.source-ami", `--aws-source-ami ${o.awsSourceAmi}: no such image in ${region} (or it is not shared with this account). AMI ids are per region: use the id the image has in ${region}, copy it there (aws ec2 copy-image), or drop --aws-source-ami to use the newest official ${base.title} AMI.`);
+        add(
+          "error",
+          "aws.source-ami",
+          `--aws-source-ami ${o.awsSourceAmi}: no such image in ${region} (or it is not shared with this account). AMI ids are per region: use the id the image has in ${region}, copy it there (aws ec2 copy-image), or drop --aws-source-ami to use the newest official ${base.title} AMI.`,
+        );
         return undefined;
       }
     } else {
@@ -93,7 +97,11 @@ export async function awsChecks(ctx: CheckContext): Promise<CheckOutput> {
       images.sort((a, b) => Date.parse(b.CreationDate ?? "") - Date.parse(a.CreationDate ?? "") || (b.Name ?? "").localeCompare(a.Name ?? ""));
       image = images[0];
       if (!image) {
-        add("error", "aws.source-ami", `no official ${base.title} amd64 AMI (owner ${base.aws.owner}, name ${base.aws.namePattern}) is visible in ${region}. Give the base image with --aws-source-ami ami-….`);
+        add(
+          "error",
+          "aws.source-ami",
+          `no official ${base.title} amd64 AMI (owner ${base.aws.owner}, name ${base.aws.namePattern}) is visible in ${region}. Give the base image with --aws-source-ami ami-….`,
+        );
         return undefined;
       }
       inferred.awsSourceAmi = { id: image.ImageId as string, name: image.Name ?? "" };
@@ -122,18 +130,27 @@ export async function awsChecks(ctx: CheckContext): Promise<CheckOutput> {
       add("error", "aws.source-ami", m);
     };
     if (image.State !== "available") bad(`${id} is ${image.State ?? "in an unknown state"}, not available: wait until it is, or choose another --aws-source-ami.`);
-    if (image.Architecture !== "x86_64") bad(`${id} is ${image.Architecture ?? "of unknown architecture"}; arv-image builds x86_64 compute images (amd64 packages, x86_64 instance types): choose an x86_64 --aws-source-ami.`);
-    if (image.RootDeviceType !== "ebs") bad(`${id} is ${image.RootDeviceType ?? "not"} EBS-backed; Packer's amazon-ebs builder needs an EBS-backed AMI: choose another --aws-source-ami.`);
+    if (image.Architecture !== "x86_64")
+      bad(
+        `${id} is ${image.Architecture ?? "of unknown architecture"}; arv-image builds x86_64 compute images (amd64 packages, x86_64 instance types): choose an x86_64 --aws-source-ami.`,
+      );
+    if (image.RootDeviceType !== "ebs")
+      bad(`${id} is ${image.RootDeviceType ?? "not"} EBS-backed; Packer's amazon-ebs builder needs an EBS-backed AMI: choose another --aws-source-ami.`);
     else {
       const root = image.BlockDeviceMappings?.find((m) => m.DeviceName === image.RootDeviceName);
       if (o.awsRootDevice !== undefined && image.RootDeviceName !== o.awsRootDevice) {
-        bad(`${id} has its root volume on ${image.RootDeviceName ?? "an unknown device"}, not on --aws-root-device ${o.awsRootDevice}: the image would keep a ${root?.Ebs?.VolumeSize ?? "?"} GB root and carry an extra empty ${o.awsVolumeSize} GB volume. Give --aws-root-device ${image.RootDeviceName ?? "DEVICE"}, or leave it out (preflight then uses the AMI's).`);
+        bad(
+          `${id} has its root volume on ${image.RootDeviceName ?? "an unknown device"}, not on --aws-root-device ${o.awsRootDevice}: the image would keep a ${root?.Ebs?.VolumeSize ?? "?"} GB root and carry an extra empty ${o.awsVolumeSize} GB volume. Give --aws-root-device ${image.RootDeviceName ?? "DEVICE"}, or leave it out (preflight then uses the AMI's).`,
+        );
       }
       const size = root?.Ebs?.VolumeSize;
-      if (size !== undefined && size > o.awsVolumeSize) bad(`${id} has a ${size} GB root snapshot, larger than --aws-volume-size ${o.awsVolumeSize}: give --aws-volume-size ${size} or more.`);
+      if (size !== undefined && size > o.awsVolumeSize)
+        bad(`${id} has a ${size} GB root snapshot, larger than --aws-volume-size ${o.awsVolumeSize}: give --aws-volume-size ${size} or more.`);
     }
-    if (ok && o.awsSourceAmi !== undefined) add("info", "aws.source-ami", `${id} in ${region}: available, x86_64, EBS-backed, root volume ${image.RootDeviceName} (resized to ${o.awsVolumeSize} GB)`);
-    else if (ok && image.RootDeviceName !== "/dev/xvda") add("info", "aws.source-ami", `its root volume is ${image.RootDeviceName}; the build resizes that one to ${o.awsVolumeSize} GB`);
+    if (ok && o.awsSourceAmi !== undefined)
+      add("info", "aws.source-ami", `${id} in ${region}: available, x86_64, EBS-backed, root volume ${image.RootDeviceName} (resized to ${o.awsVolumeSize} GB)`);
+    else if (ok && image.RootDeviceName !== "/dev/xvda")
+      add("info", "aws.source-ami", `its root volume is ${image.RootDeviceName}; the build resizes that one to ${o.awsVolumeSize} GB`);
   }
 
   /** A given AMI whose name says it is another release than --base-os: the scripts follow the image, but say so. */
@@ -156,7 +173,11 @@ export async function awsChecks(ctx: CheckContext): Promise<CheckOutput> {
     const text = `${image.Name ?? ""} ${image.Description ?? ""}`.toLowerCase();
     const user = image.OwnerId === DEBIAN_OWNER || /\bdebian\b/.test(text) ? "admin" : image.OwnerId === CANONICAL_OWNER || /\bubuntu\b/.test(text) ? "ubuntu" : undefined;
     if (user === undefined) {
-      add("warning", "aws.ssh-user", `cannot tell the login user of ${image.ImageId} ("${image.Name ?? ""}") from its name or owner; Packer will log in as ${o.sshUser}. If that is wrong the build fails at "Waiting for SSH": give --ssh-user.`);
+      add(
+        "warning",
+        "aws.ssh-user",
+        `cannot tell the login user of ${image.ImageId} ("${image.Name ?? ""}") from its name or owner; Packer will log in as ${o.sshUser}. If that is wrong the build fails at "Waiting for SSH": give --ssh-user.`,
+      );
       return;
     }
     if (user !== o.sshUser) inferred.sshUser = user;
@@ -191,7 +212,12 @@ export async function awsChecks(ctx: CheckContext): Promise<CheckOutput> {
           if (!isCode(e, "InvalidSubnetID.NotFound")) throw annotate(e, "aws.subnet");
         }
         if (!sn) {
-          if (on("aws.subnet")) add("error", "aws.subnet", `--aws-subnet-id ${subnetId}: no such subnet in ${region}. List them with: aws ec2 describe-subnets --region ${region}${vpc ? ` --filters Name=vpc-id,Values=${vpc}` : ""}`);
+          if (on("aws.subnet"))
+            add(
+              "error",
+              "aws.subnet",
+              `--aws-subnet-id ${subnetId}: no such subnet in ${region}. List them with: aws ec2 describe-subnets --region ${region}${vpc ? ` --filters Name=vpc-id,Values=${vpc}` : ""}`,
+            );
           return;
         }
         zone = sn.AvailabilityZone;
@@ -219,7 +245,8 @@ export async function awsChecks(ctx: CheckContext): Promise<CheckOutput> {
           ],
         }),
       );
-      if ((r.InstanceTypeOfferings ?? []).some((x) => x.InstanceType === type)) add("info", "aws.instance-type", `${type} is offered in ${byZone ? `${zone} (the subnet's zone)` : region}`);
+      if ((r.InstanceTypeOfferings ?? []).some((x) => x.InstanceType === type))
+        add("info", "aws.instance-type", `${type} is offered in ${byZone ? `${zone} (the subnet's zone)` : region}`);
       else
         add(
           "error",
@@ -264,7 +291,6 @@ function credentialSource(ctx: CheckContext): string {
   if (ctx.config.options.awsProfile !== undefined) return `of profile ${JSON.stringify(ctx.config.options.awsProfile)}`;
   return "from the environment";
 }
-
 
 function credentialProblem(e: unknown, ctx: CheckContext, where: string): string {
   const name = (e as { name?: string }).name ?? "";

@@ -62,7 +62,11 @@ export async function azureChecks(ctx: CheckContext): Promise<CheckOutput> {
           const body = JSON.parse(res.body || "{}") as { location?: string };
           add("info", "azure.resource-group", `resource group ${rg} exists (${body.location ?? "?"}) in subscription ${p.subscriptionId}`);
         } else if (res.status === 404) {
-          add("error", "azure.resource-group", `--azure-resource-group ${rg}: no such resource group in subscription ${p.subscriptionId}; the managed image is written there. Create it (az group create --name ${rg} --location ${loc}) or fix the name.`);
+          add(
+            "error",
+            "azure.resource-group",
+            `--azure-resource-group ${rg}: no such resource group in subscription ${p.subscriptionId}; the managed image is written there. Create it (az group create --name ${rg} --location ${loc}) or fix the name.`,
+          );
         } else {
           throw Object.assign(new Error(armMessage(res.body)), { statusCode: res.status, code: armCode(res.body) });
         }
@@ -78,9 +82,16 @@ export async function azureChecks(ctx: CheckContext): Promise<CheckOutput> {
           if ((e as { statusCode?: number }).statusCode !== 404) throw e;
         }
         if (versions.length === 0) {
-          add("error", "azure.image", `image ${urn} does not exist in ${loc}: check --azure-image-publisher, --azure-image-offer and --azure-sku (list them with: az vm image list-skus --location ${loc} --publisher ${pub} --offer ${offer}).`);
+          add(
+            "error",
+            "azure.image",
+            `image ${urn} does not exist in ${loc}: check --azure-image-publisher, --azure-image-offer and --azure-sku (list them with: az vm image list-skus --location ${loc} --publisher ${pub} --offer ${offer}).`,
+          );
         } else {
-          newestSource = versions.map((v) => v.name ?? "").sort(compareVersionNames).at(-1);
+          newestSource = versions
+            .map((v) => v.name ?? "")
+            .sort(compareVersionNames)
+            .at(-1);
           add("info", "azure.image", `image ${urn} exists in ${loc} (${versions.length} version${versions.length === 1 ? "" : "s"}, newest ${newestSource})`);
         }
       }),
@@ -89,7 +100,8 @@ export async function azureChecks(ctx: CheckContext): Promise<CheckOutput> {
         const sizes: string[] = [];
         for await (const s of client.virtualMachineSizes.list(loc, { abortSignal })) if (s.name) sizes.push(s.name);
         if (sizes.some((s) => s.toLowerCase() === size.toLowerCase())) add("info", "azure.vm-size", `${size} is offered in ${loc}`);
-        else add("error", "azure.vm-size", `--azure-vm-size ${size} is not offered in ${loc}: choose another size (az vm list-sizes --location ${loc}) or another --azure-location.`);
+        else
+          add("error", "azure.vm-size", `--azure-vm-size ${size} is not offered in ${loc}: choose another size (az vm list-sizes --location ${loc}) or another --azure-location.`);
       }),
     ]);
     if (o.azureGallery !== undefined && o.azureGalleryImage !== undefined && on("azure.gallery")) await galleryChecks(o.azureGallery, o.azureGalleryImage, newestSource);
@@ -110,7 +122,11 @@ export async function azureChecks(ctx: CheckContext): Promise<CheckOutput> {
           add("info", "azure.gallery", `gallery ${gallery} exists in resource group ${rg} (${g.location ?? "?"})`);
         } catch (e) {
           if (!notFound(e)) throw e;
-          add("error", "azure.gallery", `--azure-gallery ${gallery}: no such Azure Compute Gallery in resource group ${rg} of subscription ${p.subscriptionId}. Create it (az sig create --resource-group ${rg} --gallery-name ${gallery} --location ${loc}), or fix the name${o.azureGalleryResourceGroup === undefined ? " or give its group with --azure-gallery-resource-group" : " or --azure-gallery-resource-group"}.`);
+          add(
+            "error",
+            "azure.gallery",
+            `--azure-gallery ${gallery}: no such Azure Compute Gallery in resource group ${rg} of subscription ${p.subscriptionId}. Create it (az sig create --resource-group ${rg} --gallery-name ${gallery} --location ${loc}), or fix the name${o.azureGalleryResourceGroup === undefined ? " or give its group with --azure-gallery-resource-group" : " or --azure-gallery-resource-group"}.`,
+          );
         }
       });
     } catch (e) {
@@ -122,7 +138,9 @@ export async function azureChecks(ctx: CheckContext): Promise<CheckOutput> {
     let source: { hyperVGeneration?: string; architecture?: string } = {};
     if (newestSource !== undefined) {
       try {
-        source = await withTimeout(where, ms, (abortSignal) => client.virtualMachineImages.get(loc, o.azureImagePublisher, o.azureImageOffer, o.azureSku ?? "", newestSource, { abortSignal }));
+        source = await withTimeout(where, ms, (abortSignal) =>
+          client.virtualMachineImages.get(loc, o.azureImagePublisher, o.azureImageOffer, o.azureSku ?? "", newestSource, { abortSignal }),
+        );
       } catch {
         source = {}; // the image check reported on the source image already
       }
@@ -136,7 +154,11 @@ export async function azureChecks(ctx: CheckContext): Promise<CheckOutput> {
         } catch (e) {
           if (!notFound(e)) throw e;
           const gen = source.hyperVGeneration ?? "V2";
-          add("error", "azure.gallery", `--azure-gallery-image ${definition}: gallery ${gallery} has no such image definition. Create it to fit the source image (az sig image-definition create --resource-group ${rg} --gallery-name ${gallery} --gallery-image-definition ${definition} --publisher arvados --offer compute --sku ${definition} --os-type Linux --os-state Generalized --hyper-v-generation ${gen} --architecture x64), or fix the name.`);
+          add(
+            "error",
+            "azure.gallery",
+            `--azure-gallery-image ${definition}: gallery ${gallery} has no such image definition. Create it to fit the source image (az sig image-definition create --resource-group ${rg} --gallery-name ${gallery} --gallery-image-definition ${definition} --publisher arvados --offer compute --sku ${definition} --os-type Linux --os-state Generalized --hyper-v-generation ${gen} --architecture x64), or fix the name.`,
+          );
           return;
         }
         definitionFound = true;
@@ -145,15 +167,26 @@ export async function azureChecks(ctx: CheckContext): Promise<CheckOutput> {
         if ((d.osState ?? "Generalized").toLowerCase() !== "generalized") wrong.push(`its OS state is ${d.osState ?? "?"}: arv-image publishes generalized images`);
         const defGen = d.hyperVGeneration ?? "V1"; // Azure's default for a definition created without one
         if (source.hyperVGeneration !== undefined && defGen.toUpperCase() !== source.hyperVGeneration.toUpperCase()) {
-          wrong.push(`its Hyper-V generation is ${defGen} but the source image ${o.azureImagePublisher}:${o.azureImageOffer}:${o.azureSku ?? ""} is ${source.hyperVGeneration} (Azure refuses the version)`);
+          wrong.push(
+            `its Hyper-V generation is ${defGen} but the source image ${o.azureImagePublisher}:${o.azureImageOffer}:${o.azureSku ?? ""} is ${source.hyperVGeneration} (Azure refuses the version)`,
+          );
         }
         const defArch = d.architecture ?? "x64";
         const srcArch = source.architecture ?? "x64";
-        if (defArch.toLowerCase() !== "x64" || defArch.toLowerCase() !== srcArch.toLowerCase()) wrong.push(`its architecture is ${defArch}; arv-image's compute images are x64${srcArch.toLowerCase() !== "x64" ? ` (and the source image is ${srcArch})` : ""}`);
+        if (defArch.toLowerCase() !== "x64" || defArch.toLowerCase() !== srcArch.toLowerCase())
+          wrong.push(`its architecture is ${defArch}; arv-image's compute images are x64${srcArch.toLowerCase() !== "x64" ? ` (and the source image is ${srcArch})` : ""}`);
         if (wrong.length > 0) {
-          add("error", "azure.gallery", `--azure-gallery-image ${definition} in gallery ${gallery} does not fit this build: ${wrong.join("; ")}. An image definition's OS type, generation and architecture cannot be changed: use (or create) a definition with --os-type Linux --hyper-v-generation ${source.hyperVGeneration ?? "V2"} --architecture x64, or choose a source image (--azure-sku) of generation ${defGen}.`);
+          add(
+            "error",
+            "azure.gallery",
+            `--azure-gallery-image ${definition} in gallery ${gallery} does not fit this build: ${wrong.join("; ")}. An image definition's OS type, generation and architecture cannot be changed: use (or create) a definition with --os-type Linux --hyper-v-generation ${source.hyperVGeneration ?? "V2"} --architecture x64, or choose a source image (--azure-sku) of generation ${defGen}.`,
+          );
         } else {
-          add("info", "azure.gallery", `image definition ${gallery}/${definition}: Linux, ${defGen}, ${defArch}${source.hyperVGeneration !== undefined ? `, as the source image` : ""}`);
+          add(
+            "info",
+            "azure.gallery",
+            `image definition ${gallery}/${definition}: Linux, ${defGen}, ${defArch}${source.hyperVGeneration !== undefined ? `, as the source image` : ""}`,
+          );
         }
       });
     } catch (e) {
@@ -169,7 +202,11 @@ export async function azureChecks(ctx: CheckContext): Promise<CheckOutput> {
       await withTimeout(where, ms, async (abortSignal) => {
         try {
           await client.galleryImageVersions.get(rg, gallery, definition, version, { abortSignal });
-          add("error", "azure.gallery", `--azure-gallery-version ${version}: ${gallery}/${definition} already has version ${version} (a version is published once). Give a new version number (or leave the flag out for one from the build time), or delete the old one first (az sig image-version delete --resource-group ${rg} --gallery-name ${gallery} --gallery-image-definition ${definition} --gallery-image-version ${version}).`);
+          add(
+            "error",
+            "azure.gallery",
+            `--azure-gallery-version ${version}: ${gallery}/${definition} already has version ${version} (a version is published once). Give a new version number (or leave the flag out for one from the build time), or delete the old one first (az sig image-version delete --resource-group ${rg} --gallery-name ${gallery} --gallery-image-definition ${definition} --gallery-image-version ${version}).`,
+          );
         } catch (e) {
           if (!notFound(e)) throw e;
           add("info", "azure.gallery", `version ${version} of ${gallery}/${definition} does not exist yet`);

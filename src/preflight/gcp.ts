@@ -25,11 +25,15 @@ export async function gcpChecks(ctx: CheckContext): Promise<CheckOutput> {
     return { findings, inferred: {} };
   }
   if (key.type !== "service_account") {
-    bad(`is a ${JSON.stringify(key.type ?? "untyped")} credential, not a service-account key; Packer's googlecompute builder needs "type": "service_account". Create a JSON key for a service account with the Compute Instance Admin and Service Account User roles.`);
+    bad(
+      `is a ${JSON.stringify(key.type ?? "untyped")} credential, not a service-account key; Packer's googlecompute builder needs "type": "service_account". Create a JSON key for a service account with the Compute Instance Admin and Service Account User roles.`,
+    );
   } else if (typeof key.private_key !== "string" || !key.private_key.includes("PRIVATE KEY") || typeof key.client_email !== "string") {
     bad(`lacks private_key or client_email; download the service account's JSON key again.`);
   } else if (o.gcpProjectId !== undefined && key.project_id !== o.gcpProjectId) {
-    bad(`belongs to project ${JSON.stringify(key.project_id)}, not --gcp-project-id ${o.gcpProjectId}. Use a key of a service account in ${o.gcpProjectId}, or grant this one (${key.client_email}) roles there and accept the warning with --skip-check gcp.account-file.`);
+    bad(
+      `belongs to project ${JSON.stringify(key.project_id)}, not --gcp-project-id ${o.gcpProjectId}. Use a key of a service account in ${o.gcpProjectId}, or grant this one (${key.client_email}) roles there and accept the warning with --skip-check gcp.account-file.`,
+    );
   } else {
     findings.push({ severity: "info", check: "gcp.account-file", message: `service account ${key.client_email} of project ${key.project_id as string}` });
   }

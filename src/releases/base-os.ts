@@ -40,28 +40,44 @@ export const CANONICAL_OWNER = "099720109477";
 
 export const BASE_OSES: Readonly<Record<BaseOsName, BaseOs>> = {
   "debian-12": {
-    name: "debian-12", id: "debian", versionId: "12", codename: "bookworm", title: "Debian 12",
+    name: "debian-12",
+    id: "debian",
+    versionId: "12",
+    codename: "bookworm",
+    title: "Debian 12",
     aws: { owner: DEBIAN_OWNER, namePattern: "debian-12-amd64-*", rootDevice: "/dev/xvda", sshUser: "admin" },
     azure: { publisher: "Debian", offer: "debian-12", sku: "12-gen2" },
     gcp: { family: "debian-12", project: "debian-cloud" },
     rocm: true,
   },
   "debian-13": {
-    name: "debian-13", id: "debian", versionId: "13", codename: "trixie", title: "Debian 13",
+    name: "debian-13",
+    id: "debian",
+    versionId: "13",
+    codename: "trixie",
+    title: "Debian 13",
     aws: { owner: DEBIAN_OWNER, namePattern: "debian-13-amd64-*", rootDevice: "/dev/xvda", sshUser: "admin" },
     azure: { publisher: "Debian", offer: "debian-13", sku: "13-gen2" },
     gcp: { family: "debian-13", project: "debian-cloud" },
     rocm: false,
   },
   "ubuntu-22.04": {
-    name: "ubuntu-22.04", id: "ubuntu", versionId: "22.04", codename: "jammy", title: "Ubuntu 22.04",
+    name: "ubuntu-22.04",
+    id: "ubuntu",
+    versionId: "22.04",
+    codename: "jammy",
+    title: "Ubuntu 22.04",
     aws: { owner: CANONICAL_OWNER, namePattern: "ubuntu/images/hvm-ssd*/ubuntu-jammy-22.04-amd64-server-*", rootDevice: "/dev/sda1", sshUser: "ubuntu" },
     azure: { publisher: "Canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts-gen2" },
     gcp: { family: "ubuntu-2204-lts", project: "ubuntu-os-cloud" },
     rocm: true,
   },
   "ubuntu-24.04": {
-    name: "ubuntu-24.04", id: "ubuntu", versionId: "24.04", codename: "noble", title: "Ubuntu 24.04",
+    name: "ubuntu-24.04",
+    id: "ubuntu",
+    versionId: "24.04",
+    codename: "noble",
+    title: "Ubuntu 24.04",
     aws: { owner: CANONICAL_OWNER, namePattern: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*", rootDevice: "/dev/sda1", sshUser: "ubuntu" },
     azure: { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server" },
     gcp: { family: "ubuntu-2404-lts-amd64", project: "ubuntu-os-cloud" },
@@ -75,6 +91,11 @@ export function baseOsOfAmiName(name: string): BaseOs | undefined {
 }
 
 function globMatch(pattern: string, s: string): boolean {
-  const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  );
   return re.test(s);
 }

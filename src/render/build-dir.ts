@@ -8,16 +8,7 @@ import { readStatic, renderTemplate } from "./engine.js";
 import { hcl } from "./escape.js";
 import { STAGED_FILES, type ScriptContext } from "./script-context.js";
 import { ARVADOS_PIN_PACKAGES } from "../releases/versions.js";
-import {
-  hclContext,
-  omittedFor,
-  packerFeatures,
-  packerVariables,
-  scriptContext,
-  scriptPlan,
-  type PackerFeatures,
-  type Target,
-} from "./context.js";
+import { hclContext, omittedFor, packerFeatures, packerVariables, scriptContext, scriptPlan, type PackerFeatures, type Target } from "./context.js";
 
 export interface RenderedFile {
   /** Path relative to the build directory. */

@@ -92,26 +92,36 @@ export function clusterConfigFragment(f: FragmentInput): string {
   if (gallery) {
     const managed = f.images.find((i) => i.gallery === undefined && i.name !== undefined);
     if (managed) {
-      commentBefore(doc, [...base, "Containers", "CloudVMs", "DriverParameters", "SharedImageGalleryName"], [
-        ` Or the managed image the version was published from: ImageID ${c(JSON.stringify(managed.name ?? ""))}, ImageResourceGroup ${c(JSON.stringify(managed.resourceGroup ?? ""))}, no gallery keys.`,
-      ]);
+      commentBefore(
+        doc,
+        [...base, "Containers", "CloudVMs", "DriverParameters", "SharedImageGalleryName"],
+        [
+          ` Or the managed image the version was published from: ImageID ${c(JSON.stringify(managed.name ?? ""))}, ImageResourceGroup ${c(JSON.stringify(managed.resourceGroup ?? ""))}, no gallery keys.`,
+        ],
+      );
     }
   }
   if (f.images.length > 1 && f.cloud !== "azure") {
-    commentBefore(doc, [...base, "Containers", "CloudVMs", "ImageID"], [` The image exists in ${f.images.length} regions; a cluster in another region uses that region's id:`, ...f.images.map((i) => `   ${c(i.region ?? "?")}: ${c(i.id)}`)]);
+    commentBefore(
+      doc,
+      [...base, "Containers", "CloudVMs", "ImageID"],
+      [` The image exists in ${f.images.length} regions; a cluster in another region uses that region's id:`, ...f.images.map((i) => `   ${c(i.region ?? "?")}: ${c(i.id)}`)],
+    );
   }
   if (driver.IAMInstanceProfile !== undefined) {
-    commentBefore(doc, [...base, "Containers", "CloudVMs", "DriverParameters", "IAMInstanceProfile"], [
-      " The EBS autoscaler creates and attaches volumes as the instance: give compute nodes an",
-      " instance profile whose role allows the EC2 calls in the IAM policy below.",
-    ]);
+    commentBefore(
+      doc,
+      [...base, "Containers", "CloudVMs", "DriverParameters", "IAMInstanceProfile"],
+      [" The EBS autoscaler creates and attaches volumes as the instance: give compute nodes an", " instance profile whose role allows the EC2 calls in the IAM policy below."],
+    );
   }
   if (f.cloud === "aws" && f.ebsAutoscale) {
     const scratch = " /tmp grows on demand: every instance type gets IncludedScratch: 5TB and no AddedScratch.";
     if (types) {
       commentBefore(doc, [...base, "InstanceTypes"], [scratch]);
       for (const t of types) {
-        if (t.addedScratch !== undefined) commentBefore(doc, [...base, "InstanceTypes", t.name, "IncludedScratch"], [` remove its AddedScratch (${c(JSON.stringify(t.addedScratch))})`]);
+        if (t.addedScratch !== undefined)
+          commentBefore(doc, [...base, "InstanceTypes", t.name, "IncludedScratch"], [` remove its AddedScratch (${c(JSON.stringify(t.addedScratch))})`]);
       }
     }
     const trailer = [...(types ? [] : [scratch, " InstanceTypes:", "   <each instance type>:", "     IncludedScratch: 5TB"]), " IAM policy for that instance profile's role:"];
@@ -119,10 +129,11 @@ export function clusterConfigFragment(f: FragmentInput): string {
     doc.comment = trailer.join("\n");
   }
   // Sizes stay plain, as Arvados' own examples write them.
-  if (types) for (const t of types) {
-    const n = doc.getIn([...base, "InstanceTypes", t.name, "IncludedScratch"], true);
-    if (isScalar(n)) n.type = "PLAIN";
-  }
+  if (types)
+    for (const t of types) {
+      const n = doc.getIn([...base, "InstanceTypes", t.name, "IncludedScratch"], true);
+      if (isScalar(n)) n.type = "PLAIN";
+    }
   const text = doc.toString({ lineWidth: 0, defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" });
   // Parsed back as arvados-server would read it: anything the serializer could not carry is a bug here, not a surprise in the cluster.
   if (!isDeepStrictEqual(parse(text, { version: "1.1" }), data) || CONTROL.test(text.replace(/\n/g, ""))) {

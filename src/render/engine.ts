@@ -64,7 +64,9 @@ class Engine {
     const onDisk = readdirSync(TEMPLATES_DIR, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".hbs"));
     if (onDisk.length !== Object.keys(set).length) return undefined;
     for (const name of onDisk) {
-      const hash = createHash("sha256").update(readFileSync(TEMPLATES_DIR + name)).digest("hex");
+      const hash = createHash("sha256")
+        .update(readFileSync(TEMPLATES_DIR + name))
+        .digest("hex");
       if (set[name]?.hash !== hash) return undefined;
     }
     return set;

@@ -16,8 +16,6 @@ export interface UrlUse {
   purpose: string;
 }
 
-
-
 export function buildUrls(c: ResolvedConfig, cloud: Cloud): UrlUse[] {
   const o = c.options;
   const here = (url: string, purpose: string): UrlUse => ({ url, from: "this machine", purpose });

@@ -61,7 +61,9 @@ export async function writeBuildDir(out: string, files: readonly RenderedFile[])
     tmp = await mkdtemp(join(dirname(target), `.${basename(target)}.arv-image-`));
   } catch (e) {
     // The directory the user named cannot hold a new directory (read-only, not writable, /proc…).
-    throw new UsageError(`--out ${quote(out)}: cannot create a directory in ${quote(dirname(target))} (${errnoText(e)}); expected a new or empty directory in a writable directory, e.g. --out ./build-zzzzz.`);
+    throw new UsageError(
+      `--out ${quote(out)}: cannot create a directory in ${quote(dirname(target))} (${errnoText(e)}); expected a new or empty directory in a writable directory, e.g. --out ./build-zzzzz.`,
+    );
   }
   try {
     // Synchronous on purpose: twenty small files, nothing else to do meanwhile, and each
@@ -85,7 +87,9 @@ export async function writeBuildDir(out: string, files: readonly RenderedFile[])
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     if (e instanceof UsageError) throw e;
-    throw new EnvironmentError(`could not write the build directory ${quote(target)}: ${errnoText(e)}${(e as NodeJS.ErrnoException).path ? ` (${quote((e as NodeJS.ErrnoException).path)})` : ""}.`);
+    throw new EnvironmentError(
+      `could not write the build directory ${quote(target)}: ${errnoText(e)}${(e as NodeJS.ErrnoException).path ? ` (${quote((e as NodeJS.ErrnoException).path)})` : ""}.`,
+    );
   }
 }
 

@@ -24,7 +24,10 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const sshKeygenY = (file: string) => spawnSync("ssh-keygen", ["-y", "-f", file], { encoding: "utf8" }).stdout.trim().split(" ").slice(0, 2).join(" ");
-const allFiles = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => join(dir, f)).filter((f) => statSync(f).isFile());
+const allFiles = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).isFile());
 
 describe("--arvados-config", () => {
   it("an inline key: the image gets exactly the dispatcher's public key, and the private key goes nowhere", async () => {
@@ -32,9 +35,14 @@ describe("--arvados-config", () => {
     const cfg = join(FIX, "inline-ed25519.yml");
     const r = await runCli(["render", "--cloud", "aws", "--arvados-config", cfg, "--nvidia-gpu-support", "--packer-version", "1.6.6", "--out", out]);
     expect(r.code, r.stderr).toBe(0);
-    const keys = readFileSync(join(out, "files/authorized_keys"), "utf8").split("\n").filter((l) => l.startsWith("ssh-"));
+    const keys = readFileSync(join(out, "files/authorized_keys"), "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith("ssh-"));
     expect(keys.map((l) => l.split(" ").slice(0, 2).join(" "))).toEqual([sshKeygenY(join(keyDir, "ed25519"))]);
-    const privateBody = readFileSync(cfg, "utf8").split("\n").find((l) => /^ {8}[A-Za-z0-9+/]{40,}$/.test(l))?.trim() as string;
+    const privateBody = readFileSync(cfg, "utf8")
+      .split("\n")
+      .find((l) => /^ {8}[A-Za-z0-9+/]{40,}$/.test(l))
+      ?.trim() as string;
     expect(privateBody).toBeTruthy();
     for (const f of allFiles(out)) expect(readFileSync(f, "utf8")).not.toContain(privateBody);
     expect(r.stdout + r.stderr).not.toContain(privateBody);

@@ -73,34 +73,90 @@ const CASES: [string, () => string[], string | RegExp][] = [
   ["hosts file that does not exist", () => [...aws(), "--hosts-file", f("no-hosts")], "--hosts-file"],
   ["hosts file with a bad line", () => [...aws(), "--hosts-file", f("hosts-bad")], /--hosts-file.*line 3/],
   ["AWS flag with --cloud azure", () => [...azure(), "--aws-region", "us-west-2"], "--aws-region"],
-  ["flags of two clouds without --cloud", () => ["--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-region", "us-west-2", "--azure-location", "eastus"], /--aws-region[\s\S]*--azure-location|--azure-location[\s\S]*--aws-region/],
+  [
+    "flags of two clouds without --cloud",
+    () => ["--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-region", "us-west-2", "--azure-location", "eastus"],
+    /--aws-region[\s\S]*--azure-location|--azure-location[\s\S]*--aws-region/,
+  ],
   ["EBS autoscaler for Azure", () => [...azure(), "--aws-ebs-autoscale"], "--aws-ebs-autoscale"],
   ["GCP without project", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY], "--gcp-project-id"],
-  ["Azure without resource group", () => ["--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-sku", "12-gen2"], "--azure-resource-group"],
+  [
+    "Azure without resource group",
+    () => ["--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-sku", "12-gen2"],
+    "--azure-resource-group",
+  ],
   ["Azure SKU with a space", () => [...azure(), "--azure-sku", "12 gen2"], "--azure-sku"],
   ["Azure resource group with a slash", () => [...azure(), "--azure-resource-group", "bad/name"], "--azure-resource-group"],
   ["Azure resource group ending in a dot", () => [...azure(), "--azure-resource-group", "images."], "--azure-resource-group"],
   ["Azure cloud that does not exist", () => [...azure(), "--azure-cloud-environment", "Mars"], "--azure-cloud-environment"],
   // Azure Germany closed in 2021; the azure plugin 2.x refuses it, so packer validate would fail later.
-  ["Azure Germany, closed in 2021", () => [...azure(), "--azure-cloud-environment", "Germany"], /--azure-cloud-environment "Germany".*one of Public, USGovernment, China .*germanywestcentral/s],
+  [
+    "Azure Germany, closed in 2021",
+    () => [...azure(), "--azure-cloud-environment", "Germany"],
+    /--azure-cloud-environment "Germany".*one of Public, USGovernment, China .*germanywestcentral/s,
+  ],
   ["Azure location with a space", () => [...azure(), "--azure-location", "East US"], "--azure-location"],
-  ["gallery name with a dash (galleries take [A-Za-z0-9_.])", () => [...azure(), "--azure-gallery", "arv-gallery", "--azure-gallery-image", "compute"], /--azure-gallery "arv-gallery": expected .*letters, digits, '_' or '\.'/],
+  [
+    "gallery name with a dash (galleries take [A-Za-z0-9_.])",
+    () => [...azure(), "--azure-gallery", "arv-gallery", "--azure-gallery-image", "compute"],
+    /--azure-gallery "arv-gallery": expected .*letters, digits, '_' or '\.'/,
+  ],
   ["gallery name ending in a period", () => [...azure(), "--azure-gallery", "gallery.", "--azure-gallery-image", "compute"], "--azure-gallery"],
   ["image definition of 81 characters", () => [...azure(), "--azure-gallery", "g", "--azure-gallery-image", "d".repeat(81)], "--azure-gallery-image"],
   ["image definition with a slash", () => [...azure(), "--azure-gallery", "g", "--azure-gallery-image", "compute/debian"], "--azure-gallery-image"],
-  ["gallery version with two parts", () => [...azure(), "--azure-gallery", "g", "--azure-gallery-image", "c", "--azure-gallery-version", "1.0"], /--azure-gallery-version "1\.0": expected MAJOR\.MINOR\.PATCH/],
-  ["gallery version beyond a 32-bit integer", () => [...azure(), "--azure-gallery", "g", "--azure-gallery-image", "c", "--azure-gallery-version", "2026.1203.2147483648"], "--azure-gallery-version"],
-  ["gallery version with leading zeros", () => [...azure(), "--azure-gallery", "g", "--azure-gallery-image", "c", "--azure-gallery-version", "2026.0103.1"], "--azure-gallery-version"],
+  [
+    "gallery version with two parts",
+    () => [...azure(), "--azure-gallery", "g", "--azure-gallery-image", "c", "--azure-gallery-version", "1.0"],
+    /--azure-gallery-version "1\.0": expected MAJOR\.MINOR\.PATCH/,
+  ],
+  [
+    "gallery version beyond a 32-bit integer",
+    () => [...azure(), "--azure-gallery", "g", "--azure-gallery-image", "c", "--azure-gallery-version", "2026.1203.2147483648"],
+    "--azure-gallery-version",
+  ],
+  [
+    "gallery version with leading zeros",
+    () => [...azure(), "--azure-gallery", "g", "--azure-gallery-image", "c", "--azure-gallery-version", "2026.0103.1"],
+    "--azure-gallery-version",
+  ],
   ["gallery version with a v", () => [...azure(), "--azure-gallery", "g", "--azure-gallery-image", "c", "--azure-gallery-version", "v1.0.0"], "--azure-gallery-version"],
   ["--azure-gallery without an image definition", () => [...azure(), "--azure-gallery", "g"], /--azure-gallery-image is required with --azure-gallery/],
-  ["gallery flags without --azure-gallery", () => [...azure(), "--azure-gallery-image", "c", "--azure-gallery-version", "1.0.0", "--azure-replication-regions", "eastus"], /--azure-gallery-image, --azure-gallery-version, --azure-replication-regions describe a gallery image version, which is only published with --azure-gallery/],
-  ["a replication region in capitals", () => [...azure(), "--azure-gallery", "g", "--azure-gallery-image", "c", "--azure-replication-regions", "eastus,West Europe"], "--azure-replication-regions"],
-  ["a replication region twice", () => [...azure(), "--azure-gallery", "g", "--azure-gallery-image", "c", "--azure-replication-regions", "eastus,eastus"], /--azure-replication-regions "eastus,eastus": a location is listed twice/],
-  ["gallery resource group ending in a period", () => [...azure(), "--azure-gallery", "g", "--azure-gallery-image", "c", "--azure-gallery-resource-group", "rg."], "--azure-gallery-resource-group"],
-  ["gallery flags with --cloud aws", () => [...aws(), "--azure-gallery", "g", "--azure-gallery-image", "c"], /--cloud aws builds for aws, but --azure-gallery, --azure-gallery-image \(azure\) belong to another cloud/],
+  [
+    "gallery flags without --azure-gallery",
+    () => [...azure(), "--azure-gallery-image", "c", "--azure-gallery-version", "1.0.0", "--azure-replication-regions", "eastus"],
+    /--azure-gallery-image, --azure-gallery-version, --azure-replication-regions describe a gallery image version, which is only published with --azure-gallery/,
+  ],
+  [
+    "a replication region in capitals",
+    () => [...azure(), "--azure-gallery", "g", "--azure-gallery-image", "c", "--azure-replication-regions", "eastus,West Europe"],
+    "--azure-replication-regions",
+  ],
+  [
+    "a replication region twice",
+    () => [...azure(), "--azure-gallery", "g", "--azure-gallery-image", "c", "--azure-replication-regions", "eastus,eastus"],
+    /--azure-replication-regions "eastus,eastus": a location is listed twice/,
+  ],
+  [
+    "gallery resource group ending in a period",
+    () => [...azure(), "--azure-gallery", "g", "--azure-gallery-image", "c", "--azure-gallery-resource-group", "rg."],
+    "--azure-gallery-resource-group",
+  ],
+  [
+    "gallery flags with --cloud aws",
+    () => [...aws(), "--azure-gallery", "g", "--azure-gallery-image", "c"],
+    /--cloud aws builds for aws, but --azure-gallery, --azure-gallery-image \(azure\) belong to another cloud/,
+  ],
   ["GCP project with capitals", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "Bad_Project"], "--gcp-project-id"],
-  ["GCP zone without the letter", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--gcp-zone", "us-central1"], "--gcp-zone"],
-  ["GCP account file missing", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--gcp-account-file", f("sa.json")], "--gcp-account-file"],
+  [
+    "GCP zone without the letter",
+    () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--gcp-zone", "us-central1"],
+    "--gcp-zone",
+  ],
+  [
+    "GCP account file missing",
+    () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--gcp-account-file", f("sa.json")],
+    "--gcp-account-file",
+  ],
   ["stock Azure template with --cloud aws", () => [...aws(), "--json-file", "arvados-images-azure.json"], "--json-file"],
   ["custom JSON template that does not exist", () => ["--json-file", f("missing.json"), "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY], "--json-file"],
   ["runtime engine podman", () => [...aws(), "--runtime-engine", "podman"], "--runtime-engine"],
@@ -134,10 +190,22 @@ const CASES: [string, () => string[], string | RegExp][] = [
   ["hosts file that is a FIFO", () => [...aws(), "--hosts-file", f("fifo")], /--hosts-file .*named pipe/],
   ["cluster config /dev/zero", () => ["--cloud", "aws", "--arvados-config", "/dev/zero"], /--arvados-config "\/dev\/zero": cannot be read \(is a character device/],
   ["AWS secrets file that is a directory", () => [...aws(), "--aws-secrets-file", dir], /--aws-secrets-file .*is a directory/],
-  ["cluster id with a newline in --arvados-config", () => ["--cloud", "aws", "--arvados-config", f("config-newline-id.yml")], /--arvados-config .*Clusters key "zz\\nzz": expected .*--arvados-cluster-id/],
-  ["AdminUsername with a space in --arvados-config", () => ["--cloud", "aws", "--public-key-file", EXAMPLE_KEY, "--arvados-config", f("config-bad-admin.yml")], /AdminUsername "x y": expected a Unix user name/],
+  [
+    "cluster id with a newline in --arvados-config",
+    () => ["--cloud", "aws", "--arvados-config", f("config-newline-id.yml")],
+    /--arvados-config .*Clusters key "zz\\nzz": expected .*--arvados-cluster-id/,
+  ],
+  [
+    "AdminUsername with a space in --arvados-config",
+    () => ["--cloud", "aws", "--public-key-file", EXAMPLE_KEY, "--arvados-config", f("config-bad-admin.yml")],
+    /AdminUsername "x y": expected a Unix user name/,
+  ],
   ["AWS profile Packer would evaluate as a template", () => [...aws(), "--aws-profile", "{{timestamp}}"], /--aws-profile "\{\{timestamp\}\}": Packer 1\.6\.6 and later evaluate/],
-  ["GCP account file path with {{", () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--gcp-account-file", "/tmp/{{user `x`}}.json"], "--gcp-account-file"],
+  [
+    "GCP account file path with {{",
+    () => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--gcp-account-file", "/tmp/{{user `x`}}.json"],
+    "--gcp-account-file",
+  ],
   ["AWS profile with an escape sequence", () => [...aws(), "--aws-profile", "\u001b[31mred"], /--aws-profile "\\u001b\[31mred": it contains a control character/],
   ["public key path with a newline", () => [...aws(), "--public-key-file", "/tmp/a\nb.pub"], /--public-key-file "\/tmp\/a\\nb\.pub"/],
   ["mksquashfs mem below what mksquashfs takes", () => [...aws(), "--mksquashfs-mem", "1M"], /--mksquashfs-mem "1M": expected a size from 64M to 64G/],
@@ -227,7 +295,21 @@ describe("arv-image render rejects bad input (real CLI runs)", () => {
 
   it("reports every problem at once, each naming its flag, one paragraph each", async () => {
     const out = f("o");
-    const r = await runCli(["render", "--cloud", "aws", "--arvados-cluster-id", "BAD", "--aws-source-ami", "ami-x", "--resolver", "nope", "--public-key-file", f("nope.pub"), "--out", out]);
+    const r = await runCli([
+      "render",
+      "--cloud",
+      "aws",
+      "--arvados-cluster-id",
+      "BAD",
+      "--aws-source-ami",
+      "ami-x",
+      "--resolver",
+      "nope",
+      "--public-key-file",
+      f("nope.pub"),
+      "--out",
+      out,
+    ]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     for (const flag of ["--arvados-cluster-id", "--aws-source-ami", "--resolver", "--public-key-file"]) expect(r.stderr).toContain(flag);
@@ -270,7 +352,12 @@ describe("an Azure location of another cloud", () => {
 
   it("no warning for a location of the cloud given", async () => {
     const { resolved } = await import("../support/resolve.js");
-    for (const [env, location] of [["USGovernment", "usgovarizona"], ["USGovernment", "usdodeast"], ["China", "chinaeast2"], ["Public", "germanywestcentral"]]) {
+    for (const [env, location] of [
+      ["USGovernment", "usgovarizona"],
+      ["USGovernment", "usdodeast"],
+      ["China", "chinaeast2"],
+      ["Public", "germanywestcentral"],
+    ]) {
       const c = await resolved("render", [...azure(), "--out", f("never"), "--azure-cloud-environment", env!, "--azure-location", location!]);
       expect(c.warnings.filter((w: string) => w.includes("--azure-location"))).toEqual([]);
     }

@@ -34,23 +34,46 @@ delete ENV.NO_COLOR;
 function standIn(scenario: Record<string, string>): string {
   const dir = mkdtempSync(join(tmp, "stand-in-"));
   copyFileSync(join(REPO, "test/support/stand-in-packer/packer"), join(dir, "packer"));
-  writeFileSync(join(dir, "scenario"), Object.entries(scenario).map(([k, v]) => `${k}=${JSON.stringify(v)}\n`).join(""));
+  writeFileSync(
+    join(dir, "scenario"),
+    Object.entries(scenario)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}\n`)
+      .join(""),
+  );
   return dir;
 }
 
-const awsArgs = (out: string) => ["build", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-secrets-file", join(tmp, "aws-secrets.sh"), "--skip-preflight", "--out", out];
+const awsArgs = (out: string) => [
+  "build",
+  "--cloud",
+  "aws",
+  "--arvados-cluster-id",
+  "zzzzz",
+  "--public-key-file",
+  EXAMPLE_KEY,
+  "--aws-secrets-file",
+  join(tmp, "aws-secrets.sh"),
+  "--skip-preflight",
+  "--out",
+  out,
+];
 const outDir = () => join(mkdtempSync(join(tmp, "out-")), "b");
 const withPath = (dir: string, extra: NodeJS.ProcessEnv = {}) => ({ ...ENV, ...extra, PATH: `${dir}:${process.env.PATH ?? ""}` });
 
 function recording(name: string): string[] {
-  return readFileSync(join(FIXTURES, name), "utf8").split("\n").filter((l) => l !== "");
+  return readFileSync(join(FIXTURES, name), "utf8")
+    .split("\n")
+    .filter((l) => l !== "");
 }
 const tsOf = (line: string) => Number(line.slice(0, line.indexOf(",")));
 /** 1-based number of the first line of a recording that contains `text`. */
 const lineNo = (lines: string[], text: string) => lines.findIndex((l) => l.includes(text)) + 1;
 /** Seconds between the lines of a recording that contain `from` and `to`. */
 const between = (lines: string[], from: string, to: string) => tsOf(lines[lineNo(lines, to) - 1] as string) - tsOf(lines[lineNo(lines, from) - 1] as string);
-const scriptsOf = (out: string) => readdirSync(join(out, "scripts")).filter((f) => /^\d+-.*\.sh$/.test(f)).sort();
+const scriptsOf = (out: string) =>
+  readdirSync(join(out, "scripts"))
+    .filter((f) => /^\d+-.*\.sh$/.test(f))
+    .sort();
 
 /** aws-success.log's phases and scripts, from its timestamps. */
 function awsExpected(): { phase: string; script?: string; seconds: number }[] {
@@ -128,7 +151,10 @@ describe("on a terminal (a real pseudo-terminal)", () => {
 
   it("NO_COLOR: no colour, the status line still redrawn in place", async () => {
     const dir = standIn({ REPLAY: join(FIXTURES, "gcp-success.log") });
-    const run = runInPty(["build", "--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--out", outDir()], withPath(dir, { NO_COLOR: "1" }));
+    const run = runInPty(
+      ["build", "--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--out", outDir()],
+      withPath(dir, { NO_COLOR: "1" }),
+    );
     expect(await run.exited).toBe(0);
     const raw = run.output();
     expect(raw).not.toMatch(/\x1b\[[0-9;]*m/);
@@ -190,7 +216,10 @@ describe("through a pipe (CI)", () => {
     const dir = standIn({ REPLAY: join(FIXTURES, "null-ssh-timeout-real.log"), EXIT: "1" });
     const key = join(tmp, "id_test");
     writeFileSync(key, "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n-----END OPENSSH PRIVATE KEY-----\n", { mode: 0o600 });
-    const r = await runCli(["provision", "--ssh-host", "10.0.0.12", "--ssh-private-key-file", key, "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--out", outDir(), "--json"], { env: withPath(dir) });
+    const r = await runCli(
+      ["provision", "--ssh-host", "10.0.0.12", "--ssh-private-key-file", key, "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--out", outDir(), "--json"],
+      { env: withPath(dir) },
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("[00:00] -- waiting for SSH");
     expect(r.stderr).toContain("[00:03] ==> Timeout waiting for SSH.");
@@ -233,7 +262,10 @@ describe("--log-format json", () => {
   it("a usage error is a JSON event too", async () => {
     const r = await runCli(["build", "--log-format", "json", "--cloud", "aws", "--aws-region", "nowhere"]);
     expect(r.code).toBe(2);
-    const events = r.stderr.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as { level: string; type: string; exitCode: number; msg: string });
+    const events = r.stderr
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l) as { level: string; type: string; exitCode: number; msg: string });
     expect(events.at(-1)).toMatchObject({ level: "error", type: "error", exitCode: 2 });
     expect(events.at(-1)?.msg).toContain('--aws-region "nowhere"');
   });

@@ -30,7 +30,12 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function standIn(scenario: Record<string, string>): string {
   const dir = mkdtempSync(join(tmp, "stand-in-"));
   copyFileSync(join(REPO, "test/support/stand-in-packer/packer"), join(dir, "packer"));
-  writeFileSync(join(dir, "scenario"), Object.entries(scenario).map(([k, v]) => `${k}=${JSON.stringify(v)}\n`).join(""));
+  writeFileSync(
+    join(dir, "scenario"),
+    Object.entries(scenario)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}\n`)
+      .join(""),
+  );
   return dir;
 }
 
@@ -113,7 +118,19 @@ describe("arv-image validate (real Packer 1.6.6)", () => {
   it("fails with Packer's own message when Packer rejects the configuration", async () => {
     const sa = join(tmp, "not-a-service-account.json");
     writeFileSync(sa, '{"type": "authorized_user"}\n');
-    const r = await runCli(["validate", "--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--gcp-project-id", "my-project", "--public-key-file", EXAMPLE_KEY, "--gcp-account-file", sa]);
+    const r = await runCli([
+      "validate",
+      "--cloud",
+      "gcp",
+      "--arvados-cluster-id",
+      "zzzzz",
+      "--gcp-project-id",
+      "my-project",
+      "--public-key-file",
+      EXAMPLE_KEY,
+      "--gcp-account-file",
+      sa,
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.code).not.toBe(2);
     expect(r.stderr).toMatch(/packer validate failed \(exit 1\)/);
@@ -181,10 +198,12 @@ describe("arv-image build (stand-in packer)", () => {
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc).toMatchObject({ schema: "arv-image.build-result/v1", ok: true, cloud: "aws", imageId: "ami-0123456789abcdef0", packerExitCode: 0 });
-    expect(doc.images).toEqual([
-      { cloud: "aws", region: "us-east-1", id: "ami-0123456789abcdef0" },
-      { cloud: "aws", region: "eu-west-1", id: "ami-0fedcba9876543210" },
-    ].map((i) => expect.objectContaining(i)));
+    expect(doc.images).toEqual(
+      [
+        { cloud: "aws", region: "us-east-1", id: "ami-0123456789abcdef0" },
+        { cloud: "aws", region: "eu-west-1", id: "ami-0fedcba9876543210" },
+      ].map((i) => expect.objectContaining(i)),
+    );
     expect(existsSync(doc.log)).toBe(true);
     // Packer's own share of the elapsed time, in seconds (the bench reads it).
     expect(doc.packerSeconds).toBeGreaterThan(0);
@@ -193,7 +212,19 @@ describe("arv-image build (stand-in packer)", () => {
 
   it("Azure: the managed image name and its resource group in the snippet", async () => {
     const dir = standIn({ REPLAY: recording("azure-ok.log", AZURE_OK) });
-    const r = await build(dir, ["--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-resource-group", "arvados-images", "--azure-sku", "12-gen2", "--json"]);
+    const r = await build(dir, [
+      "--cloud",
+      "azure",
+      "--arvados-cluster-id",
+      "zzzzz",
+      "--public-key-file",
+      EXAMPLE_KEY,
+      "--azure-resource-group",
+      "arvados-images",
+      "--azure-sku",
+      "12-gen2",
+      "--json",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.imageId).toBe("zzzzz-compute-v1795000000");
@@ -230,7 +261,9 @@ describe("arv-image build (stand-in packer)", () => {
     expect(r.stdout).toContain("Press enter to continue"); // Packer wrote to the terminal itself
     expect(readdirSync(r.out).filter((f) => f.startsWith("packer-"))).toEqual([]); // nothing passes through arv-image: no log
     expect(r.stderr).toContain("packer build -debug finished");
-    const argv = recorded(dir, "argv").map((a) => a.split("\0")).find((a) => a[0] === "build");
+    const argv = recorded(dir, "argv")
+      .map((a) => a.split("\0"))
+      .find((a) => a[0] === "build");
     expect(argv?.[1]).toBe("-debug");
     expect(argv).not.toContain("-machine-readable");
   });
@@ -317,7 +350,11 @@ describe("Packer discovery and gating (stand-in packer)", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(recorded(dir, "argv").map((a) => a.split("\0")[0])).toEqual(expect.arrayContaining(["version", "init", "validate"]));
     // -upgrade, so an older installed plugin within the constraint is not kept silently.
-    expect(recorded(dir, "argv").find((a) => a.startsWith("init\0"))?.split("\0")).toEqual(["init", "-upgrade", ".", ""]);
+    expect(
+      recorded(dir, "argv")
+        .find((a) => a.startsWith("init\0"))
+        ?.split("\0"),
+    ).toEqual(["init", "-upgrade", ".", ""]);
   });
 });
 
@@ -326,26 +363,60 @@ describe("legacy pass-through (stand-in packer)", () => {
     const tpl = join(tmp, "my site template.json");
     writeFileSync(tpl, "{}\n");
     const dir = standIn({});
-    const r = await build(dir, ["--json-file", tpl, "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-source-ami", "ami-12345678", "--resolver", "10.0.0.2; touch /tmp/pwned"]);
+    const r = await build(dir, [
+      "--json-file",
+      tpl,
+      "--arvados-cluster-id",
+      "zzzzz",
+      "--public-key-file",
+      EXAMPLE_KEY,
+      "--aws-source-ami",
+      "ami-12345678",
+      "--resolver",
+      "10.0.0.2; touch /tmp/pwned",
+    ]);
     // a resolver like that is refused before anything runs
     expect(r.code).toBe(2);
-    const ok = await build(dir, ["--json-file", tpl, "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-source-ami", "ami-12345678", "--resolver", "10.0.0.2"]);
+    const ok = await build(dir, [
+      "--json-file",
+      tpl,
+      "--arvados-cluster-id",
+      "zzzzz",
+      "--public-key-file",
+      EXAMPLE_KEY,
+      "--aws-source-ami",
+      "ami-12345678",
+      "--resolver",
+      "10.0.0.2",
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toContain("legacy pass-through");
     expect(ok.stderr).toContain("--cloud aws|azure|gcp");
-    const argv = recorded(dir, "argv").map((a) => a.split("\0").slice(0, -1)).find((a) => a[0] === "build");
+    const argv = recorded(dir, "argv")
+      .map((a) => a.split("\0").slice(0, -1))
+      .find((a) => a[0] === "build");
     expect(argv).toEqual([
       "build",
-      "-var", "arvados_cluster=zzzzz",
-      "-var", "aws_source_ami=ami-12345678",
-      "-var", "aws_default_region=us-east-1",
-      "-var", "aws_associate_public_ip_address=true",
-      "-var", "aws_ena_support=true",
-      "-var", "resolver=10.0.0.2",
-      "-var", "pin_packages=true",
-      "-var", `public_key_file=${EXAMPLE_KEY}`,
-      "-var", "mksquashfs_mem=256M",
-      "-var", "goversion=1.25.6", // Arvados 3.2's Go, the default --arvados-version's
+      "-var",
+      "arvados_cluster=zzzzz",
+      "-var",
+      "aws_source_ami=ami-12345678",
+      "-var",
+      "aws_default_region=us-east-1",
+      "-var",
+      "aws_associate_public_ip_address=true",
+      "-var",
+      "aws_ena_support=true",
+      "-var",
+      "resolver=10.0.0.2",
+      "-var",
+      "pin_packages=true",
+      "-var",
+      `public_key_file=${EXAMPLE_KEY}`,
+      "-var",
+      "mksquashfs_mem=256M",
+      "-var",
+      "goversion=1.25.6", // Arvados 3.2's Go, the default --arvados-version's
       tpl,
     ]);
   });
@@ -366,7 +437,10 @@ describe("a terminal that falls behind (stand-in packer)", () => {
     stream.stdout(readFileSync(replay));
     stream.end();
     reference.finish();
-    const viewLines = reference.take().text.split("\n").filter((l) => l !== "");
+    const viewLines = reference
+      .take()
+      .text.split("\n")
+      .filter((l) => l !== "");
     expect(viewLines.length).toBeGreaterThanOrEqual(200_000);
     const viewSet = new Set(viewLines);
     expect(viewSet.size).toBe(viewLines.length); // each line is told apart below
@@ -407,7 +481,11 @@ describe("a terminal that falls behind (stand-in packer)", () => {
     const leftOut = notices.reduce((sum, n) => sum + Number(n[1]), 0);
     const shown = stderr.split("\n").filter((l) => viewSet.has(l)).length;
     expect(shown + leftOut).toBe(viewLines.length);
-    expect(readFileSync(result?.log as string, "utf8").split("\n").filter((l) => l.includes("of the provisioning output"))).toHaveLength(200_000);
+    expect(
+      readFileSync(result?.log as string, "utf8")
+        .split("\n")
+        .filter((l) => l.includes("of the provisioning output")),
+    ).toHaveLength(200_000);
   });
 });
 

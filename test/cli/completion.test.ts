@@ -44,7 +44,9 @@ describe("bash completion", () => {
   });
 
   it("completes `build --aws-` to build's AWS flags", () => {
-    const expected = flagsFor("build").flatMap((f) => [`--${f.name}`, ...(f.kind === "negatable" ? [`--no-${f.name}`] : [])]).filter((n) => n.startsWith("--aws-"));
+    const expected = flagsFor("build")
+      .flatMap((f) => [`--${f.name}`, ...(f.kind === "negatable" ? [`--no-${f.name}`] : [])])
+      .filter((n) => n.startsWith("--aws-"));
     expect(expected.length).toBeGreaterThan(10);
     expect(complete("build", "--aws-").sort()).toEqual(expected.sort());
   });
@@ -84,7 +86,10 @@ describe.skipIf(!has("fish"))("fish completion", () => {
 
   it("offers build's AWS flags and no image flags to gc", () => {
     const run = (line: string) =>
-      spawnSync("fish", ["-c", `source $argv[1]; complete -C ${JSON.stringify(line)}`, join(dir, "arv-image.fish")], { encoding: "utf8" }).stdout.split("\n").map((l) => l.split("\t")[0]).filter((l) => l !== "");
+      spawnSync("fish", ["-c", `source $argv[1]; complete -C ${JSON.stringify(line)}`, join(dir, "arv-image.fish")], { encoding: "utf8" })
+        .stdout.split("\n")
+        .map((l) => l.split("\t")[0])
+        .filter((l) => l !== "");
     expect(run("arv-image build --aws-reg")).toEqual(["--aws-region"]);
     expect(run("arv-image gc --arvados")).toEqual([]);
   });

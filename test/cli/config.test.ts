@@ -34,9 +34,11 @@ describe("config", () => {
       "--json-file=tools/compute-images/arvados-images-aws.json",
       "--arvados-cluster-id=zzzzz",
       `--public-key-file=${EXAMPLE_KEY}`,
-      "--aws-source-ami", "ami-0a9d5908c7201e91d",
+      "--aws-source-ami",
+      "ami-0a9d5908c7201e91d",
       "--ssh_user=debian",
-      "--reposuffix", "-dev",
+      "--reposuffix",
+      "-dev",
     );
     expect(c.cloud).toEqual({ value: "aws", source: "inferred" });
     expect(c.values["ssh-user"]).toEqual({ value: "debian", source: "flag" });
@@ -54,8 +56,13 @@ describe("config", () => {
   });
 
   it("--pin-packages and --no-pin-packages win over the -dev rule", async () => {
-    expect((await config("--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--reposuffix", "-dev", "--pin-packages")).values["pin-packages"]).toEqual({ value: true, source: "flag" });
-    expect((await config("--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--no-pin-packages")).values["pin-packages"]).toEqual({ value: false, source: "flag" });
+    expect(
+      (await config("--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--reposuffix", "-dev", "--pin-packages")).values["pin-packages"],
+    ).toEqual({ value: true, source: "flag" });
+    expect((await config("--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--no-pin-packages")).values["pin-packages"]).toEqual({
+      value: false,
+      source: "flag",
+    });
   });
 
   it("fills EBS autoscaler defaults from the volume type", async () => {
@@ -67,12 +74,33 @@ describe("config", () => {
 
   it("keeps a site's own JSON template with the variables build.sh would pass, in build.sh's order", async () => {
     const tpl = join(dir, "site-template.json");
-    const c = await config("--json-file", tpl, "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-source-ami", "ami-12345678", "--resolver", "10.0.0.2", "--nvidia-gpu-support");
+    const c = await config(
+      "--json-file",
+      tpl,
+      "--arvados-cluster-id",
+      "zzzzz",
+      "--public-key-file",
+      EXAMPLE_KEY,
+      "--aws-source-ami",
+      "ami-12345678",
+      "--resolver",
+      "10.0.0.2",
+      "--nvidia-gpu-support",
+    );
     expect(c.cloud).toEqual({ value: "aws", source: "inferred" });
     expect(c.legacyTemplate?.path).toBe(tpl);
     expect(c.legacyTemplate?.variables.map(([k]) => k)).toEqual([
-      "arvados_cluster", "aws_source_ami", "aws_default_region", "aws_associate_public_ip_address", "aws_ena_support",
-      "resolver", "pin_packages", "public_key_file", "mksquashfs_mem", "nvidia_gpu_support", "goversion",
+      "arvados_cluster",
+      "aws_source_ami",
+      "aws_default_region",
+      "aws_associate_public_ip_address",
+      "aws_ena_support",
+      "resolver",
+      "pin_packages",
+      "public_key_file",
+      "mksquashfs_mem",
+      "nvidia_gpu_support",
+      "goversion",
     ]);
   });
 

@@ -31,25 +31,61 @@ const id = (prefix: string, n: number) => `${prefix}-0${hex(n)}`;
 const iso = (t: number) => new Date(t).toISOString();
 
 /** Everything a seeded instance needs, attached volumes included. */
-function instance(n: number, o: { state: string; launched: number; tags: Record<string, string>; keyName?: string; groups?: string[]; volumes?: { id: string; deleteOnTermination: boolean }[] }) {
+function instance(
+  n: number,
+  o: { state: string; launched: number; tags: Record<string, string>; keyName?: string; groups?: string[]; volumes?: { id: string; deleteOnTermination: boolean }[] },
+) {
   return {
-    instanceId: id("i", n), reservationId: id("r", n), imageId: id("ami", 0xd1), instanceType: "t3.small", state: o.state, stateTransitionReason: "",
-    ...(o.keyName ? { keyName: o.keyName } : {}), launchTime: iso(o.launched), availabilityZone: "us-east-1a", privateIpAddress: "127.0.0.1",
-    securityGroupIds: o.groups ?? [], architecture: "x86_64", rootDeviceType: "ebs", rootDeviceName: "/dev/xvda", virtualizationType: "hvm",
-    blockDeviceMapping: (o.volumes ?? []).map((v, i) => ({ deviceName: `/dev/xvd${"abcdefgh"[i]}`, volumeId: v.id, deleteOnTermination: v.deleteOnTermination, attachTime: iso(o.launched) })),
-    tags: o.tags, instanceInitiatedShutdownBehavior: "terminate", ebsOptimized: false, enaSupport: true, amiLaunchIndex: 0,
+    instanceId: id("i", n),
+    reservationId: id("r", n),
+    imageId: id("ami", 0xd1),
+    instanceType: "t3.small",
+    state: o.state,
+    stateTransitionReason: "",
+    ...(o.keyName ? { keyName: o.keyName } : {}),
+    launchTime: iso(o.launched),
+    availabilityZone: "us-east-1a",
+    privateIpAddress: "127.0.0.1",
+    securityGroupIds: o.groups ?? [],
+    architecture: "x86_64",
+    rootDeviceType: "ebs",
+    rootDeviceName: "/dev/xvda",
+    virtualizationType: "hvm",
+    blockDeviceMapping: (o.volumes ?? []).map((v, i) => ({
+      deviceName: `/dev/xvd${"abcdefgh"[i]}`,
+      volumeId: v.id,
+      deleteOnTermination: v.deleteOnTermination,
+      attachTime: iso(o.launched),
+    })),
+    tags: o.tags,
+    instanceInitiatedShutdownBehavior: "terminate",
+    ebsOptimized: false,
+    enaSupport: true,
+    amiLaunchIndex: 0,
     metadataOptions: { httpTokens: "optional", httpEndpoint: "enabled", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
   };
 }
 function volume(volumeId: string, created: number, tags: Record<string, string>, attachedTo?: { instance: string; deleteOnTermination: boolean; device: string }) {
   return {
-    volumeId, size: 20, volumeType: "gp3", availabilityZone: "us-east-1a", createTime: iso(created), tags,
+    volumeId,
+    size: 20,
+    volumeType: "gp3",
+    availabilityZone: "us-east-1a",
+    createTime: iso(created),
+    tags,
     state: attachedTo ? "in-use" : "available",
-    attachments: attachedTo ? [{ instanceId: attachedTo.instance, device: attachedTo.device, state: "attached", deleteOnTermination: attachedTo.deleteOnTermination, attachTime: iso(created) }] : [],
+    attachments: attachedTo
+      ? [{ instanceId: attachedTo.instance, device: attachedTo.device, state: "attached", deleteOnTermination: attachedTo.deleteOnTermination, attachTime: iso(created) }]
+      : [],
   };
 }
 const image = (imageId: string, name: string, created: number, tags: Record<string, string>, snapshotId: string) => ({
-  imageId, name, ownerId: SELF, creationDate: iso(created), description: name, tags,
+  imageId,
+  name,
+  ownerId: SELF,
+  creationDate: iso(created),
+  description: name,
+  tags,
   blockDeviceMapping: [{ deviceName: "/dev/xvda", ebs: { snapshotId, volumeSize: 20, volumeType: "gp3", deleteOnTermination: true } }],
 });
 const snapshot = (snapshotId: string, started: number, tags: Record<string, string>) => ({ snapshotId, volumeSize: 20, startTime: iso(started), tags });
@@ -76,9 +112,18 @@ const live = { "arv-image-build-id": LIVE, "arv-image-expires": iso(T + 22 * HOU
 
 const I = { failed: id("i", 0xf1), older: id("i", 0xf2), live: id("i", 0xa1), untagged: id("i", 0xb1) };
 const SG = { failed: id("sg", 0xf1), older: id("sg", 0xf2), live: id("sg", 0xa1), stray: id("sg", 0xb1), untaggedUser: id("sg", 0xb2) };
-const KEY = { failed: "packer_5f1e2d3c-0000-4000-8000-00000000f001", live: "packer_5f1e2d3c-0000-4000-8000-00000000a001", ops: "ops-key", untagged: "packer_5f1e2d3c-0000-4000-8000-00000000b001" };
+const KEY = {
+  failed: "packer_5f1e2d3c-0000-4000-8000-00000000f001",
+  live: "packer_5f1e2d3c-0000-4000-8000-00000000a001",
+  ops: "ops-key",
+  untagged: "packer_5f1e2d3c-0000-4000-8000-00000000b001",
+};
 const VOL = {
-  failedRoot: id("vol", 0xf1), failedScratch: id("vol", 0xf2), live: id("vol", 0xa1), untagged: id("vol", 0xb1), nameOnly: id("vol", 0xb2),
+  failedRoot: id("vol", 0xf1),
+  failedScratch: id("vol", 0xf2),
+  live: id("vol", 0xa1),
+  untagged: id("vol", 0xb1),
+  nameOnly: id("vol", 0xb2),
   leftovers: [1, 2, 3, 4, 5, 6].map((n) => id("vol", 0xf00 + n)),
 };
 const AMI = { debian: id("ami", 0xd1), failed: id("ami", 0xf1), product: id("ami", 0x51), oldProduct: id("ami", 0x52), untagged: id("ami", 0xb1) };
@@ -96,8 +141,15 @@ const SEED = {
   instances: [
     // The failed build: Packer was killed while provisioning; expired 2 h ago.
     instance(0xf1, {
-      state: "running", launched: T - 3 * HOUR, tags: { ...expired, Name: "packer-arvados-zzzzz-compute-builder" }, keyName: KEY.failed, groups: [SG.failed],
-      volumes: [{ id: VOL.failedRoot, deleteOnTermination: false }, { id: VOL.failedScratch, deleteOnTermination: true }],
+      state: "running",
+      launched: T - 3 * HOUR,
+      tags: { ...expired, Name: "packer-arvados-zzzzz-compute-builder" },
+      keyName: KEY.failed,
+      groups: [SG.failed],
+      volumes: [
+        { id: VOL.failedRoot, deleteOnTermination: false },
+        { id: VOL.failedScratch, deleteOnTermination: true },
+      ],
     }),
     // An older build, tagged before expiry tags existed: swept by age (3 days > 24 h).
     instance(0xf2, { state: "stopped", launched: T - 3 * DAY, tags: { "arv-image-build-id": OLDER }, keyName: KEY.ops, groups: [SG.older] }),
@@ -148,7 +200,10 @@ const OPTS: SweepOptions = { olderThanMs: DAY, dryRun: false, now: new Date(T), 
 /** The parts of the state a sweep may change. */
 function inventory(s: Ec2State) {
   return {
-    live: s.instances.filter((i) => i.state !== "terminated").map((i) => i.instanceId).sort(),
+    live: s.instances
+      .filter((i) => i.state !== "terminated")
+      .map((i) => i.instanceId)
+      .sort(),
     groups: s.securityGroups.map((g) => g.groupId).sort(),
     keys: s.keyPairs.map((k) => k.keyName).sort(),
     volumes: s.volumes.map((v) => v.volumeId).sort(),
@@ -156,14 +211,22 @@ function inventory(s: Ec2State) {
     snapshots: s.snapshots.map((x) => x.snapshotId).sort(),
   };
 }
-const byKind = (actions: SweepAction[], kind: SweepAction["kind"]) => actions.filter((a) => a.kind === kind).map((a) => a.id).sort();
+const byKind = (actions: SweepAction[], kind: SweepAction["kind"]) =>
+  actions
+    .filter((a) => a.kind === kind)
+    .map((a) => a.id)
+    .sort();
 const without = (all: string[], ...gone: string[]) => all.filter((x) => !gone.includes(x));
 
 describe("gc: sweepAws against the loopback EC2 Query API", () => {
   it("the rule: build-id tag, and expired or older than the limit; products (no expiry) never", () => {
     const now = new Date("2026-11-23T12:00:00Z");
     const r = (tags: Record<string, string>, created: string, product = false) =>
-      sweepReason(Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), created, { now, olderThanMs: DAY, product });
+      sweepReason(
+        Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+        created,
+        { now, olderThanMs: DAY, product },
+      );
     const b = { "arv-image-build-id": "arvimg-x" };
     expect(r({ ...b, "arv-image-expires": "2026-11-23T12:00:00Z" }, "2026-11-23T11:00:00Z")).toBe("expired 2026-11-23T12:00:00Z");
     expect(r({ ...b, "arv-image-expires": "2026-11-23T12:00:01Z" }, "2026-11-23T11:00:00Z")).toBeUndefined();
@@ -219,7 +282,12 @@ describe("gc: sweepAws against the loopback EC2 Query API", () => {
       images: without(before.images, AMI.failed),
       snapshots: without(before.snapshots, SNAP.failed, SNAP.stale),
     });
-    expect(s.state.instances.filter((i) => i.state === "terminated").map((i) => i.instanceId).sort()).toEqual([I.failed, I.older].sort());
+    expect(
+      s.state.instances
+        .filter((i) => i.state === "terminated")
+        .map((i) => i.instanceId)
+        .sort(),
+    ).toEqual([I.failed, I.older].sort());
     // The scratch volume went with its instance (DeleteOnTermination), and says so.
     expect(actions.find((a) => a.id === VOL.failedScratch)?.what).toBe(`volume ${VOL.failedScratch} was deleted with instance ${I.failed} (build ${FAILED})`);
     const changes = s.requests.filter((q) => !q.action.startsWith("Describe"));
@@ -231,7 +299,12 @@ describe("gc: sweepAws against the loopback EC2 Query API", () => {
     expect(last("DeleteKeyPair")).toBeLessThan(first("DeleteVolume"));
     expect(last("DeleteVolume")).toBeLessThan(first("DeregisterImage"));
     expect(last("DeregisterImage")).toBeLessThan(first("DeleteSnapshot"));
-    expect(changes.filter((q) => q.action === "DeleteVolume").map((q) => q.params.VolumeId).sort()).toEqual([VOL.failedRoot, ...VOL.leftovers].sort());
+    expect(
+      changes
+        .filter((q) => q.action === "DeleteVolume")
+        .map((q) => q.params.VolumeId)
+        .sort(),
+    ).toEqual([VOL.failedRoot, ...VOL.leftovers].sort());
     // A second sweep finds nothing left to do.
     const again = await sweepAws(ctxFor(s.url), OPTS);
     expect(again.actions).toEqual([]);
@@ -291,18 +364,30 @@ describe("gc: sweepAws against the loopback EC2 Query API", () => {
     const { actions } = await sweepAws(ctxFor(s.url, 5000, [WEST]), OPTS);
     expect(actions.filter((a) => !a.done || a.error)).toEqual([]);
     const west = actions.filter((a) => a.region === WEST);
-    expect(west.map((a) => [a.kind, a.id])).toEqual([["image", copy.failed], ["snapshot", copySnap.failed]]);
-    expect(west[0]?.what).toBe(`deregister image ${copy.failed} "arvados-zzzzz-compute-20261120101500" in ${WEST} (available, build ${FAILED}, expired ${expired["arv-image-expires"]})`);
+    expect(west.map((a) => [a.kind, a.id])).toEqual([
+      ["image", copy.failed],
+      ["snapshot", copySnap.failed],
+    ]);
+    expect(west[0]?.what).toBe(
+      `deregister image ${copy.failed} "arvados-zzzzz-compute-20261120101500" in ${WEST} (available, build ${FAILED}, expired ${expired["arv-image-expires"]})`,
+    );
     expect(s.state.images.filter((i) => i.region === WEST).map((i) => i.imageId)).toEqual([copy.product]);
     expect(s.state.snapshots.filter((x) => x.region === WEST).map((x) => x.snapshotId)).toEqual([copySnap.product]);
     // Only images and snapshots are looked for there; the rest only where the build runs.
-    expect([...new Set(s.requests.filter((q) => q.region === WEST).map((q) => q.action))].sort()).toEqual(["DeleteSnapshot", "DeregisterImage", "DescribeImages", "DescribeSnapshots"]);
+    expect([...new Set(s.requests.filter((q) => q.region === WEST).map((q) => q.action))].sort()).toEqual([
+      "DeleteSnapshot",
+      "DeregisterImage",
+      "DescribeImages",
+      "DescribeSnapshots",
+    ]);
     expect(inventory(s.state).images).not.toContain(AMI.failed);
   });
 
   it("a listing that fails throws before anything is changed", async () => {
     const s = await server({ DescribeSnapshots: { code: "UnauthorizedOperation", message: "nope" } });
-    await expect(sweepAws(ctxFor(s.url), OPTS)).rejects.toThrow(/cannot list snapshots in us-east-1 at http:\/\/127\.0\.0\.1:\d+: UnauthorizedOperation: nope\. Nothing was changed\./);
+    await expect(sweepAws(ctxFor(s.url), OPTS)).rejects.toThrow(
+      /cannot list snapshots in us-east-1 at http:\/\/127\.0\.0\.1:\d+: UnauthorizedOperation: nope\. Nothing was changed\./,
+    );
     expect(s.requests.every((q) => q.action.startsWith("Describe"))).toBe(true);
   });
 });
@@ -333,7 +418,12 @@ describe(`gc: after real Packer was SIGKILLed (${NETNS ? "in a network namespace
       writeFileSync(
         specFile,
         JSON.stringify({
-          dir, accessKey: AK, secretKey: SECRET, buildId, expires, sourceAmi: AMI.debian,
+          dir,
+          accessKey: AK,
+          secretKey: SECRET,
+          buildId,
+          expires,
+          sourceAmi: AMI.debian,
           seed: { images: [{ imageId: AMI.debian, name: "debian-12-amd64-20261101-1900", ownerId: DEBIAN, creationDate: "2026-11-01T19:00:00.000Z" }] },
           sweeps: [
             // Right after the kill: the build has not expired and is minutes old: kept.

@@ -48,7 +48,26 @@ describe("the gc hint after a failed build", () => {
     copyFileSync(join(REPO, "test/support/stand-in-packer/packer"), join(standIn, "packer"));
     writeFileSync(join(standIn, "scenario"), 'EXIT="3"\n');
     const r = await runCli(
-      ["build", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-secrets-file", secrets, "--aws-profile", profile, "--aws-region", "us-west-2", "--aws-ami-regions", "eu-west-1,eu-central-1", "--skip-preflight", "--out", join(mkdtempSync(join(tmp, "o-")), "b")],
+      [
+        "build",
+        "--cloud",
+        "aws",
+        "--arvados-cluster-id",
+        "zzzzz",
+        "--public-key-file",
+        EXAMPLE_KEY,
+        "--aws-secrets-file",
+        secrets,
+        "--aws-profile",
+        profile,
+        "--aws-region",
+        "us-west-2",
+        "--aws-ami-regions",
+        "eu-west-1,eu-central-1",
+        "--skip-preflight",
+        "--out",
+        join(mkdtempSync(join(tmp, "o-")), "b"),
+      ],
       { env: cleanEnv({ PATH: `${standIn}:${process.env.PATH ?? ""}`, AWS_ENDPOINT_URL_EC2: "http://127.0.0.1:9" }) },
     );
     expect(r.code, r.stderr).toBe(3);
@@ -65,8 +84,20 @@ describe("the gc hint after a failed build", () => {
     const pasted = await run("bash", ["-c", cmd], { cwd, env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}` } });
     expect(pasted.code, pasted.stderr).toBe(0);
     expect(readFileSync(got, "utf8").split("\0").slice(0, -1)).toEqual([
-      "gc", "--cloud", "aws", "--aws-region", "us-west-2", "--aws-ami-regions", "eu-west-1,eu-central-1",
-      "--aws-secrets-file", secrets, "--aws-profile", profile, "--dry-run", "--older-than", "0m",
+      "gc",
+      "--cloud",
+      "aws",
+      "--aws-region",
+      "us-west-2",
+      "--aws-ami-regions",
+      "eu-west-1,eu-central-1",
+      "--aws-secrets-file",
+      secrets,
+      "--aws-profile",
+      profile,
+      "--dry-run",
+      "--older-than",
+      "0m",
     ]);
     expect(existsSync(join(cwd, "pwned"))).toBe(false);
     expect(existsSync(join(hostile, "pwned"))).toBe(false);
@@ -95,14 +126,30 @@ describe("arv-image gc interrupted", () => {
     const past = new Date(Date.now() - 3 * 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
     const region = { regionName: "us-east-1", availabilityZones: [{ zoneName: "us-east-1a", zoneId: "use1-az1", state: "available" }] };
     const leftover = {
-      instanceId: "i-0f000000000000001", imageId: "ami-0d0000000000000a2", instanceType: "m5.large", availabilityZone: "us-east-1a", privateIpAddress: "127.0.0.1",
-      state: "running", launchTime: past, tags: [{ key: "arv-image-build-id", value: "arvimg-failed" }, { key: "arv-image-expires", value: past }],
+      instanceId: "i-0f000000000000001",
+      imageId: "ami-0d0000000000000a2",
+      instanceType: "m5.large",
+      availabilityZone: "us-east-1a",
+      privateIpAddress: "127.0.0.1",
+      state: "running",
+      launchTime: past,
+      tags: [
+        { key: "arv-image-build-id", value: "arvimg-failed" },
+        { key: "arv-image-expires", value: past },
+      ],
     };
-    const server = await startEc2Server({ state: { regions: [region], instances: [leftover] }, credentials: { accessKeyId: AK, secretAccessKey: SK }, faults: { TerminateInstances: { hang: true } } });
+    const server = await startEc2Server({
+      state: { regions: [region], instances: [leftover] },
+      credentials: { accessKeyId: AK, secretAccessKey: SK },
+      faults: { TerminateInstances: { hang: true } },
+    });
     try {
       const secrets = join(tmp, "gc-secrets.sh");
       writeFileSync(secrets, `export AWS_ACCESS_KEY_ID=${AK}\nexport AWS_SECRET_ACCESS_KEY=${SK}\n`);
-      const child = spawn(process.execPath, [BIN, "gc", "--cloud", "aws", "--aws-secrets-file", secrets], { env: cleanEnv({ AWS_ENDPOINT_URL_EC2: server.url }), stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [BIN, "gc", "--cloud", "aws", "--aws-secrets-file", secrets], {
+        env: cleanEnv({ AWS_ENDPOINT_URL_EC2: server.url }),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let stderr = "";
       child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
       child.stdout.resume();

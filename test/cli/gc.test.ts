@@ -29,9 +29,42 @@ const STATE = {
     { groupId: "sg-0a0000000000000f3", groupName: "packer_stray" },
   ],
   instances: [
-    { instanceId: "i-0f000000000000001", imageId: "ami-0d0000000000000a2", instanceType: "m5.large", availabilityZone: "us-east-1a", privateIpAddress: "127.0.0.1", state: "running", launchTime: past, keyName: "packer_aaaaaaaa-0000-4000-8000-000000000001", securityGroupIds: ["sg-0a0000000000000f1"], tags: tags("arvimg-failed", past) },
-    { instanceId: "i-0f000000000000002", imageId: "ami-0d0000000000000a2", instanceType: "m5.large", availabilityZone: "us-east-1a", privateIpAddress: "127.0.0.1", state: "running", launchTime: new Date().toISOString(), keyName: "packer_aaaaaaaa-0000-4000-8000-000000000002", securityGroupIds: ["sg-0a0000000000000f2"], tags: tags("arvimg-running", future) },
-    { instanceId: "i-0f000000000000003", imageId: "ami-0d0000000000000a2", instanceType: "m5.large", availabilityZone: "us-east-1a", privateIpAddress: "127.0.0.1", state: "running", launchTime: past, keyName: "ops-key", securityGroupIds: ["sg-0a0000000000000f3"], tags: [] },
+    {
+      instanceId: "i-0f000000000000001",
+      imageId: "ami-0d0000000000000a2",
+      instanceType: "m5.large",
+      availabilityZone: "us-east-1a",
+      privateIpAddress: "127.0.0.1",
+      state: "running",
+      launchTime: past,
+      keyName: "packer_aaaaaaaa-0000-4000-8000-000000000001",
+      securityGroupIds: ["sg-0a0000000000000f1"],
+      tags: tags("arvimg-failed", past),
+    },
+    {
+      instanceId: "i-0f000000000000002",
+      imageId: "ami-0d0000000000000a2",
+      instanceType: "m5.large",
+      availabilityZone: "us-east-1a",
+      privateIpAddress: "127.0.0.1",
+      state: "running",
+      launchTime: new Date().toISOString(),
+      keyName: "packer_aaaaaaaa-0000-4000-8000-000000000002",
+      securityGroupIds: ["sg-0a0000000000000f2"],
+      tags: tags("arvimg-running", future),
+    },
+    {
+      instanceId: "i-0f000000000000003",
+      imageId: "ami-0d0000000000000a2",
+      instanceType: "m5.large",
+      availabilityZone: "us-east-1a",
+      privateIpAddress: "127.0.0.1",
+      state: "running",
+      launchTime: past,
+      keyName: "ops-key",
+      securityGroupIds: ["sg-0a0000000000000f3"],
+      tags: [],
+    },
   ],
 };
 
@@ -95,10 +128,20 @@ describe("arv-image gc (Azure)", () => {
   const CLIENT = "00000000-0000-4000-8000-0000000000bb";
   const SUB = "00000000-0000-4000-8000-0000000000cc";
   const AZ_SECRET = "azure-gc-canary-9f0e";
-  const group = (name: string, tags?: Record<string, string>, resources?: object[]) => ({ name, location: "centralus", ...(tags ? { tags } : {}), ...(resources ? { resources } : {}) });
+  const group = (name: string, tags?: Record<string, string>, resources?: object[]) => ({
+    name,
+    location: "centralus",
+    ...(tags ? { tags } : {}),
+    ...(resources ? { resources } : {}),
+  });
   const gallery = `/subscriptions/${SUB}/resourceGroups/arvados-images/providers/Microsoft.Compute/galleries/arvgallery`;
   const version = (v: string, tags?: Record<string, string>) => ({
-    id: `${gallery}/images/compute/versions/${v}`, name: v, type: "Microsoft.Compute/galleries/images/versions", location: "centralus", ...(tags ? { tags } : {}), properties: { provisioningState: "Succeeded" },
+    id: `${gallery}/images/compute/versions/${v}`,
+    name: v,
+    type: "Microsoft.Compute/galleries/images/versions",
+    location: "centralus",
+    ...(tags ? { tags } : {}),
+    properties: { provisioningState: "Succeeded" },
   });
   const running = new Date(Date.now() + 11.5 * 3600_000).toISOString();
   const state = () => ({

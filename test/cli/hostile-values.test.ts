@@ -31,12 +31,63 @@ afterAll(() => {
 
 /** Values that have broken command-line tools before: numbers at and past their limits, URLs that do not parse, special files. */
 const CONSTANTS = [
-    "", " ", "-", "--", "-1", "0", "00", "1e9", "99999999999999999999", "NaN", "Infinity", "0x10", "１２", "8.5",
-    "/", ".", "..", "/proc/self/mem", "/proc/self/environ", "/dev/zero", "/dev/stdin", "/sys/kernel", "/etc/shadow", "~/x", "\\\\server\\share",
-    "http://a:99999", "https://a:0/", "http://a..b/", "http://[::1/", "arvados-apt=http://a:99999", "arvados-apt=https://x:65536/y", "docker-apt=http://[zz]/",
-    "{{timestamp}}", "${jndi:x}", "%{x}", "$(reboot)", "a=b=c", "=", "=http://x/", "a,b,,c", ",", "us-east-1,us-east-1",
-    "fe80::1%eth0", "::", "0.0.0.0", "255.255.255.255", "::ffff:1.2.3.4", "1.2.3.4 a..b", "10.0.0.1\tname",
-    "1G", "0G", "999999999G", "1T", "256M ", "🙂", "\u0000", "a\u0000b",
+  "",
+  " ",
+  "-",
+  "--",
+  "-1",
+  "0",
+  "00",
+  "1e9",
+  "99999999999999999999",
+  "NaN",
+  "Infinity",
+  "0x10",
+  "１２",
+  "8.5",
+  "/",
+  ".",
+  "..",
+  "/proc/self/mem",
+  "/proc/self/environ",
+  "/dev/zero",
+  "/dev/stdin",
+  "/sys/kernel",
+  "/etc/shadow",
+  "~/x",
+  "\\\\server\\share",
+  "http://a:99999",
+  "https://a:0/",
+  "http://a..b/",
+  "http://[::1/",
+  "arvados-apt=http://a:99999",
+  "arvados-apt=https://x:65536/y",
+  "docker-apt=http://[zz]/",
+  "{{timestamp}}",
+  "${jndi:x}",
+  "%{x}",
+  "$(reboot)",
+  "a=b=c",
+  "=",
+  "=http://x/",
+  "a,b,,c",
+  ",",
+  "us-east-1,us-east-1",
+  "fe80::1%eth0",
+  "::",
+  "0.0.0.0",
+  "255.255.255.255",
+  "::ffff:1.2.3.4",
+  "1.2.3.4 a..b",
+  "10.0.0.1\tname",
+  "1G",
+  "0G",
+  "999999999G",
+  "1T",
+  "256M ",
+  "🙂",
+  "\u0000",
+  "a\u0000b",
 ];
 const HOSTILE = fc.oneof(freeText, fc.constantFrom(...CONSTANTS));
 
@@ -122,9 +173,11 @@ describe("what used to end in a stack trace (real CLI)", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it("an unusable TMPDIR is said to be one, not \"packer was not found\"", async () => {
+  it('an unusable TMPDIR is said to be one, not "packer was not found"', async () => {
     for (const tmp of [join(dir, "no-such-tmp"), "/proc"]) {
-      const r = await runCli(["validate", ...aws.filter((a, i, all) => a !== "--packer-version" && all[i - 1] !== "--packer-version")], { env: { ...process.env, TMPDIR: tmp, XDG_CACHE_HOME: join(dir, "cache-" + Math.random().toString(36).slice(2)) } });
+      const r = await runCli(["validate", ...aws.filter((a, i, all) => a !== "--packer-version" && all[i - 1] !== "--packer-version")], {
+        env: { ...process.env, TMPDIR: tmp, XDG_CACHE_HOME: join(dir, "cache-" + Math.random().toString(36).slice(2)) },
+      });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("TMPDIR");
       expect(r.stderr).not.toContain("packer was not found");
@@ -133,7 +186,14 @@ describe("what used to end in a stack trace (real CLI)", () => {
   });
 
   it("a --packer path with nothing there is a usage error naming it (exit 2), with the other flags' problems", async () => {
-    const r = await runCli(["validate", ...aws.filter((a, i, all) => a !== "--packer-version" && all[i - 1] !== "--packer-version"), "--packer", join(dir, "no-packer"), "--aws-region", "nowhere"]);
+    const r = await runCli([
+      "validate",
+      ...aws.filter((a, i, all) => a !== "--packer-version" && all[i - 1] !== "--packer-version"),
+      "--packer",
+      join(dir, "no-packer"),
+      "--aws-region",
+      "nowhere",
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`--packer ${JSON.stringify(join(dir, "no-packer"))}: no executable file there`);
     expect(r.stderr).toContain('--aws-region "nowhere"');
@@ -152,4 +212,3 @@ describe("what used to end in a stack trace (real CLI)", () => {
     expect(readdirSync(dir).filter((n) => n.includes(".arv-image-"))).toEqual([]);
   });
 });
-

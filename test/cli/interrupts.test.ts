@@ -48,7 +48,12 @@ const AWS_OK = [
 function standIn(scenario: Record<string, string>): string {
   const dir = mkdtempSync(join(tmp, "stand-in-"));
   copyFileSync(join(REPO, "test/support/stand-in-packer/packer"), join(dir, "packer"));
-  writeFileSync(join(dir, "scenario"), Object.entries(scenario).map(([k, v]) => `${k}=${JSON.stringify(v)}\n`).join(""));
+  writeFileSync(
+    join(dir, "scenario"),
+    Object.entries(scenario)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}\n`)
+      .join(""),
+  );
   return dir;
 }
 
@@ -149,7 +154,10 @@ describe("an interrupt in any phase leaves nothing behind", () => {
   it("arv-image validate, interrupted in packer validate, removes its temporary directory", async () => {
     const dir = standIn({ BLOCK_VALIDATE: "1" });
     const own = mkdtempSync(join(tmp, "tmpdir-"));
-    const child = spawn(process.execPath, [BIN, "validate", ...awsArgs()], { env: { ...process.env, TMPDIR: own, PATH: `${dir}:${process.env.PATH ?? ""}` }, stdio: ["ignore", "ignore", "ignore"] });
+    const child = spawn(process.execPath, [BIN, "validate", ...awsArgs()], {
+      env: { ...process.env, TMPDIR: own, PATH: `${dir}:${process.env.PATH ?? ""}` },
+      stdio: ["ignore", "ignore", "ignore"],
+    });
     const closed = new Promise<number | null>((r) => child.on("close", r));
     while (!existsSync(join(dir, "validating")) && child.exitCode === null) await new Promise((r) => setTimeout(r, 25));
     child.kill("SIGTERM");
@@ -173,7 +181,9 @@ describe("an interrupt during packer build", () => {
     const doc = JSON.parse(r.stdout()) as { ok: boolean; interrupted: string; cleanupReported: boolean; error: string; log: string };
     expect(doc).toMatchObject({ ok: false, interrupted: sig, cleanupReported: true });
     expect(doc.error).toContain("Packer finished its cleanup");
-    expect(r.stderr()).toContain(sig === "SIGHUP" ? "SIGHUP received (the terminal or ssh session closed) and passed to Packer as SIGINT" : `${sig} received and passed to Packer once`);
+    expect(r.stderr()).toContain(
+      sig === "SIGHUP" ? "SIGHUP received (the terminal or ssh session closed) and passed to Packer as SIGINT" : `${sig} received and passed to Packer once`,
+    );
     expect(readFileSync(doc.log, "utf8")).toContain("Deleting temporary keypair");
     await expectNothingLeft(r, [dir]);
   });

@@ -122,7 +122,16 @@ describe("preflight: AWS against the loopback EC2 Query API", () => {
     expect(d.schema).toBe("arv-image.preflight/v1");
     expect(d.ok).toBe(true);
     expect(d.findings.filter((f) => f.severity !== "info")).toEqual([]);
-    expect(d.findings.map((f) => f.check).sort()).toEqual(["aws.credentials", "aws.instance-type", "aws.source-ami", "aws.ssh-user", "aws.subnet", "aws.vpc", "local.packer", "local.public-key"]);
+    expect(d.findings.map((f) => f.check).sort()).toEqual([
+      "aws.credentials",
+      "aws.instance-type",
+      "aws.source-ami",
+      "aws.ssh-user",
+      "aws.subnet",
+      "aws.vpc",
+      "local.packer",
+      "local.public-key",
+    ]);
     expect(finding(d, "aws.instance-type")[0]?.message).toContain("m5.large is offered in us-east-1a");
     expect(finding(d, "aws.ssh-user")[0]?.message).toContain("admin");
     // The server verified SigV4 on every request: none was refused.
@@ -148,7 +157,9 @@ describe("preflight: AWS against the loopback EC2 Query API", () => {
     expect(r.code, r.stderr).toBe(0);
     const d = doc(r);
     expect(d.chosen.awsSourceAmi).toEqual({ id: "ami-0d1300000000000a2", name: "debian-13-amd64-20261115-1600" });
-    expect(finding(d, "aws.source-ami")[0]?.message).toContain("newest of 2 official Debian 13 amd64 AMIs in us-east-1 (owner 136693071363, Debian's account), because --aws-source-ami was not given (--base-os debian-13)");
+    expect(finding(d, "aws.source-ami")[0]?.message).toContain(
+      "newest of 2 official Debian 13 amd64 AMIs in us-east-1 (owner 136693071363, Debian's account), because --aws-source-ami was not given (--base-os debian-13)",
+    );
     const lookup = r.ec2.requests.find((q) => q.action === "DescribeImages");
     expect(lookup?.params).toMatchObject({ "Owner.1": DEBIAN, "Filter.1.Name": "name", "Filter.1.Value.1": "debian-13-amd64-*" });
     expect(finding(d, "aws.ssh-user")[0]?.message).toContain("logs in as admin");
@@ -173,7 +184,9 @@ describe("preflight: AWS against the loopback EC2 Query API", () => {
     const d = doc(r);
     const warnings = d.findings.filter((f) => f.severity === "warning");
     expect(warnings.map((f) => f.check)).toEqual(["aws.source-ami"]);
-    expect(warnings[0]?.message).toMatch(/--aws-source-ami ami-0e0000000000000c4 is named "ubuntu\/images\/hvm-ssd-gp3\/ubuntu-noble-24\.04-amd64-server-20261101", an official Ubuntu 24\.04 AMI, but --base-os is debian-13: .* give --base-os ubuntu-24\.04/);
+    expect(warnings[0]?.message).toMatch(
+      /--aws-source-ami ami-0e0000000000000c4 is named "ubuntu\/images\/hvm-ssd-gp3\/ubuntu-noble-24\.04-amd64-server-20261101", an official Ubuntu 24\.04 AMI, but --base-os is debian-13: .* give --base-os ubuntu-24\.04/,
+    );
     // What the image is decides the login user, as before.
     expect(d.chosen).toMatchObject({ sshUser: "ubuntu", awsRootDevice: "/dev/sda1" });
     // A matching --base-os: no warning.
@@ -193,9 +206,24 @@ describe("preflight: AWS against the loopback EC2 Query API", () => {
     ["an AMI that does not exist in the region", ["--aws-source-ami", "ami-0fffffffffffffff0"], "aws.source-ami", /no such image in us-east-1.*AMI ids are per region/],
     ["an arm64 AMI", ["--aws-source-ami", "ami-0e0000000000000c1"], "aws.source-ami", /is arm64; arv-image builds x86_64/],
     ["an instance-store AMI", ["--aws-source-ami", "ami-0e0000000000000c2"], "aws.source-ami", /is instance-store EBS-backed|needs an EBS-backed AMI/],
-    ["a root snapshot larger than the volume", ["--aws-source-ami", "ami-0e0000000000000c3"], "aws.source-ami", /40 GB root snapshot, larger than --aws-volume-size 20: give --aws-volume-size 40/],
-    ["a root device other than --aws-root-device", ["--aws-source-ami", "ami-0e0000000000000c4", "--aws-root-device", "/dev/xvda"], "aws.source-ami", /root volume on \/dev\/sda1, not on --aws-root-device \/dev\/xvda/],
-    ["a subnet of another VPC", ["--aws-vpc-id", VPC_A, "--aws-subnet-id", SUBNET_B, "--aws-instance-type", "t3.small"], "aws.subnet", new RegExp(`${SUBNET_B} belongs to ${VPC_B}, not to --aws-vpc-id ${VPC_A}`)],
+    [
+      "a root snapshot larger than the volume",
+      ["--aws-source-ami", "ami-0e0000000000000c3"],
+      "aws.source-ami",
+      /40 GB root snapshot, larger than --aws-volume-size 20: give --aws-volume-size 40/,
+    ],
+    [
+      "a root device other than --aws-root-device",
+      ["--aws-source-ami", "ami-0e0000000000000c4", "--aws-root-device", "/dev/xvda"],
+      "aws.source-ami",
+      /root volume on \/dev\/sda1, not on --aws-root-device \/dev\/xvda/,
+    ],
+    [
+      "a subnet of another VPC",
+      ["--aws-vpc-id", VPC_A, "--aws-subnet-id", SUBNET_B, "--aws-instance-type", "t3.small"],
+      "aws.subnet",
+      new RegExp(`${SUBNET_B} belongs to ${VPC_B}, not to --aws-vpc-id ${VPC_A}`),
+    ],
     ["a VPC that does not exist", ["--aws-vpc-id", "vpc-0cccccccccccccccc"], "aws.vpc", /no such VPC in us-east-1/],
     ["a subnet that does not exist", ["--aws-subnet-id", "subnet-0cccccccccccccccc"], "aws.subnet", /no such subnet in us-east-1/],
     ["an instance type the subnet's zone does not offer", ["--aws-subnet-id", SUBNET_B], "aws.instance-type", /m5.large is not offered in us-east-1b, the zone of --aws-subnet-id/],
@@ -272,7 +300,15 @@ describe("preflight: AWS against the loopback EC2 Query API", () => {
     expect(lines.slice(1, -1).every((l) => /^ {2}(ok|warning|error) +[a-z]+\.[a-z-]+ +\S/.test(l))).toBe(true);
     expect(lines.at(-1)).toMatch(/^all checks passed in \d+\.\d s$/);
     // In the order of the check list, whatever order the concurrent calls finished in.
-    expect(lines.slice(1, -1).map((l) => l.trim().split(/ +/)[1])).toEqual(["local.packer", "local.public-key", "aws.credentials", "aws.source-ami", "aws.ssh-user", "aws.subnet", "aws.instance-type"]);
+    expect(lines.slice(1, -1).map((l) => l.trim().split(/ +/)[1])).toEqual([
+      "local.packer",
+      "local.public-key",
+      "aws.credentials",
+      "aws.source-ami",
+      "aws.ssh-user",
+      "aws.subnet",
+      "aws.instance-type",
+    ]);
   });
 });
 
@@ -316,7 +352,13 @@ describe("build runs preflight first", () => {
       ec2: { state: EC2_STATE, credentials: { accessKeyId: AK, secretAccessKey: SECRET } },
     });
     expect(r.code, r.stderr).toBe(0);
-    const d = JSON.parse(r.stdout) as { schema: string; ok: boolean; dryRun: boolean; buildDirectory: string; preflight: { errors: number; chosen: Doc["chosen"]; findings: unknown[] } };
+    const d = JSON.parse(r.stdout) as {
+      schema: string;
+      ok: boolean;
+      dryRun: boolean;
+      buildDirectory: string;
+      preflight: { errors: number; chosen: Doc["chosen"]; findings: unknown[] };
+    };
     expect(d).toMatchObject({ schema: "arv-image.build-result/v1", ok: true, dryRun: true, buildDirectory: out });
     expect(d.preflight.errors).toBe(0);
     expect(d.preflight.chosen).toEqual({ sshUser: "ubuntu", awsRootDevice: "/dev/sda1" });
@@ -357,7 +399,23 @@ describe("preflight: Azure against loopback login and Resource Manager endpoints
   });
   const azure = (args: string[], secrets = azureSecrets, faults?: object) =>
     scenario({
-      argv: ["preflight", "--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-secrets-file", secrets, "--azure-resource-group", "arvados-images", "--azure-sku", "12-gen2", "--json", ...args],
+      argv: [
+        "preflight",
+        "--cloud",
+        "azure",
+        "--arvados-cluster-id",
+        "zzzzz",
+        "--public-key-file",
+        EXAMPLE_KEY,
+        "--azure-secrets-file",
+        secrets,
+        "--azure-resource-group",
+        "arvados-images",
+        "--azure-sku",
+        "12-gen2",
+        "--json",
+        ...args,
+      ],
       env: { AZURE_AUTHORITY_HOST: "${AZURE_URL}", ARV_IMAGE_AZURE_ARM_ENDPOINT: "${AZURE_URL}", NODE_EXTRA_CA_CERTS: ca },
       azure: { state, tlsDir, faults },
     });
@@ -390,7 +448,9 @@ describe("preflight: Azure against loopback login and Resource Manager endpoints
     expect(r.code).toBe(1);
     const errs = doc(r).findings.filter((f) => f.severity === "error");
     expect(errs.map((f) => f.check)).toEqual(["azure.credentials"]);
-    expect(errs[0]?.message).toMatch(/refused the client secret .*\(wrong or expired; AADSTS7000215: Invalid client secret provided\.\)\. Create a new secret \(az ad sp credential reset/s);
+    expect(errs[0]?.message).toMatch(
+      /refused the client secret .*\(wrong or expired; AADSTS7000215: Invalid client secret provided\.\)\. Create a new secret \(az ad sp credential reset/s,
+    );
     expect(r.stdout + r.stderr).not.toContain("wrong-secret-value");
   });
 
@@ -420,8 +480,19 @@ describe("preflight: an Azure Compute Gallery destination against the loopback R
   const AZ_SECRET = "azure-gallery-canary-secret-93be";
   const gallery = `/subscriptions/${SUB}/resourceGroups/arvados-galleries/providers/Microsoft.Compute/galleries/arvgallery`;
   const definition = (name: string, props: object) => ({
-    id: `${gallery}/images/${name}`, name, type: "Microsoft.Compute/galleries/images", location: "centralus",
-    properties: { osType: "Linux", osState: "Generalized", hyperVGeneration: "V2", architecture: "x64", identifier: { publisher: "arvados", offer: "compute", sku: name }, provisioningState: "Succeeded", ...props },
+    id: `${gallery}/images/${name}`,
+    name,
+    type: "Microsoft.Compute/galleries/images",
+    location: "centralus",
+    properties: {
+      osType: "Linux",
+      osState: "Generalized",
+      hyperVGeneration: "V2",
+      architecture: "x64",
+      identifier: { publisher: "arvados", offer: "compute", sku: name },
+      provisioningState: "Succeeded",
+      ...props,
+    },
   });
   const state = {
     tenants: { [TENANT]: { clients: [{ clientId: CLIENT, clientSecret: AZ_SECRET }] } },
@@ -431,14 +502,21 @@ describe("preflight: an Azure Compute Gallery destination against the loopback R
         resourceGroups: [
           { name: "arvados-images", location: "centralus" },
           {
-            name: "arvados-galleries", location: "centralus",
+            name: "arvados-galleries",
+            location: "centralus",
             resources: [
               { id: gallery, name: "arvgallery", type: "Microsoft.Compute/galleries", location: "centralus", properties: { provisioningState: "Succeeded" } },
               definition("compute", {}),
               definition("compute-gen1", { hyperVGeneration: "V1" }),
               definition("compute-arm", { architecture: "Arm64" }),
               definition("compute-windows", { osType: "Windows" }),
-              { id: `${gallery}/images/compute/versions/2026.1101.1`, name: "2026.1101.1", type: "Microsoft.Compute/galleries/images/versions", location: "centralus", properties: { provisioningState: "Succeeded" } },
+              {
+                id: `${gallery}/images/compute/versions/2026.1101.1`,
+                name: "2026.1101.1",
+                type: "Microsoft.Compute/galleries/images/versions",
+                location: "centralus",
+                properties: { provisioningState: "Succeeded" },
+              },
             ],
           },
         ],
@@ -457,7 +535,27 @@ describe("preflight: an Azure Compute Gallery destination against the loopback R
   });
   const preflight = (args: string[]) =>
     scenario({
-      argv: ["preflight", "--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-secrets-file", azureSecrets, "--azure-resource-group", "arvados-images", "--azure-sku", "12-gen2", "--azure-gallery", "arvgallery", "--azure-gallery-resource-group", "arvados-galleries", "--json", ...args],
+      argv: [
+        "preflight",
+        "--cloud",
+        "azure",
+        "--arvados-cluster-id",
+        "zzzzz",
+        "--public-key-file",
+        EXAMPLE_KEY,
+        "--azure-secrets-file",
+        azureSecrets,
+        "--azure-resource-group",
+        "arvados-images",
+        "--azure-sku",
+        "12-gen2",
+        "--azure-gallery",
+        "arvgallery",
+        "--azure-gallery-resource-group",
+        "arvados-galleries",
+        "--json",
+        ...args,
+      ],
       env: { AZURE_AUTHORITY_HOST: "${AZURE_URL}", ARV_IMAGE_AZURE_ARM_ENDPOINT: "${AZURE_URL}", NODE_EXTRA_CA_CERTS: ca },
       azure: { state, tlsDir: join(tmp, "tls-gallery") },
     });
@@ -485,12 +583,32 @@ describe("preflight: an Azure Compute Gallery destination against the loopback R
   });
 
   it.each([
-    ["a gallery that does not exist", ["--azure-gallery", "nogallery", "--azure-gallery-image", "compute"], "azure.gallery", /--azure-gallery nogallery: no such Azure Compute Gallery in resource group arvados-galleries .*az sig create --resource-group arvados-galleries --gallery-name nogallery/],
-    ["an image definition that does not exist", ["--azure-gallery-image", "nodef"], "azure.gallery", /gallery arvgallery has no such image definition\. Create it to fit the source image \(az sig image-definition create .*--os-type Linux --os-state Generalized --hyper-v-generation V2 --architecture x64\)/],
-    ["a generation 1 definition for a generation 2 source image", ["--azure-gallery-image", "compute-gen1"], "azure.gallery", /its Hyper-V generation is V1 but the source image Debian:debian-12:12-gen2 is V2/],
+    [
+      "a gallery that does not exist",
+      ["--azure-gallery", "nogallery", "--azure-gallery-image", "compute"],
+      "azure.gallery",
+      /--azure-gallery nogallery: no such Azure Compute Gallery in resource group arvados-galleries .*az sig create --resource-group arvados-galleries --gallery-name nogallery/,
+    ],
+    [
+      "an image definition that does not exist",
+      ["--azure-gallery-image", "nodef"],
+      "azure.gallery",
+      /gallery arvgallery has no such image definition\. Create it to fit the source image \(az sig image-definition create .*--os-type Linux --os-state Generalized --hyper-v-generation V2 --architecture x64\)/,
+    ],
+    [
+      "a generation 1 definition for a generation 2 source image",
+      ["--azure-gallery-image", "compute-gen1"],
+      "azure.gallery",
+      /its Hyper-V generation is V1 but the source image Debian:debian-12:12-gen2 is V2/,
+    ],
     ["an Arm64 definition", ["--azure-gallery-image", "compute-arm"], "azure.gallery", /its architecture is Arm64; arv-image's compute images are x64/],
     ["a Windows definition", ["--azure-gallery-image", "compute-windows"], "azure.gallery", /its OS type is Windows, not Linux/],
-    ["a version that exists already", ["--azure-gallery-image", "compute", "--azure-gallery-version", "2026.1101.1"], "azure.gallery", /arvgallery\/compute already has version 2026\.1101\.1 .*az sig image-version delete/],
+    [
+      "a version that exists already",
+      ["--azure-gallery-image", "compute", "--azure-gallery-version", "2026.1101.1"],
+      "azure.gallery",
+      /arvgallery\/compute already has version 2026\.1101\.1 .*az sig image-version delete/,
+    ],
   ])("finds %s", async (_, args, check, message) => {
     const r = await preflight(args);
     expect(r.code).toBe(1);
@@ -513,7 +631,8 @@ describe("preflight: GCP account file", () => {
     writeFileSync(p, JSON.stringify(o));
     return p;
   };
-  const gcp = (account: string) => runCli(["preflight", "--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "arvados-images", "--gcp-account-file", account]);
+  const gcp = (account: string) =>
+    runCli(["preflight", "--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "arvados-images", "--gcp-account-file", account]);
 
   it("accepts a service-account key of the project", async () => {
     const r = await gcp(file({ type: "service_account", project_id: "arvados-images", private_key: key(), client_email: "packer@arvados-images.iam.gserviceaccount.com" }));
@@ -522,7 +641,11 @@ describe("preflight: GCP account file", () => {
   });
 
   it.each([
-    ["a key of another project", { type: "service_account", project_id: "other-project", private_key: "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n", client_email: "a@b" }, /belongs to project "other-project", not --gcp-project-id arvados-images/],
+    [
+      "a key of another project",
+      { type: "service_account", project_id: "other-project", private_key: "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n", client_email: "a@b" },
+      /belongs to project "other-project", not --gcp-project-id arvados-images/,
+    ],
     ["user credentials", { type: "authorized_user", client_id: "x", refresh_token: "y" }, /is a "authorized_user" credential, not a service-account key/],
   ])("refuses %s", async (_, o, message) => {
     const r = await gcp(file(o));

@@ -38,7 +38,12 @@ function expectAbsent(secret: string, where: string, text: string): void {
 function standIn(scenario: Record<string, string>): string {
   const dir = mkdtempSync(join(tmp, "stand-in-"));
   copyFileSync(join(REPO, "test/support/stand-in-packer/packer"), join(dir, "packer"));
-  writeFileSync(join(dir, "scenario"), Object.entries(scenario).map(([k, v]) => `${k}=${JSON.stringify(v)}\n`).join(""));
+  writeFileSync(
+    join(dir, "scenario"),
+    Object.entries(scenario)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}\n`)
+      .join(""),
+  );
   return dir;
 }
 
@@ -59,22 +64,28 @@ describe("the scrubber (arv-image build, stand-in packer)", () => {
 
   it("catches credentials from the caller's environment and a credentials file, in every form, in the log, the live view and --json's error", async () => {
     const google = join(tmp, "google.json");
-    writeFileSync(google, JSON.stringify({ type: "service_account", private_key_id: "0123456789abcdef0123", private_key: GOOGLE_KEY, client_email: "x@y.iam.gserviceaccount.com" }));
+    writeFileSync(
+      google,
+      JSON.stringify({ type: "service_account", private_key_id: "0123456789abcdef0123", private_key: GOOGLE_KEY, client_email: "x@y.iam.gserviceaccount.com" }),
+    );
     const dir = standIn({ EXIT: "1", ECHO_ENV: "AWS_SESSION_TOKEN AWS_SECRET_ACCESS_KEY ARM_CLIENT_SECRET @GOOGLE_APPLICATION_CREDENTIALS" });
     const out = join(mkdtempSync(join(tmp, "out-")), "b");
     // --verbose: Packer's own debug log, which Packer writes past the scrubber, is checked too.
-    const r = await runCli(["build", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--skip-preflight", "--json", "--verbose", "--out", out], {
-      env: {
-        ...process.env,
-        PATH: `${dir}:${process.env.PATH ?? ""}`,
-        AWS_ACCESS_KEY_ID: "AKIACALLEREXAMPLE",
-        AWS_SECRET_ACCESS_KEY: CALLER_KEY,
-        AWS_SESSION_TOKEN: SESSION,
-        ARM_CLIENT_SECRET: AZURE,
-        GOOGLE_APPLICATION_CREDENTIALS: google,
-        AWS_ENDPOINT_URL_EC2: "http://127.0.0.1:9",
+    const r = await runCli(
+      ["build", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--skip-preflight", "--json", "--verbose", "--out", out],
+      {
+        env: {
+          ...process.env,
+          PATH: `${dir}:${process.env.PATH ?? ""}`,
+          AWS_ACCESS_KEY_ID: "AKIACALLEREXAMPLE",
+          AWS_SECRET_ACCESS_KEY: CALLER_KEY,
+          AWS_SESSION_TOKEN: SESSION,
+          ARM_CLIENT_SECRET: AZURE,
+          GOOGLE_APPLICATION_CREDENTIALS: google,
+          AWS_ENDPOINT_URL_EC2: "http://127.0.0.1:9",
+        },
       },
-    });
+    );
     expect(r.code, r.stderr).toBe(1);
     const doc = JSON.parse(r.stdout) as { error: string; log: string };
     // The stand-in did print them (the error field is its last error line, redacted).
@@ -101,12 +112,32 @@ describe("the scrubber (arv-image build, stand-in packer)", () => {
     const secrets = join(tmp, "region-secrets.sh");
     // A switch of the site's own (a name the table does not know): "true" must not become
     // <redacted> in the --json document's own true.
-    writeFileSync(secrets, "export AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nexport AWS_SECRET_ACCESS_KEY=CANARY-scrub-secret\nexport AWS_DEFAULT_REGION=us-east-1\nexport SITE_USE_FIPS=true\n");
+    writeFileSync(
+      secrets,
+      "export AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nexport AWS_SECRET_ACCESS_KEY=CANARY-scrub-secret\nexport AWS_DEFAULT_REGION=us-east-1\nexport SITE_USE_FIPS=true\n",
+    );
     const replay = join(tmp, "aws-ok.log");
     writeFileSync(replay, AWS_OK.join("\n") + "\n");
     const dir = standIn({ REPLAY: replay });
     const env = { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}`, AWS_ENDPOINT_URL_EC2: "http://127.0.0.1:9" };
-    const r = await runCli(["build", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-secrets-file", secrets, "--skip-preflight", "--json", "--out", join(mkdtempSync(join(tmp, "o-")), "b")], { env });
+    const r = await runCli(
+      [
+        "build",
+        "--cloud",
+        "aws",
+        "--arvados-cluster-id",
+        "zzzzz",
+        "--public-key-file",
+        EXAMPLE_KEY,
+        "--aws-secrets-file",
+        secrets,
+        "--skip-preflight",
+        "--json",
+        "--out",
+        join(mkdtempSync(join(tmp, "o-")), "b"),
+      ],
+      { env },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toContain("<redacted>");
     const doc = JSON.parse(r.stdout) as { ok: boolean; images: { region: string; id: string }[] };
@@ -118,21 +149,55 @@ describe("the scrubber (arv-image build, stand-in packer)", () => {
 
     const azureSecrets = join(tmp, "azure-secrets.sh");
     const sub = "00000000-0000-0000-0000-000000000002";
-    writeFileSync(azureSecrets, `export ARM_CLIENT_ID=00000000-0000-0000-0000-000000000001\nexport ARM_CLIENT_SECRET=CANARY-azure-scrub\nexport ARM_SUBSCRIPTION_ID=${sub}\nexport ARM_TENANT_ID=00000000-0000-0000-0000-000000000003\n`);
+    writeFileSync(
+      azureSecrets,
+      `export ARM_CLIENT_ID=00000000-0000-0000-0000-000000000001\nexport ARM_CLIENT_SECRET=CANARY-azure-scrub\nexport ARM_SUBSCRIPTION_ID=${sub}\nexport ARM_TENANT_ID=00000000-0000-0000-0000-000000000003\n`,
+    );
     const azReplay = join(tmp, "azure-ok.log");
     const imageId = `/subscriptions/${sub}/resourceGroups/arvados-images/providers/Microsoft.Compute/images/zzzzz-compute-v1795000000`;
-    writeFileSync(azReplay, [`${T},azure-arm.compute,artifact,0,builder-id,Azure.ResourceManagement.VMImage`, `${T},azure-arm.compute,artifact,0,id,${imageId}`, `${T},azure-arm.compute,artifact,0,end`].join("\n") + "\n");
+    writeFileSync(
+      azReplay,
+      [
+        `${T},azure-arm.compute,artifact,0,builder-id,Azure.ResourceManagement.VMImage`,
+        `${T},azure-arm.compute,artifact,0,id,${imageId}`,
+        `${T},azure-arm.compute,artifact,0,end`,
+      ].join("\n") + "\n",
+    );
     const az = standIn({ REPLAY: azReplay });
-    const a = await runCli(["build", "--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-secrets-file", azureSecrets, "--azure-resource-group", "arvados-images", "--azure-sku", "12-gen2", "--skip-preflight", "--json", "--out", join(mkdtempSync(join(tmp, "o-")), "b")], {
-      env: { ...process.env, PATH: `${az}:${process.env.PATH ?? ""}` },
-    });
+    const a = await runCli(
+      [
+        "build",
+        "--cloud",
+        "azure",
+        "--arvados-cluster-id",
+        "zzzzz",
+        "--public-key-file",
+        EXAMPLE_KEY,
+        "--azure-secrets-file",
+        azureSecrets,
+        "--azure-resource-group",
+        "arvados-images",
+        "--azure-sku",
+        "12-gen2",
+        "--skip-preflight",
+        "--json",
+        "--out",
+        join(mkdtempSync(join(tmp, "o-")), "b"),
+      ],
+      {
+        env: { ...process.env, PATH: `${az}:${process.env.PATH ?? ""}` },
+      },
+    );
     expect(a.code, a.stderr).toBe(0);
     expect((JSON.parse(a.stdout) as { images: { id: string }[] }).images[0]?.id).toBe(imageId);
   });
 
   it("the one table decides for config's display too", async () => {
     const secrets = join(tmp, "config-secrets.sh");
-    writeFileSync(secrets, "export AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nexport AWS_SECRET_ACCESS_KEY=CANARY-config-secret\nexport AWS_SESSION_TOKEN=CANARY-config-token\nexport AWS_REGION=eu-west-1\n");
+    writeFileSync(
+      secrets,
+      "export AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nexport AWS_SECRET_ACCESS_KEY=CANARY-config-secret\nexport AWS_SESSION_TOKEN=CANARY-config-token\nexport AWS_REGION=eu-west-1\n",
+    );
     const r = await runCli(["config", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-secrets-file", secrets, "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const vars = (JSON.parse(r.stdout) as { secrets: { variables: Record<string, string> }[] }).secrets[0]?.variables ?? {};
@@ -145,7 +210,10 @@ describe("the scrubber (arv-image build, stand-in packer)", () => {
 describe("the scrubber end to end (property, arv-image build with the stand-in packer)", () => {
   // Lines of at least four characters: a line-based printer shows each line apart, and a
   // part shorter than that is not scrubbed on its own (it would redact ordinary words).
-  const line = fc.array(fc.constantFrom(..."abcXYZ019,,\\\"'%!()[]{}.*+?^$|/ -=:".split(""), "é"), { minLength: 4, maxLength: 16 }).map((cs) => cs.join("")).filter((l) => l.trim().length >= 4);
+  const line = fc
+    .array(fc.constantFrom(..."abcXYZ019,,\\\"'%!()[]{}.*+?^$|/ -=:".split(""), "é"), { minLength: 4, maxLength: 16 })
+    .map((cs) => cs.join(""))
+    .filter((l) => l.trim().length >= 4);
   const secret = fc.array(line, { minLength: 1, maxLength: 3 }).map((ls) => ls.join("\n"));
 
   it("a random credential in the caller's environment never appears in the log, the live view or --json, in any form", { timeout: 300_000 }, async () => {
@@ -153,9 +221,24 @@ describe("the scrubber end to end (property, arv-image build with the stand-in p
     let runs = 0;
     await fc.assert(
       fc.asyncProperty(secret, async (token) => {
-        const r = await runCli(["build", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--skip-preflight", "--json", "--out", join(mkdtempSync(join(tmp, "p-")), "b")], {
-          env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}`, AWS_SESSION_TOKEN: token, AWS_ENDPOINT_URL_EC2: "http://127.0.0.1:9" },
-        });
+        const r = await runCli(
+          [
+            "build",
+            "--cloud",
+            "aws",
+            "--arvados-cluster-id",
+            "zzzzz",
+            "--public-key-file",
+            EXAMPLE_KEY,
+            "--skip-preflight",
+            "--json",
+            "--out",
+            join(mkdtempSync(join(tmp, "p-")), "b"),
+          ],
+          {
+            env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}`, AWS_SESSION_TOKEN: token, AWS_ENDPOINT_URL_EC2: "http://127.0.0.1:9" },
+          },
+        );
         const doc = JSON.parse(r.stdout) as { error: string; log: string };
         const log = readFileSync(doc.log, "utf8");
         runs++;
@@ -170,7 +253,10 @@ describe("the scrubber end to end (property, arv-image build with the stand-in p
 describe("the scrubber and the stream (property)", () => {
   // Characters Packer or JSON rewrite, regex metacharacters, and ordinary ones.
   const char = fc.constantFrom(..."abcXYZ019,,\n\r\\\"'%!()[]{}.*+?^$|/ -=:".split(""), "é", "✓");
-  const secret = fc.array(char, { minLength: 4, maxLength: 40 }).map((cs) => cs.join("")).filter((s) => s.trim().length >= 4);
+  const secret = fc
+    .array(char, { minLength: 4, maxLength: 40 })
+    .map((cs) => cs.join(""))
+    .filter((s) => s.trim().length >= 4);
 
   it("a random secret never appears, in any escaping form, in the log, the live view or the errors (--json)", () => {
     let checked = 0;

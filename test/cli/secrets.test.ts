@@ -48,8 +48,32 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const aws = () => ["--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-secrets-file", join(dir, "aws.sh"), "--aws-region", "us-west-2", "--packer-version", "1.6.6"];
-const azure = () => ["--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-secrets-file", join(dir, "azure.sh"), "--azure-resource-group", "rg", "--azure-sku", "12-gen2", "--packer-version", "1.6.6"];
+const aws = () => [
+  "--arvados-cluster-id",
+  "zzzzz",
+  "--public-key-file",
+  EXAMPLE_KEY,
+  "--aws-secrets-file",
+  join(dir, "aws.sh"),
+  "--aws-region",
+  "us-west-2",
+  "--packer-version",
+  "1.6.6",
+];
+const azure = () => [
+  "--arvados-cluster-id",
+  "zzzzz",
+  "--public-key-file",
+  EXAMPLE_KEY,
+  "--azure-secrets-file",
+  join(dir, "azure.sh"),
+  "--azure-resource-group",
+  "rg",
+  "--azure-sku",
+  "12-gen2",
+  "--packer-version",
+  "1.6.6",
+];
 
 function expectNoCanary(...texts: string[]): void {
   for (const t of texts) {

@@ -52,7 +52,14 @@ describe("arv-image urls", () => {
   });
 
   it("--mirror replaces a source everywhere: in urls and in the rendered scripts", async () => {
-    const m = ["--mirror", "arvados-apt=http://mirror.internal/arvados/", "--mirror", "docker-key=http://mirror.internal/keys/docker.asc", "--mirror", "go=https://mirror.internal/go"];
+    const m = [
+      "--mirror",
+      "arvados-apt=http://mirror.internal/arvados/",
+      "--mirror",
+      "docker-key=http://mirror.internal/keys/docker.asc",
+      "--mirror",
+      "go=https://mirror.internal/go",
+    ];
     const list = await urls(["--cloud", "aws", ...m]);
     expect(list).toContain("builder VM: http://mirror.internal/arvados/");
     expect(list).toContain("builder VM: http://mirror.internal/keys/docker.asc");

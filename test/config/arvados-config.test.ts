@@ -313,7 +313,7 @@ describe("readArvadosConfig", () => {
     expect(problems(p)).toEqual([
       expect.stringContaining("Clusters.zzzzz.Containers.DispatchPrivateKey is a number; expected an unencrypted OpenSSH or PEM private key"),
       expect.stringContaining('Clusters.zzzzz.Containers.CloudVMs.Driver is a list (["ec2"]); expected a string, e.g. Driver: ec2.'),
-      expect.stringContaining('Clusters.zzzzz.Containers.CloudVMs.DriverParameters.AdminUsername is a number (1000); expected a string, e.g. AdminUsername: crunch.'),
+      expect.stringContaining("Clusters.zzzzz.Containers.CloudVMs.DriverParameters.AdminUsername is a number (1000); expected a string, e.g. AdminUsername: crunch."),
       expect.stringContaining('Clusters.zzzzz.InstanceTypes.a.CUDA.DeviceCount is "lots"; expected a whole number'),
       expect.stringContaining("Clusters.zzzzz.InstanceTypes.b is a number; expected a map of settings"),
     ]);
@@ -408,11 +408,7 @@ describe("crossCheck", () => {
 
   it("finds the dispatcher's key in --public-key-file by type and data, whatever the comment or options", () => {
     const other = sshKeygenY("rsa-openssh");
-    for (const lines of [
-      [pub],
-      ["# the dispatcher", "", `${other} someone`, `${pub}`],
-      [`restrict,from="10.0.0.0/8" ${pub} with a comment`],
-    ]) {
+    for (const lines of [[pub], ["# the dispatcher", "", `${other} someone`, `${pub}`], [`restrict,from="10.0.0.0/8" ${pub} with a comment`]]) {
       expect(crossCheck(base, opts({ publicKeyLines: lines })).errors).toEqual([]);
     }
   });
@@ -441,7 +437,9 @@ describe("crossCheck", () => {
   it("warns about --aws-ebs-autoscale without IAMInstanceProfile", () => {
     const w = crossCheck(base, opts({ awsEbsAutoscale: true })).warnings;
     expect(w).toHaveLength(2);
-    expect(w[0]).toMatch(/^--aws-ebs-autoscale: Clusters\.zzzzz\.Containers\.CloudVMs\.DriverParameters\.IAMInstanceProfile is not set in --arvados-config ".*"; .*instance profile.*ec2:CreateVolume, AttachVolume/);
+    expect(w[0]).toMatch(
+      /^--aws-ebs-autoscale: Clusters\.zzzzz\.Containers\.CloudVMs\.DriverParameters\.IAMInstanceProfile is not set in --arvados-config ".*"; .*instance profile.*ec2:CreateVolume, AttachVolume/,
+    );
   });
 
   it("warns about --aws-ebs-autoscale with AddedScratch, naming the instance types", () => {
@@ -479,7 +477,9 @@ describe("crossCheck", () => {
     const w = crossCheck(base, opts({ runtimeEngine: "singularity" }));
     expect(w.errors).toEqual([]);
     expect(w.warnings).toEqual([
-      expect.stringMatching(/^--runtime-engine singularity does not install docker, but Clusters\.zzzzz\.Containers\.RuntimeEngine is docker in .*Use --runtime-engine docker \(or both\)\.$/),
+      expect.stringMatching(
+        /^--runtime-engine singularity does not install docker, but Clusters\.zzzzz\.Containers\.RuntimeEngine is docker in .*Use --runtime-engine docker \(or both\)\.$/,
+      ),
       expect.stringContaining("BootProbeCommand"),
     ]);
     const noEngine = only(crossCheck(bare, opts({ runtimeEngine: "singularity", nvidia: false, publicKeyLines: undefined })), "warnings");

@@ -72,7 +72,19 @@ describe("control characters in any flag", () => {
   });
 
   it("the real CLI shows an escape sequence escaped, never raw", async () => {
-    const r = await runCli(["render", "--out", join(dir, "never"), "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-profile", "\u001b[2J\u001b]0;pwned\u0007x\u0085"]);
+    const r = await runCli([
+      "render",
+      "--out",
+      join(dir, "never"),
+      "--cloud",
+      "aws",
+      "--arvados-cluster-id",
+      "zzzzz",
+      "--public-key-file",
+      EXAMPLE_KEY,
+      "--aws-profile",
+      "\u001b[2J\u001b]0;pwned\u0007x\u0085",
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--aws-profile "\\u001b[2J\\u001b]0;pwned\\u0007x\\u0085": it contains a control character');
     expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);

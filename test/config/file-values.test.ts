@@ -75,7 +75,16 @@ describe("values from --arvados-config get their flag's checks", () => {
   });
 
   it("a valid AdminUsername and cluster id are taken", async () => {
-    const c = await resolved("render", ["--out", join(dir, "never"), "--cloud", "aws", "--public-key-file", "test/fixtures/dispatch.pub", "--arvados-config", config(cluster("xyzzy", admin("arvados")))]);
+    const c = await resolved("render", [
+      "--out",
+      join(dir, "never"),
+      "--cloud",
+      "aws",
+      "--public-key-file",
+      "test/fixtures/dispatch.pub",
+      "--arvados-config",
+      config(cluster("xyzzy", admin("arvados"))),
+    ]);
     expect(c.options.loginUser).toBe("arvados");
     expect(c.options.arvadosClusterId).toBe("xyzzy");
   });
@@ -83,20 +92,27 @@ describe("values from --arvados-config get their flag's checks", () => {
 
 describe("--emit-config YAML", () => {
   // Names a cluster config may hold (printable, no control characters), and ids as clouds give them.
-  const name = fc.string({ unit: fc.constantFrom(..."abcAZ09 :#{}[],&*!|>'\"%@`-?.~\\/yesnoYESNOnull=\u00e9\u{1f600}"), minLength: 1, maxLength: 12 }).filter((s) => s.trim() !== "");
+  const name = fc
+    .string({ unit: fc.constantFrom(..."abcAZ09 :#{}[],&*!|>'\"%@`-?.~\\/yesnoYESNOnull=\u00e9\u{1f600}"), minLength: 1, maxLength: 12 })
+    .filter((s) => s.trim() !== "");
   it("reads back (YAML 1.1, as arvados-server reads it) exactly as meant, whatever the names", () => {
     fc.assert(
       fc.property(fc.constantFrom("aws", "azure", "gcp"), fc.array(name, { minLength: 1, maxLength: 4 }), name, name, name, (cloud, types, profile, image, rg) => {
         const text = clusterConfigFragment({
           clusterId: "zzzzz",
           cloud,
-          images: [{ id: image, region: "us-east-1", name: image, resourceGroup: rg }, { id: "x", region: image }],
+          images: [
+            { id: image, region: "us-east-1", name: image, resourceGroup: rg },
+            { id: "x", region: image },
+          ],
           ebsAutoscale: cloud === "aws",
           instanceTypes: [...new Set(types)].map((t) => ({ name: t, addedScratch: image })),
           iamInstanceProfile: profile,
         });
         expect(text).not.toMatch(CONTROL.source.includes("\\u000a") ? CONTROL : /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
-        const doc = parse(text, { version: "1.1" }) as { Clusters: Record<string, { Containers: { CloudVMs: { ImageID: string; DriverParameters?: Record<string, string> } }; InstanceTypes?: Record<string, unknown> }> };
+        const doc = parse(text, { version: "1.1" }) as {
+          Clusters: Record<string, { Containers: { CloudVMs: { ImageID: string; DriverParameters?: Record<string, string> } }; InstanceTypes?: Record<string, unknown> }>;
+        };
         const z = doc.Clusters.zzzzz!;
         expect(z.Containers.CloudVMs.ImageID).toBe(image);
         if (cloud === "aws") {

@@ -37,8 +37,25 @@ describe("the flag table", () => {
       expect(f.commands.length, f.name).toBeGreaterThan(0);
       for (const c of f.commands) expect(ALL_COMMANDS).toContain(c);
     }
-    expect(flagsFor("gc").map((f) => f.name).sort()).toEqual(
-      ["cloud", "aws-profile", "aws-secrets-file", "aws-region", "aws-ami-regions", "azure-secrets-file", "azure-cloud-environment", "json", "dry-run", "older-than", "log-format", "log-level"].sort(),
+    expect(
+      flagsFor("gc")
+        .map((f) => f.name)
+        .sort(),
+    ).toEqual(
+      [
+        "cloud",
+        "aws-profile",
+        "aws-secrets-file",
+        "aws-region",
+        "aws-ami-regions",
+        "azure-secrets-file",
+        "azure-cloud-environment",
+        "json",
+        "dry-run",
+        "older-than",
+        "log-format",
+        "log-level",
+      ].sort(),
     );
     expect(flagsFor("render").map((f) => f.name)).toContain("arvados-cluster-id");
   });

@@ -35,8 +35,29 @@ const FILE_FLAGS: [string, "render" | "provision", (path: string) => string[]][]
   ["--arvados-config", "render", (p) => ["--cloud", "aws", "--arvados-config", p]],
   ["--json-file", "render", (p) => ["--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--json-file", p]],
   ["--aws-secrets-file", "render", (p) => [...base, "--aws-secrets-file", p]],
-  ["--azure-secrets-file", "render", (p) => ["--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--azure-resource-group", "rg", "--azure-sku", "12-gen2", "--azure-secrets-file", p]],
-  ["--gcp-account-file", "render", (p) => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--gcp-account-file", p]],
+  [
+    "--azure-secrets-file",
+    "render",
+    (p) => [
+      "--cloud",
+      "azure",
+      "--arvados-cluster-id",
+      "zzzzz",
+      "--public-key-file",
+      EXAMPLE_KEY,
+      "--azure-resource-group",
+      "rg",
+      "--azure-sku",
+      "12-gen2",
+      "--azure-secrets-file",
+      p,
+    ],
+  ],
+  [
+    "--gcp-account-file",
+    "render",
+    (p) => ["--cloud", "gcp", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--gcp-project-id", "my-project", "--gcp-account-file", p],
+  ],
   ["--ssh-private-key-file", "provision", (p) => ["--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--ssh-host", "10.0.0.1", "--ssh-private-key-file", p]],
 ];
 

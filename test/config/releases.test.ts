@@ -27,7 +27,14 @@ const stanzas = (pref: string) =>
   pref
     .trim()
     .split("\n\n")
-    .map((s) => Object.fromEntries(s.split("\n").filter((l) => !l.startsWith("Explanation:")).map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 2)])));
+    .map((s) =>
+      Object.fromEntries(
+        s
+          .split("\n")
+          .filter((l) => !l.startsWith("Explanation:"))
+          .map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 2)]),
+      ),
+    );
 
 describe("the releases table", () => {
   it("has the newest release first, with Arvados 3.2's pins", () => {
@@ -36,7 +43,9 @@ describe("the releases table", () => {
     expect(NEWEST_RELEASE.pins).toMatchObject({ go: "1.25.6", singularity: "3.10.4", rocm: "6.3.2" });
     const byPackage = Object.fromEntries(NEWEST_RELEASE.pins.apt.map((p) => [p.packages, p.version]));
     expect(byPackage).toMatchObject({ "src:docker-ce": "5:28.*", cuda: "13.0.*", "src:libnvidia-container src:nvidia-container-toolkit": "1.17.*" });
-    expect(byPackage["cuda-drivers nvidia-modprobe nvidia-open nvidia-persistenced nvidia-xconfig src:nvidia-graphics-drivers src:nvidia-kmod-open src:nvidia-settings"]).toBe("580.*");
+    expect(byPackage["cuda-drivers nvidia-modprobe nvidia-open nvidia-persistenced nvidia-xconfig src:nvidia-graphics-drivers src:nvidia-kmod-open src:nvidia-settings"]).toBe(
+      "580.*",
+    );
   });
 
   it("finds a version's entry by its series, and writes the Arvados pin as Arvados' template does", () => {
@@ -86,7 +95,10 @@ describe("the releases table", () => {
   });
 
   it("does not pin the Arvados packages on a -dev or -testing suite, but keeps the third-party pins", async () => {
-    for (const args of [["--reposuffix", "-testing"], ["--reposuffix", "-dev", "--pin-packages"]]) {
+    for (const args of [
+      ["--reposuffix", "-testing"],
+      ["--reposuffix", "-dev", "--pin-packages"],
+    ]) {
       const c = await resolved("config", [...aws, ...args]);
       const pref = stanzas(file(c, "files/arvados.pref"));
       expect(pref.some((s) => s.Package?.includes("arvados"))).toBe(false);
@@ -117,7 +129,11 @@ describe("the releases table", () => {
   it("config shows every pin and where it came from (real CLI)", async () => {
     const r = await runCli(["config", ...aws, "--arvados-version", "3.3.0", "--json"]);
     expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout) as { values: Record<string, { value: unknown; source: string }>; release: { pins: { name: string; value: string; source: string }[] }; warnings: string[] };
+    const doc = JSON.parse(r.stdout) as {
+      values: Record<string, { value: unknown; source: string }>;
+      release: { pins: { name: string; value: string; source: string }[] };
+      warnings: string[];
+    };
     expect(doc.values["arvados-version"]).toEqual({ value: "3.3.0", source: "flag" });
     expect(doc.values["base-os"]).toEqual({ value: "debian-12", source: "default" });
     const pins = doc.release.pins;
@@ -141,10 +157,20 @@ describe("--base-os", () => {
     expect(baseOsOfAmiName("ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20261130")?.name).toBe("ubuntu-22.04");
     expect(baseOsOfAmiName("ubuntu/images/hvm-ssd-gp3/ubuntu-jammy-22.04-amd64-server-20261130")?.name).toBe("ubuntu-22.04");
     expect(baseOsOfAmiName("ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261125")?.name).toBe("ubuntu-24.04");
-    for (const other of ["debian-12-arm64-20261120-1000", "debian-12-backports-amd64-20261120-1000", "my-debian-13-amd64-copy", "ubuntu-minimal/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-minimal-20261129", ""]) {
+    for (const other of [
+      "debian-12-arm64-20261120-1000",
+      "debian-12-backports-amd64-20261120-1000",
+      "my-debian-13-amd64-copy",
+      "ubuntu-minimal/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-minimal-20261129",
+      "",
+    ]) {
       expect(baseOsOfAmiName(other), other).toBeUndefined();
     }
-    expect(Object.values(BASE_OSES).filter((b) => !b.rocm).map((b) => b.name)).toEqual(["debian-13"]);
+    expect(
+      Object.values(BASE_OSES)
+        .filter((b) => !b.rocm)
+        .map((b) => b.name),
+    ).toEqual(["debian-13"]);
   });
 
   it("AWS: the official AMI filter of the release, its login user and root device", async () => {
@@ -163,7 +189,19 @@ describe("--base-os", () => {
     expect(file(trixie, "aws.pkr.hcl")).toContain('name                = "debian-13-amd64-*"');
     expect(file(trixie, "arv-image.auto.pkrvars.hcl")).toMatch(/^aws_root_device += "\/dev\/xvda"$/m);
     // A given AMI: no filter; a given user and root device stay.
-    const given = await resolved("render", [...aws, "--base-os", "ubuntu-24.04", "--aws-source-ami", "ami-0123456789abcdef0", "--ssh-user", "admin", "--aws-root-device", "/dev/xvda", "--out", "/tmp/x"]);
+    const given = await resolved("render", [
+      ...aws,
+      "--base-os",
+      "ubuntu-24.04",
+      "--aws-source-ami",
+      "ami-0123456789abcdef0",
+      "--ssh-user",
+      "admin",
+      "--aws-root-device",
+      "/dev/xvda",
+      "--out",
+      "/tmp/x",
+    ]);
     expect(file(given, "aws.pkr.hcl")).not.toContain("source_ami_filter");
     expect(file(given, "arv-image.auto.pkrvars.hcl")).toMatch(/^ssh_username += "admin"$/m);
     expect(file(given, "arv-image.auto.pkrvars.hcl")).toMatch(/^aws_root_device += "\/dev\/xvda"$/m);
@@ -196,15 +234,29 @@ describe("--base-os", () => {
   });
 
   it("warns when a given source image contradicts a given --base-os, not when --base-os is the default", async () => {
-    const az = await resolved("config", [...azure, "--base-os", "debian-13", "--azure-image-publisher", "Canonical", "--azure-image-offer", "ubuntu-24_04-lts", "--azure-sku", "server"]);
-    expect(az.warnings.join("\n")).toMatch(/--base-os debian-13 is Debian:debian-13:13-gen2 on Azure, but --azure-image-publisher, --azure-image-offer, --azure-sku make the source image Canonical:ubuntu-24_04-lts:server/);
+    const az = await resolved("config", [
+      ...azure,
+      "--base-os",
+      "debian-13",
+      "--azure-image-publisher",
+      "Canonical",
+      "--azure-image-offer",
+      "ubuntu-24_04-lts",
+      "--azure-sku",
+      "server",
+    ]);
+    expect(az.warnings.join("\n")).toMatch(
+      /--base-os debian-13 is Debian:debian-13:13-gen2 on Azure, but --azure-image-publisher, --azure-image-offer, --azure-sku make the source image Canonical:ubuntu-24_04-lts:server/,
+    );
     expect(az.options.azureSku).toBe("server");
     const same = await resolved("config", [...azure, "--base-os", "debian-13", "--azure-sku", "13-gen2"]);
     expect(same.warnings).toEqual([]);
     const dflt = await resolved("config", [...azure, "--azure-sku", "12"]);
     expect(dflt.warnings).toEqual([]);
     const g = await resolved("config", [...gcp, "--base-os", "ubuntu-22.04", "--gcp-source-image-family", "debian-12"]);
-    expect(g.warnings.join("\n")).toMatch(/--base-os ubuntu-22\.04 is image family ubuntu-2204-lts of project ubuntu-os-cloud on GCP, but --gcp-source-image-family chooses family debian-12/);
+    expect(g.warnings.join("\n")).toMatch(
+      /--base-os ubuntu-22\.04 is image family ubuntu-2204-lts of project ubuntu-os-cloud on GCP, but --gcp-source-image-family chooses family debian-12/,
+    );
   });
 
   it("urls follow the distribution: Docker and CUDA repositories of Ubuntu 24.04, and ROCm's", async () => {
@@ -236,7 +288,16 @@ describe("--amd-rocm-support", () => {
   });
 
   it("takes --mirror rocm-repo and rocm-key, and prefers the mirror's origin", async () => {
-    const c = await resolved("render", [...aws, "--amd-rocm-support", "--mirror", "rocm-repo=https://mirror.example.com/amd", "--mirror", "rocm-key=https://mirror.example.com/amd/rocm.asc", "--out", "/tmp/x"]);
+    const c = await resolved("render", [
+      ...aws,
+      "--amd-rocm-support",
+      "--mirror",
+      "rocm-repo=https://mirror.example.com/amd",
+      "--mirror",
+      "rocm-key=https://mirror.example.com/amd/rocm.asc",
+      "--out",
+      "/tmp/x",
+    ]);
     const prelude = file(c, "scripts/lib/prelude.sh");
     expect(prelude).toContain("readonly ROCM_REPO_URL='https://mirror.example.com/amd'");
     expect(prelude).toContain("readonly ROCM_KEY_URL='https://mirror.example.com/amd/rocm.asc'");

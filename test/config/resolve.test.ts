@@ -54,7 +54,9 @@ describe("command rules", () => {
     expect(problems[0]).toBe("--ssh-host is required for provision: the machine to provision, e.g. --ssh-host 10.0.0.12.");
     expect(problems[1]).toContain("--ssh-private-key-file is required for provision");
     expect(problems[2]).toContain('--arvados-cluster-id "Zz"');
-    expect(await problemsOf("provision", ["--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--ssh-host", "10.0.0.1", "--ssh-private-key-file", EXAMPLE_KEY])).toEqual([
+    expect(
+      await problemsOf("provision", ["--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--ssh-host", "10.0.0.1", "--ssh-private-key-file", EXAMPLE_KEY]),
+    ).toEqual([
       `--ssh-private-key-file "${EXAMPLE_KEY}": it does not hold a private key (a public key goes in the machine's authorized_keys); expected a readable SSH private key file, e.g. --ssh-private-key-file ~/.ssh/id_ed25519.`,
     ]);
   });

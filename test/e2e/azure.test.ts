@@ -133,9 +133,14 @@ beforeAll(async () => {
   target = await startTarget({ authorizedKey: readFileSync(`${unused}.pub`, "utf8").trim() });
   const tls = await makeTestCa(join(tmp, "tls"), { dnsNames: ["management.azure.com", "login.microsoftonline.com"] });
   ca = tls.caCert;
-  azure = await startAzureServer({ state: state(), tls: { cert: tls.cert, key: tls.key }, path: join(tmp, "azure.sock"), onDeployment: bootVm,
+  azure = await startAzureServer({
+    state: state(),
+    tls: { cert: tls.cert, key: tls.key },
+    path: join(tmp, "azure.sock"),
+    onDeployment: bootVm,
     // ARV_IMAGE_E2E_AZURE_LOG=FILE keeps the request log (JSONL) for reading afterwards.
-    ...(process.env.ARV_IMAGE_E2E_AZURE_LOG ? { log: process.env.ARV_IMAGE_E2E_AZURE_LOG } : {}) });
+    ...(process.env.ARV_IMAGE_E2E_AZURE_LOG ? { log: process.env.ARV_IMAGE_E2E_AZURE_LOG } : {}),
+  });
   sshRelay = createServer((c) => {
     const t = connect(target.port, "127.0.0.1");
     c.pipe(t).pipe(c);
@@ -144,7 +149,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((ok) => sshRelay.listen(join(tmp, "ssh.sock"), ok));
   secrets = join(tmp, "azure-secrets.sh");
-  writeFileSync(secrets, `export ARM_TENANT_ID=${TENANT}\nexport ARM_CLIENT_ID=${CLIENT}\nexport ARM_CLIENT_SECRET=${SECRET}\nexport ARM_SUBSCRIPTION_ID=${SUB}\n`, { mode: 0o600 });
+  writeFileSync(secrets, `export ARM_TENANT_ID=${TENANT}\nexport ARM_CLIENT_ID=${CLIENT}\nexport ARM_CLIENT_SECRET=${SECRET}\nexport ARM_SUBSCRIPTION_ID=${SUB}\n`, {
+    mode: 0o600,
+  });
 }, 600_000);
 afterAll(async () => {
   await azure?.close();
@@ -165,7 +172,32 @@ interface Bake {
 function bake(interruptOn?: string, extra: string[] = []): Promise<Bake> {
   const dir = mkdtempSync(join(tmp, "b-"));
   const out = join(dir, "build");
-  const argv = [process.execPath, BIN, "build", "--cloud", "azure", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--resolver", RESOLVER, ...mirrorArgs(mirror.url), "--azure-secrets-file", secrets, "--azure-resource-group", "arvados-images", "--azure-sku", "12-gen2", "--runtime-engine", "docker", "--out", out, "--json", ...extra];
+  const argv = [
+    process.execPath,
+    BIN,
+    "build",
+    "--cloud",
+    "azure",
+    "--arvados-cluster-id",
+    "zzzzz",
+    "--public-key-file",
+    EXAMPLE_KEY,
+    "--resolver",
+    RESOLVER,
+    ...mirrorArgs(mirror.url),
+    "--azure-secrets-file",
+    secrets,
+    "--azure-resource-group",
+    "arvados-images",
+    "--azure-sku",
+    "12-gen2",
+    "--runtime-engine",
+    "docker",
+    "--out",
+    out,
+    "--json",
+    ...extra,
+  ];
   return inNamespace(dir, argv, { HOME: dir, PKR_VAR_ssh_timeout: "60s" }, interruptOn).then((r) => ({ ...r, out }));
 }
 
@@ -187,7 +219,9 @@ function inNamespace(dir: string, argv: string[], env: Record<string, string>, i
     { mode: 0o600 },
   );
   return new Promise((resolve, reject) => {
-    const child = spawn("unshare", ["--net", "--mount", "--pid", "--fork", "--kill-child", "--", process.execPath, `${REPO}test/support/netns-relay.mjs`, spec], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("unshare", ["--net", "--mount", "--pid", "--fork", "--kill-child", "--", process.execPath, `${REPO}test/support/netns-relay.mjs`, spec], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     let sent = false;
@@ -213,11 +247,15 @@ const tempGroupCalls = (from: number, method: string) =>
 
 /** Every file below dir (the build directory: rendered templates, scripts, logs). */
 function filesBelow(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => join(dir, f)).filter((f) => statSync(f).isFile());
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).isFile());
 }
 
 function expectNoSecrets(b: Bake): void {
-  const everything = [JSON.stringify(azure.requests), JSON.stringify(azure.state.subscriptions), b.stdout, b.stderr, ...filesBelow(b.out).map((f) => readFileSync(f, "utf8"))].join("\n");
+  const everything = [JSON.stringify(azure.requests), JSON.stringify(azure.state.subscriptions), b.stdout, b.stderr, ...filesBelow(b.out).map((f) => readFileSync(f, "utf8"))].join(
+    "\n",
+  );
   expect(everything).not.toContain(SECRET);
   // No bearer token (an HS256 JWT the server minted) anywhere either.
   expect(everything).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
@@ -252,7 +290,14 @@ describe.skipIf(SKIP)("e2e tier 3: arv-image build --cloud azure against loopbac
     const d = deployments.at(-1)!;
     expect(d.resourceGroup).toMatch(/^pkr-Resource-Group-/);
     expect(Object.keys(d.groupTags)).toEqual(expect.arrayContaining(["arv-image-build-id", "arv-image-expires", "arvados_cluster"]));
-    expect(d.resources.map((r) => r.type)).toEqual(expect.arrayContaining(["Microsoft.Network/publicIPAddresses", "Microsoft.Network/virtualNetworks", "Microsoft.Network/networkInterfaces", "Microsoft.Compute/virtualMachines"]));
+    expect(d.resources.map((r) => r.type)).toEqual(
+      expect.arrayContaining([
+        "Microsoft.Network/publicIPAddresses",
+        "Microsoft.Network/virtualNetworks",
+        "Microsoft.Network/networkInterfaces",
+        "Microsoft.Compute/virtualMachines",
+      ]),
+    );
     // What the rendered template made Packer deploy.
     const vm = d.resources.find((r) => r.type === "Microsoft.Compute/virtualMachines") as AzureResource;
     expect(vm.location).toBe("centralus");
@@ -266,7 +311,14 @@ describe.skipIf(SKIP)("e2e tier 3: arv-image build --cloud azure against loopbac
     expect(tempGroupCalls(from, "PUT")).toHaveLength(1);
     expect(tempGroupCalls(from, "DELETE").map((q) => q.status)).toEqual([202]);
     const log = calls(from);
-    for (const c of ["PUT deployments.createOrUpdate 201", "POST virtualMachines.deallocate 202", "POST virtualMachines.generalize 200", "PUT images.createOrUpdate 201", "GET operations.get 200"]) expect(log).toContain(c);
+    for (const c of [
+      "PUT deployments.createOrUpdate 201",
+      "POST virtualMachines.deallocate 202",
+      "POST virtualMachines.generalize 200",
+      "PUT images.createOrUpdate 201",
+      "GET operations.get 200",
+    ])
+      expect(log).toContain(c);
     expect(log.indexOf("POST virtualMachines.generalize 200")).toBeLessThan(log.indexOf("PUT images.createOrUpdate 201"));
     expectNoSecrets(b);
   }, 900_000);
@@ -274,7 +326,12 @@ describe.skipIf(SKIP)("e2e tier 3: arv-image build --cloud azure against loopbac
   it("a refused image: non-zero exit with Azure's reason, and the temporary resource group deleted", async () => {
     const from = azure.requests.length;
     const imagesBefore = resourcesOf("arvados-images").filter((r) => r.type === "Microsoft.Compute/images").length;
-    azure.faults["images.createOrUpdate"] = { async: true, status: 409, code: "OperationNotAllowed", message: "Operation results in exceeding quota limits of Images. Maximum allowed: 0 (e2e)." };
+    azure.faults["images.createOrUpdate"] = {
+      async: true,
+      status: 409,
+      code: "OperationNotAllowed",
+      message: "Operation results in exceeding quota limits of Images. Maximum allowed: 0 (e2e).",
+    };
     try {
       const b = await bake();
       expect(b.code).not.toBe(0);
@@ -305,17 +362,39 @@ describe.skipIf(SKIP)("e2e tier 3: arv-image build --cloud azure against loopbac
   describe("publishing to an Azure Compute Gallery (--azure-gallery)", () => {
     const GRG = "arvados-galleries";
     const gallery = () => armResourceId(SUB, GRG, "Microsoft.Compute/galleries", "arvgallery");
-    const GALLERY_FLAGS = ["--azure-gallery", "arvgallery", "--azure-gallery-image", "compute-debian12", "--azure-gallery-resource-group", GRG, "--azure-replication-regions", "eastus"];
+    const GALLERY_FLAGS = [
+      "--azure-gallery",
+      "arvgallery",
+      "--azure-gallery-image",
+      "compute-debian12",
+      "--azure-gallery-resource-group",
+      GRG,
+      "--azure-replication-regions",
+      "eastus",
+    ];
     const versions = () => resourcesOf(GRG).filter((r) => r.type === "Microsoft.Compute/galleries/images/versions");
     beforeAll(() => {
       if (SKIP) return;
       // The operator's gallery and a definition that fits Debian 12-gen2 (Linux, V2, x64), as preflight checks.
       azure.state.subscriptions[SUB]!.resourceGroups!.push({
-        name: GRG, location: "centralus",
+        name: GRG,
+        location: "centralus",
         resources: [
           { id: gallery(), name: "arvgallery", type: "Microsoft.Compute/galleries", location: "centralus", properties: { provisioningState: "Succeeded" } },
-          { id: `${gallery()}/images/compute-debian12`, name: "compute-debian12", type: "Microsoft.Compute/galleries/images", location: "centralus",
-            properties: { osType: "Linux", osState: "Generalized", hyperVGeneration: "V2", architecture: "x64", identifier: { publisher: "arvados", offer: "compute", sku: "debian-12" }, provisioningState: "Succeeded" } },
+          {
+            id: `${gallery()}/images/compute-debian12`,
+            name: "compute-debian12",
+            type: "Microsoft.Compute/galleries/images",
+            location: "centralus",
+            properties: {
+              osType: "Linux",
+              osState: "Generalized",
+              hyperVGeneration: "V2",
+              architecture: "x64",
+              identifier: { publisher: "arvados", offer: "compute", sku: "debian-12" },
+              provisioningState: "Succeeded",
+            },
+          },
         ],
       });
     });
@@ -328,7 +407,9 @@ describe.skipIf(SKIP)("e2e tier 3: arv-image build --cloud azure against loopbac
       expect(b.stderr).toContain("left out for Packer 1.6.6: publishing to the gallery without a managed image");
       const [version, ...more] = versions();
       expect(more).toEqual([]);
-      const image = resourcesOf("arvados-images").filter((r) => r.type === "Microsoft.Compute/images").at(-1) as AzureResource;
+      const image = resourcesOf("arvados-images")
+        .filter((r) => r.type === "Microsoft.Compute/images")
+        .at(-1) as AzureResource;
       expect(version?.name).toMatch(/^20\d\d\.[1-9]\d{2,3}\.\d{1,6}$/); // YYYY.MMDD.hhmmss as numbers
       expect(version?.id).toBe(`${gallery()}/images/compute-debian12/versions/${version?.name}`);
       expect(version?.properties.publishingProfile.source.managedImage.id).toBe(image.id);
@@ -338,7 +419,12 @@ describe.skipIf(SKIP)("e2e tier 3: arv-image build --cloud azure against loopbac
         expect(Object.keys(r.tags ?? {})).toContain("arv-image-build-id");
         expect(Object.keys(r.tags ?? {})).not.toContain("arv-image-expires");
       }
-      const doc = JSON.parse(b.stdout) as { ok: boolean; imageId: string; images: { id: string; name?: string; gallery?: string; galleryImageVersion?: string; resourceGroup?: string }[]; arvadosConfig: string };
+      const doc = JSON.parse(b.stdout) as {
+        ok: boolean;
+        imageId: string;
+        images: { id: string; name?: string; gallery?: string; galleryImageVersion?: string; resourceGroup?: string }[];
+        arvadosConfig: string;
+      };
       expect(doc.ok).toBe(true);
       const unscrub = (id: string) => id.replace("/subscriptions/<redacted>/", `/subscriptions/${SUB}/`);
       expect(doc.images.map((i) => unscrub(i.id))).toEqual([image.id, version!.id]);
@@ -357,7 +443,8 @@ describe.skipIf(SKIP)("e2e tier 3: arv-image build --cloud azure against loopbac
       expect(keys.stdout).toContain(readFileSync(EXAMPLE_KEY, "utf8").trim().split(" ")[1]);
       // Preflight checked the gallery destination first; then Packer published.
       const log = calls(from);
-      for (const c of ["GET galleries.get 200", "GET galleryImages.get 200", "PUT galleryImageVersions.createOrUpdate 201", "PATCH tags.updateAtScope 200"]) expect(log).toContain(c);
+      for (const c of ["GET galleries.get 200", "GET galleryImages.get 200", "PUT galleryImageVersions.createOrUpdate 201", "PATCH tags.updateAtScope 200"])
+        expect(log).toContain(c);
       expect(groupNames()).toEqual(["arvados-images", GRG]);
       expect(tempGroupCalls(from, "DELETE").map((q) => q.status)).toEqual([202]);
       expectNoSecrets(b);
@@ -366,7 +453,12 @@ describe.skipIf(SKIP)("e2e tier 3: arv-image build --cloud azure against loopbac
     it("a refused gallery version: non-zero exit with Azure's reason, no version, and the temporary resource group deleted", async () => {
       const from = azure.requests.length;
       const before = versions().length;
-      azure.faults["galleryImageVersions.createOrUpdate"] = { async: true, status: 409, code: "OperationNotAllowed", message: "Operation results in exceeding quota limits of Gallery Image Versions. Maximum allowed: 0 (e2e)." };
+      azure.faults["galleryImageVersions.createOrUpdate"] = {
+        async: true,
+        status: 409,
+        code: "OperationNotAllowed",
+        message: "Operation results in exceeding quota limits of Gallery Image Versions. Maximum allowed: 0 (e2e).",
+      };
       try {
         const b = await bake(undefined, [...GALLERY_FLAGS, "--azure-gallery-version", "2026.1203.2"]);
         expect(b.code).not.toBe(0);
@@ -391,7 +483,13 @@ describe.skipIf(SKIP)("e2e tier 3: arv-image build --cloud azure against loopbac
     const gallery = armResourceId(SUB, rg, "Microsoft.Compute/galleries", "arvgallery");
     (group.resources ??= []).push(
       { id: gallery, name: "arvgallery", type: "Microsoft.Compute/galleries", location: "centralus", properties: { provisioningState: "Succeeded" } },
-      { id: `${gallery}/images/compute`, name: "compute", type: "Microsoft.Compute/galleries/images", location: "centralus", properties: { osType: "Linux", osState: "Generalized", identifier: { publisher: "arvados", offer: "compute", sku: "debian-12" }, provisioningState: "Succeeded" } },
+      {
+        id: `${gallery}/images/compute`,
+        name: "compute",
+        type: "Microsoft.Compute/galleries/images",
+        location: "centralus",
+        properties: { osType: "Linux", osState: "Generalized", identifier: { publisher: "arvados", offer: "compute", sku: "debian-12" }, provisioningState: "Succeeded" },
+      },
     );
     const dir = mkdtempSync(join(tmp, "g-"));
     writeFileSync(
@@ -434,7 +532,11 @@ build {
 `,
     );
     const from = azure.requests.length;
-    const r = await inNamespace(dir, ["packer", "build", "-color=false", "-machine-readable", "gallery.pkr.hcl"], { HOME: dir, CHECKPOINT_DISABLE: "1", ARM_CLIENT_SECRET: SECRET });
+    const r = await inNamespace(dir, ["packer", "build", "-color=false", "-machine-readable", "gallery.pkr.hcl"], {
+      HOME: dir,
+      CHECKPOINT_DISABLE: "1",
+      ARM_CLIENT_SECRET: SECRET,
+    });
     expect(r.code, r.stdout.slice(-4000)).toBe(0);
     const version = resourcesOf(rg).find((x) => x.type === "Microsoft.Compute/galleries/images/versions");
     expect(version?.id).toBe(`${gallery}/images/compute/versions/1.0.0`);

@@ -221,7 +221,10 @@ describe.skipIf(SKIP).each(releases)("e2e boot tier: $name ($suite) provisioned,
 
     it(`the engine's service is active (${ENGINE})`, async () => {
       const r = await probe("systemctl is-active docker.service");
-      expect(r.out, r.out === "active" ? "" : (await needNode().exec("systemctl status docker.service --no-pager; journalctl -b -u docker.service --no-pager | tail -n 30")).stdout).toBe("active");
+      expect(
+        r.out,
+        r.out === "active" ? "" : (await needNode().exec("systemctl status docker.service --no-pager; journalctl -b -u docker.service --no-pager | tail -n 30")).stdout,
+      ).toBe("active");
     });
   });
 

@@ -36,7 +36,21 @@ let pref: string;
 const selectedStandIn = (list: readonly { version: string; decoy: boolean }[]) => list.find((x) => !x.decoy)?.version ?? "";
 
 async function render(out: string, extra: string[]) {
-  const r = await runCli(["render", "--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--nvidia-gpu-support", "--aws-ebs-autoscale", ...mirrorArgs(server.url), ...extra, "--out", out]);
+  const r = await runCli([
+    "render",
+    "--cloud",
+    "aws",
+    "--arvados-cluster-id",
+    "zzzzz",
+    "--public-key-file",
+    EXAMPLE_KEY,
+    "--nvidia-gpu-support",
+    "--aws-ebs-autoscale",
+    ...mirrorArgs(server.url),
+    ...extra,
+    "--out",
+    out,
+  ]);
   if (r.code !== 0) throw new Error(`arv-image render failed: ${r.stderr}`);
   const dir = join(out, "scripts");
   const scripts = readdirSync(dir).filter((f) => f.endsWith(".sh"));
@@ -75,7 +89,10 @@ function heredoc(script: string, dest: string): string {
 
 /** The words of every `apt_get install` line without shell expansions. */
 function installs(script: string): string[][] {
-  return [...script.matchAll(/^\s*apt_get install (.+)$/gm)].map((m) => m[1] ?? "").filter((l) => !l.includes("$") && !l.endsWith("\\")).map((l) => l.trim().split(/\s+/));
+  return [...script.matchAll(/^\s*apt_get install (.+)$/gm)]
+    .map((m) => m[1] ?? "")
+    .filter((l) => !l.includes("$") && !l.endsWith("\\"))
+    .map((l) => l.trim().split(/\s+/));
 }
 
 const OS = "ID=debian\nVERSION_ID=12\nVERSION_CODENAME=bookworm\n";
@@ -89,7 +106,8 @@ async function bash(script: string, env: NodeJS.ProcessEnv = process.env) {
 /** A throwaway apt root: its own sources, preferences, lists, cache and (empty) dpkg status. */
 function aptRoot(name: string) {
   const t = join(work, name);
-  for (const d of ["state/lists/partial", "cache/archives/partial", "sources.list.d", "preferences.d", "trusted.gpg.d", "keys", "download"]) mkdirSync(join(t, d), { recursive: true });
+  for (const d of ["state/lists/partial", "cache/archives/partial", "sources.list.d", "preferences.d", "trusted.gpg.d", "keys", "download"])
+    mkdirSync(join(t, d), { recursive: true });
   writeFileSync(join(t, "status"), "");
   const conf = [
     `Dir::State "${t}/state";`,
@@ -155,7 +173,10 @@ async function scriptsAptRoot(name: string, s: Record<string, string>, withPins:
   const cudaKey = join(root.dir, "cuda-keyring", keyInDeb ?? "");
   root.source("cuda.sources", await bash(`${nvVars}cuda_key=${cudaKey}\n${heredoc(nv, "/etc/apt/sources.list.d/cuda.sources")}`));
   await fetchKey((await bash(`${nvVars}printf %s "$NVIDIA_TOOLKIT_KEY_URL"`)).trim(), k("toolkit.asc"));
-  root.source("nvidia-container-toolkit.sources", await bash(`${nvVars}TOOLKIT_KEYRING=${k("toolkit.asc")}\n${heredoc(nv, "/etc/apt/sources.list.d/nvidia-container-toolkit.sources")}`));
+  root.source(
+    "nvidia-container-toolkit.sources",
+    await bash(`${nvVars}TOOLKIT_KEYRING=${k("toolkit.asc")}\n${heredoc(nv, "/etc/apt/sources.list.d/nvidia-container-toolkit.sources")}`),
+  );
   if (withPins !== undefined) writeFileSync(join(root.dir, "preferences.d", "arvados.pref"), withPins);
   return root;
 }
@@ -257,7 +278,18 @@ describe("e2e mirror: stand-ins for everything the provisioning scripts download
     const lists = readdirSync(join(root.dir, "state", "lists")).filter((f) => f.endsWith("_InRelease"));
     expect(lists).toHaveLength(4);
 
-    const pinned = ["docker-ce", "docker-ce-cli", "containerd.io", "cuda", "cuda-drivers", "nvidia-driver", "libnvidia-container1", "libnvidia-container-tools", "nvidia-container-toolkit", "nvidia-container-toolkit-base"];
+    const pinned = [
+      "docker-ce",
+      "docker-ce-cli",
+      "containerd.io",
+      "cuda",
+      "cuda-drivers",
+      "nvidia-driver",
+      "libnvidia-container1",
+      "libnvidia-container-tools",
+      "nvidia-container-toolkit",
+      "nvidia-container-toolkit-base",
+    ];
     const policy = (await root.apt("apt-cache", ["policy", ...pinned, "python3-arvados-fuse", "arvados-docker-cleaner"])).stdout;
     for (const pkg of pinned) {
       const version = candidate(policy, pkg);
@@ -289,7 +321,18 @@ describe("e2e mirror: stand-ins for everything the provisioning scripts download
       if (pin) expect(version, name).toMatch(globRegExp(pin.version));
     }
     const names = installed.map(([n]) => n);
-    expect(names).toEqual(expect.arrayContaining(["python3-arvados-fuse", "docker-ce", "containerd.io", "arvados-docker-cleaner", "cuda", "cuda-drivers", "nvidia-container-toolkit", "nvidia-persistenced"]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "python3-arvados-fuse",
+        "docker-ce",
+        "containerd.io",
+        "arvados-docker-cleaner",
+        "cuda",
+        "cuda-drivers",
+        "nvidia-container-toolkit",
+        "nvidia-persistenced",
+      ]),
+    );
     expect(names).not.toContain("docker-ce-rootless-extras"); // a Recommends, and 40-docker installs without them
 
     // apt downloads (and checks) a package; its stand-in programs say what they are.
@@ -299,7 +342,9 @@ describe("e2e mirror: stand-ins for everything the provisioning scripts download
     expect(debs).toHaveLength(3);
     const x = join(root.dir, "x");
     for (const deb of debs) await run("dpkg-deb", ["-x", join(root.dir, "download", deb), x]);
-    expect((await run(join(x, "usr/bin/docker"), ["--version"])).stdout).toMatch(new RegExp(`^Docker version ${selectedStandIn(STANDIN.docker).replace(/^\d+:/, "").replace(/-.*$/, "").replaceAll(".", "\\.")}, `));
+    expect((await run(join(x, "usr/bin/docker"), ["--version"])).stdout).toMatch(
+      new RegExp(`^Docker version ${selectedStandIn(STANDIN.docker).replace(/^\d+:/, "").replace(/-.*$/, "").replaceAll(".", "\\.")}, `),
+    );
     expect((await run(join(x, "usr/bin/arv-mount"), ["--version"])).stdout).toBe(`arv-mount ${STANDIN.arvados.stable.replace(/-[^-]*$/, "")}\n`);
     expect((await run(join(x, "usr/bin/nvidia-ctk"), ["--version"])).stdout).toContain(`version ${selectedStandIn(STANDIN.toolkit).replace(/-.*$/, "")}`);
     const other = await run(join(x, "usr/bin/docker"), ["info"]);

@@ -85,7 +85,21 @@ afterAll(async () => {
 });
 
 describe.skipIf(SKIP)("e2e tier 1: arv-image provision on a real Debian 12", () => {
-  const provision = () => cli(["provision", "--ssh-host", target.host, "--ssh-port", String(target.port), "--ssh-user", "admin", "--ssh-private-key-file", key, ...common(), "--out", mkdtempSync(join(tmp, "p-")) + "/b"]);
+  const provision = () =>
+    cli([
+      "provision",
+      "--ssh-host",
+      target.host,
+      "--ssh-port",
+      String(target.port),
+      "--ssh-user",
+      "admin",
+      "--ssh-private-key-file",
+      key,
+      ...common(),
+      "--out",
+      mkdtempSync(join(tmp, "p-")) + "/b",
+    ]);
 
   it("provisions the machine, and the dispatcher contract holds", async () => {
     const r = await provision();
@@ -132,7 +146,13 @@ describe.skipIf(SKIP)("e2e tier 1: arv-image provision on a real Debian 12", () 
     // and the dhclient and systemd-resolved configurations where those are installed.
     expect((await inTarget("awk '$1 == \"nameserver\" { print $2; exit }' /etc/resolv.conf")).out).toBe(RESOLVER);
     expect((await inTarget("if [ -f /etc/dhcp/dhclient.conf ]; then grep -cx 'prepend domain-name-servers 10.9.8.7;' /etc/dhcp/dhclient.conf; else echo 1; fi")).out).toBe("1");
-    expect((await inTarget("if [ -e /usr/lib/systemd/system/systemd-resolved.service ] || [ -e /lib/systemd/system/systemd-resolved.service ]; then grep -x 'DNS=10.9.8.7' /etc/systemd/resolved.conf.d/arvados-resolver.conf; else echo DNS=10.9.8.7; fi")).out).toBe(`DNS=${RESOLVER}`);
+    expect(
+      (
+        await inTarget(
+          "if [ -e /usr/lib/systemd/system/systemd-resolved.service ] || [ -e /lib/systemd/system/systemd-resolved.service ]; then grep -x 'DNS=10.9.8.7' /etc/systemd/resolved.conf.d/arvados-resolver.conf; else echo DNS=10.9.8.7; fi",
+        )
+      ).out,
+    ).toBe(`DNS=${RESOLVER}`);
     // The encrypted-scratch unit, installed and enabled.
     expect((await inTarget("systemctl is-enabled arvados-ensure-encrypted-partitions.service")).out).toBe("enabled");
     // No NVIDIA repositories on a non-GPU image.
@@ -142,7 +162,8 @@ describe.skipIf(SKIP)("e2e tier 1: arv-image provision on a real Debian 12", () 
   }, 900_000);
 
   it("runs again on the same machine (idempotence)", async () => {
-    const files = "/etc/sudoers.d/* /etc/docker/daemon.json /etc/fuse.conf /home/crunch/.ssh/authorized_keys /etc/apt/sources.list.d/* /etc/resolv.conf /etc/systemd/system/arvados-boot-complete.service /etc/systemd/system/ssh.socket.d/*";
+    const files =
+      "/etc/sudoers.d/* /etc/docker/daemon.json /etc/fuse.conf /home/crunch/.ssh/authorized_keys /etc/apt/sources.list.d/* /etc/resolv.conf /etc/systemd/system/arvados-boot-complete.service /etc/systemd/system/ssh.socket.d/*";
     const before = (await inTarget(`md5sum ${files}`)).out;
     const r = await provision();
     expect(r.code, r.stderr.slice(-4000)).toBe(0);
@@ -157,7 +178,9 @@ describe.skipIf(SKIP)("e2e tier 2: arv-image build --cloud aws against loopback 
   let secrets: string;
   let builderKey: string;
   const letPackerIn = async () => {
-    const r = await target.run(`install -d -m 700 -o admin -g admin ~admin/.ssh && printf '%s\\n' '${builderKey}' >> ~admin/.ssh/authorized_keys && chown admin: ~admin/.ssh/authorized_keys && chmod 600 ~admin/.ssh/authorized_keys`);
+    const r = await target.run(
+      `install -d -m 700 -o admin -g admin ~admin/.ssh && printf '%s\\n' '${builderKey}' >> ~admin/.ssh/authorized_keys && chown admin: ~admin/.ssh/authorized_keys && chmod 600 ~admin/.ssh/authorized_keys`,
+    );
     if (r.code !== 0) throw new Error(r.stderr);
   };
   const AK = "AKIAE2ETIER2000000000";
@@ -217,7 +240,9 @@ describe.skipIf(SKIP)("e2e tier 2: arv-image build --cloud aws against loopback 
       expect(tagKeys(image.tags)).toContain("arv-image-build-id");
       expect(tagKeys(image.tags)).not.toContain("arv-image-expires");
     }
-    const runTags = Object.entries(ec2.requests.find((q) => q.action === "RunInstances")?.params ?? {}).filter(([k]) => /Tag\.\d+\.Key$/.test(k)).map(([, v]) => v);
+    const runTags = Object.entries(ec2.requests.find((q) => q.action === "RunInstances")?.params ?? {})
+      .filter(([k]) => /Tag\.\d+\.Key$/.test(k))
+      .map(([, v]) => v);
     expect(runTags).toEqual(expect.arrayContaining(["arv-image-build-id", "arv-image-expires"]));
     // What the rendered template made Packer send.
     const runInstances = ec2.requests.find((q) => q.action === "RunInstances")?.params ?? {};

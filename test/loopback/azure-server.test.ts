@@ -26,7 +26,14 @@ const LOC = "eastus";
 const IMG = { publisher: "Debian", offer: "debian-12", sku: "12-gen2" };
 
 const state = (): AzureState => ({
-  tenants: { [TENANT]: { clients: [{ clientId: CLIENT, clientSecret: SECRET }, { clientId: "other-app", clientSecret: "other-secret" }] } },
+  tenants: {
+    [TENANT]: {
+      clients: [
+        { clientId: CLIENT, clientSecret: SECRET },
+        { clientId: "other-app", clientSecret: "other-secret" },
+      ],
+    },
+  },
   subscriptions: { [SUB]: { tenantId: TENANT, authorizedClients: [CLIENT], resourceGroups: [{ name: "arvados-images", location: "East US" }] } },
   images: [
     { location: LOC, ...IMG, versions: ["0.20250105.1980", "0.20241201.1950", "0.20250210.2020"] },
@@ -51,8 +58,7 @@ const logFile = () => join(dir, "requests.jsonl");
 const tlsOptions = () => ({ ca: [...rootCertificates, caPem] });
 const credential = (secret = SECRET, clientId = CLIENT) =>
   new ClientSecretCredential(TENANT, clientId, secret, { authorityHost: srv.url, disableInstanceDiscovery: true, tlsOptions: tlsOptions() });
-const compute = (cred = credential()) =>
-  new ComputeManagementClient(cred, SUB, { endpoint: srv.url, tlsOptions: tlsOptions(), retryOptions: { maxRetries: 0 } });
+const compute = (cred = credential()) => new ComputeManagementClient(cred, SUB, { endpoint: srv.url, tlsOptions: tlsOptions(), retryOptions: { maxRetries: 0 } });
 
 /** Raw ARM GET through the client's own pipeline (bearer policy, TLS settings): what preflight does for resource groups. */
 async function armGet(client: ComputeManagementClient, path: string, method: "GET" | "HEAD" = "GET"): Promise<PipelineResponse> {
@@ -94,21 +100,22 @@ describe("login (ClientSecretCredential)", () => {
     const claims = JSON.parse(Buffer.from(payload!, "base64url").toString("utf8"));
     expect(claims).toMatchObject({ tid: TENANT, appid: CLIENT, aud: "https://management.azure.com" });
     expect(t.expiresOnTimestamp).toBeGreaterThan(Date.now() + 3000_000);
-    expect(srv.requests.map((r) => `${r.method} ${r.route} ${r.status}`)).toEqual([
-      "GET openid-configuration 200",
-      "POST token 200",
-    ]);
+    expect(srv.requests.map((r) => `${r.method} ${r.route} ${r.status}`)).toEqual(["GET openid-configuration 200", "POST token 200"]);
     expect(srv.requests[1]).toMatchObject({ grantType: "client_credentials", scope: "https://management.azure.com/.default", clientId: CLIENT });
   });
 
   it("fails recognisably on a wrong secret (AADSTS7000215)", async () => {
-    const e = await credential("wrong-secret").getToken("https://management.azure.com/.default").catch((x: unknown) => x);
+    const e = await credential("wrong-secret")
+      .getToken("https://management.azure.com/.default")
+      .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(Error);
     expect((e as Error).message).toMatch(/^invalid_client: .*AADSTS7000215: Invalid client secret provided/);
   });
 
   it("rejects a scope whose resource is not ARM's (e.g. one derived from an overridden endpoint)", async () => {
-    const e = await credential().getToken(`${srv.url}/.default`).catch((x: unknown) => x);
+    const e = await credential()
+      .getToken(`${srv.url}/.default`)
+      .catch((x: unknown) => x);
     expect((e as Error).message).toMatch(/invalid_resource: .*AADSTS500011/);
   });
 });
@@ -166,7 +173,12 @@ describe("ARM (ComputeManagementClient)", () => {
       for await (const s of compute().resourceSkus.list()) names.push(`${s.locations?.[0]}/${s.resourceType}/${s.name}`);
       expect(names).toContain("westeurope/virtualMachines/Standard_D4s_v3");
       expect(names).toHaveLength(7); // 2 + 1 VM sizes, plus a disks and an availabilitySets entry per region
-      expect(srv.requests.filter((r) => r.route === "resourceSkus.list").slice(-4).map((r) => r.query.$skiptoken ?? "-")).toEqual(["-", "2", "4", "6"]);
+      expect(
+        srv.requests
+          .filter((r) => r.route === "resourceSkus.list")
+          .slice(-4)
+          .map((r) => r.query.$skiptoken ?? "-"),
+      ).toEqual(["-", "2", "4", "6"]);
     } finally {
       delete srv.state.resourceSkusPageSize;
     }
@@ -185,8 +197,12 @@ describe("ARM (ComputeManagementClient)", () => {
     const stranger = await armGet(compute(credential("other-secret", "other-app")), path);
     expect([stranger.status, JSON.parse(stranger.bodyAsText!).error.code]).toEqual([403, "AuthorizationFailed"]);
     const e = await new ComputeManagementClient(credential(), "99999999-0000-4000-8000-000000000000", {
-      endpoint: srv.url, tlsOptions: tlsOptions(), retryOptions: { maxRetries: 0 },
-    }).virtualMachineImages.list(LOC, IMG.publisher, IMG.offer, IMG.sku).catch((x: unknown) => x);
+      endpoint: srv.url,
+      tlsOptions: tlsOptions(),
+      retryOptions: { maxRetries: 0 },
+    }).virtualMachineImages
+      .list(LOC, IMG.publisher, IMG.offer, IMG.sku)
+      .catch((x: unknown) => x);
     expect(e).toMatchObject({ statusCode: 404, code: "SubscriptionNotFound" });
   });
 
@@ -213,9 +229,14 @@ describe("ARM (ComputeManagementClient)", () => {
 describe("test server itself", () => {
   it("never logs the client secret, tokens or Authorization headers", async () => {
     const token = (await credential().getToken("https://management.azure.com/.default")).token;
-    await credential("wrong-" + SECRET).getToken("https://management.azure.com/.default").catch(() => undefined);
+    await credential("wrong-" + SECRET)
+      .getToken("https://management.azure.com/.default")
+      .catch(() => undefined);
     const log = readFileSync(logFile(), "utf8");
-    const lines = log.trim().split("\n").map((l) => JSON.parse(l) as { route: string });
+    const lines = log
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { route: string });
     expect(lines.length).toBeGreaterThan(10);
     expect(lines.length).toBe(srv.requests.length);
     for (const needle of [SECRET, token, token.split(".")[2]!, "Bearer", "client_secret", "authorization"]) {
@@ -229,7 +250,10 @@ describe("test server itself", () => {
     // ClientSecretCredential has no working per-call timeout (getToken ignores abortSignal): bound it yourself.
     const cred = new ClientSecretCredential(TENANT, CLIENT, SECRET, { authorityHost: s2.url, disableInstanceDiscovery: true, tlsOptions: tlsOptions() });
     const outcome = Promise.race([
-      cred.getToken("https://management.azure.com/.default").then(() => "token", () => "error"),
+      cred.getToken("https://management.azure.com/.default").then(
+        () => "token",
+        () => "error",
+      ),
       new Promise((ok) => setTimeout(() => ok("timed out"), 300)),
     ]);
     await expect.poll(() => s2.pending()).toBe(1);
@@ -241,8 +265,15 @@ describe("test server itself", () => {
 
   it("the other trust route: a child process with NODE_EXTRA_CA_CERTS set at start (probe.mjs)", async () => {
     const input = {
-      tenantId: TENANT, clientId: CLIENT, subscriptionId: SUB, endpoint: srv.url, authorityHost: srv.url,
-      resourceGroup: "arvados-images", location: LOC, image: IMG, vmSize: "Standard_NC6s_v3",
+      tenantId: TENANT,
+      clientId: CLIENT,
+      subscriptionId: SUB,
+      endpoint: srv.url,
+      authorityHost: srv.url,
+      resourceGroup: "arvados-images",
+      location: LOC,
+      image: IMG,
+      vmSize: "Standard_NC6s_v3",
     };
     const out = await new Promise<string>((ok, fail) => {
       const child = spawn(process.execPath, [join(SUPPORT, "probe.mjs"), JSON.stringify(input)], {
@@ -299,7 +330,15 @@ describe("writes: what Packer's azure-arm does, and gallery image versions, thro
   const fast = { updateIntervalInMs: 0 };
   /** A raw ARM write through the client's pipeline (bearer policy, TLS): what the SDK has no method for. */
   const armSend = (client: ComputeManagementClient, method: "PUT" | "POST" | "DELETE" | "GET" | "PATCH", path: string, body?: unknown) =>
-    client.pipeline.sendRequest(createDefaultHttpClient(), createPipelineRequest({ url: `${srv.url}${path}`, method, ...(body === undefined ? {} : { body: JSON.stringify(body) }), headers: createHttpHeaders({ "content-type": "application/json" }) }));
+    client.pipeline.sendRequest(
+      createDefaultHttpClient(),
+      createPipelineRequest({
+        url: `${srv.url}${path}`,
+        method,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        headers: createHttpHeaders({ "content-type": "application/json" }),
+      }),
+    );
   const rgPath = `/subscriptions/${SUB}/resourcegroups/${RG}`;
   const template = {
     $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
@@ -307,14 +346,30 @@ describe("writes: what Packer's azure-arm does, and gallery image versions, thro
     parameters: { vmName: { type: "string" }, adminUsername: { type: "string" }, adminPassword: { type: "string" }, keyData: { type: "string" } },
     variables: { location: "[resourceGroup().location]", ipName: "[concat('pkrip', parameters('vmName'))]" },
     resources: [
-      { type: "Microsoft.Network/publicIPAddresses", apiVersion: "2018-01-01", name: "[variables('ipName')]", location: "[variables('location')]", properties: { publicIPAllocationMethod: "Dynamic" } },
       {
-        type: "Microsoft.Compute/virtualMachines", apiVersion: "2018-04-01", name: "[parameters('vmName')]", location: "[variables('location')]",
+        type: "Microsoft.Network/publicIPAddresses",
+        apiVersion: "2018-01-01",
+        name: "[variables('ipName')]",
+        location: "[variables('location')]",
+        properties: { publicIPAllocationMethod: "Dynamic" },
+      },
+      {
+        type: "Microsoft.Compute/virtualMachines",
+        apiVersion: "2018-04-01",
+        name: "[parameters('vmName')]",
+        location: "[variables('location')]",
         properties: {
           hardwareProfile: { vmSize: "Standard_D2s_v3" },
-          osProfile: { computerName: "[parameters('vmName')]", adminUsername: "[parameters('adminUsername')]", adminPassword: "[parameters('adminPassword')]",
-            linuxConfiguration: { ssh: { publicKeys: [{ path: "[concat('/home/', parameters('adminUsername'), '/.ssh/authorized_keys')]", keyData: "[parameters('keyData')]" }] } } },
-          storageProfile: { imageReference: { ...IMG, version: "latest" }, osDisk: { name: "[concat('pkros', parameters('vmName'))]", createOption: "FromImage", managedDisk: { storageAccountType: "Standard_LRS" } } },
+          osProfile: {
+            computerName: "[parameters('vmName')]",
+            adminUsername: "[parameters('adminUsername')]",
+            adminPassword: "[parameters('adminPassword')]",
+            linuxConfiguration: { ssh: { publicKeys: [{ path: "[concat('/home/', parameters('adminUsername'), '/.ssh/authorized_keys')]", keyData: "[parameters('keyData')]" }] } },
+          },
+          storageProfile: {
+            imageReference: { ...IMG, version: "latest" },
+            osDisk: { name: "[concat('pkros', parameters('vmName'))]", createOption: "FromImage", managedDisk: { storageAccountType: "Standard_LRS" } },
+          },
           networkProfile: { networkInterfaces: [{ id: "[resourceId('Microsoft.Network/networkInterfaces', 'nic')]" }] },
         },
       },
@@ -325,7 +380,12 @@ describe("writes: what Packer's azure-arm does, and gallery image versions, thro
     const client = compute();
     expect((await armSend(client, "PUT", `${rgPath}?api-version=2018-02-01`, { location: "eastus", tags: { "arv-image-build-id": "b1" } })).status).toBe(201);
     const dep = `${rgPath}/providers/Microsoft.Resources/deployments/pkrdp1?api-version=2018-02-01`;
-    const parameters = { vmName: { value: "pkrvm1" }, adminUsername: { value: "packer" }, adminPassword: { value: "CANARY-vm-password" }, keyData: { value: "ssh-rsa AAAAB3Nza packer" } };
+    const parameters = {
+      vmName: { value: "pkrvm1" },
+      adminUsername: { value: "packer" },
+      adminPassword: { value: "CANARY-vm-password" },
+      keyData: { value: "ssh-rsa AAAAB3Nza packer" },
+    };
     const validated = await armSend(client, "POST", dep.replace("?", "/validate?"), { properties: { mode: "Incremental", template, parameters } });
     expect(validated.status).toBe(200);
     const put = await armSend(client, "PUT", dep, { properties: { mode: "Incremental", template, parameters } });
@@ -338,8 +398,15 @@ describe("writes: what Packer's azure-arm does, and gallery image versions, thro
 
     const group = srv.state.subscriptions[SUB]!.resourceGroups!.find((g) => g.name === RG)!;
     expect(group.tags).toEqual({ "arv-image-build-id": "b1" });
-    expect(group.resources!.map((r) => `${r.type}/${r.name}`).sort()).toEqual(["Microsoft.Compute/disks/pkrospkrvm1", "Microsoft.Compute/virtualMachines/pkrvm1", "Microsoft.Network/publicIPAddresses/pkrippkrvm1", "Microsoft.Resources/deployments/pkrdp1"]);
-    const ip = JSON.parse((await armSend(client, "GET", `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Network/publicIPAddresses/pkrippkrvm1?api-version=2018-01-01`)).bodyAsText!);
+    expect(group.resources!.map((r) => `${r.type}/${r.name}`).sort()).toEqual([
+      "Microsoft.Compute/disks/pkrospkrvm1",
+      "Microsoft.Compute/virtualMachines/pkrvm1",
+      "Microsoft.Network/publicIPAddresses/pkrippkrvm1",
+      "Microsoft.Resources/deployments/pkrdp1",
+    ]);
+    const ip = JSON.parse(
+      (await armSend(client, "GET", `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Network/publicIPAddresses/pkrippkrvm1?api-version=2018-01-01`)).bodyAsText!,
+    );
     expect(ip.properties.ipAddress).toBe("127.0.0.1");
     const vm = await client.virtualMachines.get(RG, "pkrvm1");
     expect(vm.storageProfile?.osDisk?.managedDisk?.id).toMatch(/\/providers\/Microsoft\.Compute\/disks\/pkrospkrvm1$/);
@@ -372,16 +439,35 @@ describe("writes: what Packer's azure-arm does, and gallery image versions, thro
     const client = compute();
     const RGI = "arvados-images";
     const source = `/subscriptions/${SUB}/resourceGroups/${RGI}/providers/Microsoft.Compute/images/img-1`;
-    const orphan = await client.galleryImageVersions.createOrUpdate(RGI, "nogallery", "def", "1.0.0", { location: "eastus", storageProfile: { source: { id: source } } }, fast).catch((e: unknown) => e);
+    const orphan = await client.galleryImageVersions
+      .createOrUpdate(RGI, "nogallery", "def", "1.0.0", { location: "eastus", storageProfile: { source: { id: source } } }, fast)
+      .catch((e: unknown) => e);
     expect(orphan).toMatchObject({ statusCode: 404, code: "ParentResourceNotFound" });
     await client.galleries.createOrUpdate(RGI, "arvgallery", { location: "eastus" }, fast);
-    await client.galleryImages.createOrUpdate(RGI, "arvgallery", "compute", { location: "eastus", osType: "Linux", osState: "Generalized", hyperVGeneration: "V2", identifier: { publisher: "arvados", offer: "compute", sku: "debian-12" } }, fast);
-    const v = await client.galleryImageVersions.createOrUpdate(RGI, "arvgallery", "compute", "1.0.0", { location: "eastus", storageProfile: { source: { id: source } }, publishingProfile: { targetRegions: [{ name: "eastus" }, { name: "westeurope" }] } }, fast);
+    await client.galleryImages.createOrUpdate(
+      RGI,
+      "arvgallery",
+      "compute",
+      { location: "eastus", osType: "Linux", osState: "Generalized", hyperVGeneration: "V2", identifier: { publisher: "arvados", offer: "compute", sku: "debian-12" } },
+      fast,
+    );
+    const v = await client.galleryImageVersions.createOrUpdate(
+      RGI,
+      "arvgallery",
+      "compute",
+      "1.0.0",
+      { location: "eastus", storageProfile: { source: { id: source } }, publishingProfile: { targetRegions: [{ name: "eastus" }, { name: "westeurope" }] } },
+      fast,
+    );
     expect(v).toMatchObject({ name: "1.0.0", provisioningState: "Succeeded" });
-    expect((await client.galleryImageVersions.get(RGI, "arvgallery", "compute", "1.0.0")).id).toBe(`/subscriptions/${SUB}/resourceGroups/${RGI}/providers/Microsoft.Compute/galleries/arvgallery/images/compute/versions/1.0.0`);
+    expect((await client.galleryImageVersions.get(RGI, "arvgallery", "compute", "1.0.0")).id).toBe(
+      `/subscriptions/${SUB}/resourceGroups/${RGI}/providers/Microsoft.Compute/galleries/arvgallery/images/compute/versions/1.0.0`,
+    );
 
     srv.faults["galleryImageVersions.createOrUpdate"] = { async: true, status: 409, code: "OperationNotAllowed", message: "Replication quota exceeded (test)", times: 1 };
-    const refused = await client.galleryImageVersions.createOrUpdate(RGI, "arvgallery", "compute", "1.0.1", { location: "eastus", storageProfile: { source: { id: source } } }, fast).catch((e: unknown) => e);
+    const refused = await client.galleryImageVersions
+      .createOrUpdate(RGI, "arvgallery", "compute", "1.0.1", { location: "eastus", storageProfile: { source: { id: source } } }, fast)
+      .catch((e: unknown) => e);
     expect(String((refused as Error).message)).toContain("Replication quota exceeded (test)");
     expect(await client.galleryImageVersions.get(RGI, "arvgallery", "compute", "1.0.1").catch((e: unknown) => e)).toMatchObject({ statusCode: 404 });
 
@@ -392,11 +478,25 @@ describe("writes: what Packer's azure-arm does, and gallery image versions, thro
   it("tagged resources: listed across groups by tag (nested ones named g/i/v); tags read and replaced at a resource's scope", async () => {
     const client = compute();
     const RGI = "arvados-images";
-    const source = (await client.images.createOrUpdate(RGI, "tagged-src", { location: "eastus", storageProfile: { osDisk: { osType: "Linux", osState: "Generalized" } } }, fast)).id ?? "";
+    const source =
+      (await client.images.createOrUpdate(RGI, "tagged-src", { location: "eastus", storageProfile: { osDisk: { osType: "Linux", osState: "Generalized" } } }, fast)).id ?? "";
     const tags = { "arv-image-build-id": "arvimg-t", "arv-image-expires": "2026-01-01T00:00:00Z", keep: "yes" };
     await client.galleries.createOrUpdate(RGI, "taggallery", { location: "eastus" }, fast);
-    await client.galleryImages.createOrUpdate(RGI, "taggallery", "compute", { location: "eastus", osType: "Linux", osState: "Generalized", identifier: { publisher: "a", offer: "b", sku: "c" } }, fast);
-    const v = await client.galleryImageVersions.createOrUpdate(RGI, "taggallery", "compute", "2026.101.1", { location: "eastus", tags, storageProfile: { source: { id: source } } }, fast);
+    await client.galleryImages.createOrUpdate(
+      RGI,
+      "taggallery",
+      "compute",
+      { location: "eastus", osType: "Linux", osState: "Generalized", identifier: { publisher: "a", offer: "b", sku: "c" } },
+      fast,
+    );
+    const v = await client.galleryImageVersions.createOrUpdate(
+      RGI,
+      "taggallery",
+      "compute",
+      "2026.101.1",
+      { location: "eastus", tags, storageProfile: { source: { id: source } } },
+      fast,
+    );
     const filter = encodeURIComponent("tagName eq 'arv-image-build-id'");
     const list = await armSend(client, "GET", `/subscriptions/${SUB}/resources?api-version=2021-04-01&$filter=${filter}`);
     expect(list.status).toBe(200);
@@ -412,7 +512,11 @@ describe("writes: what Packer's azure-arm does, and gallery image versions, thro
     // Delete removes only tags whose value matches too.
     await armSend(client, "PATCH", scope, { operation: "Delete", properties: { tags: { keep: "no", "arv-image-build-id": "arvimg-t" } } });
     expect((await client.galleryImageVersions.get(RGI, "taggallery", "compute", "2026.101.1")).tags).toEqual({ keep: "yes" });
-    const missing = await armSend(client, "GET", `/subscriptions/${SUB}/resourceGroups/${RGI}/providers/Microsoft.Compute/images/nope/providers/Microsoft.Resources/tags/default?api-version=2021-04-01`);
+    const missing = await armSend(
+      client,
+      "GET",
+      `/subscriptions/${SUB}/resourceGroups/${RGI}/providers/Microsoft.Compute/images/nope/providers/Microsoft.Resources/tags/default?api-version=2021-04-01`,
+    );
     expect(missing.status).toBe(404);
   });
 });

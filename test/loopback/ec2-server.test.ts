@@ -108,8 +108,15 @@ describe("EC2 mock through @aws-sdk/client-ec2", () => {
     const r = await client.send(new DescribeImagesCommand({ ImageIds: [AMI_AMD64] }));
     expect(r.Images).toHaveLength(1);
     expect(r.Images?.[0]).toMatchObject({
-      ImageId: AMI_AMD64, Name: "debian-12-amd64-20261101-1500", OwnerId: DEBIAN_OWNER, State: "available", Architecture: "x86_64",
-      RootDeviceType: "ebs", RootDeviceName: "/dev/xvda", VirtualizationType: "hvm", CreationDate: "2026-11-01T15:00:00.000Z",
+      ImageId: AMI_AMD64,
+      Name: "debian-12-amd64-20261101-1500",
+      OwnerId: DEBIAN_OWNER,
+      State: "available",
+      Architecture: "x86_64",
+      RootDeviceType: "ebs",
+      RootDeviceName: "/dev/xvda",
+      VirtualizationType: "hvm",
+      CreationDate: "2026-11-01T15:00:00.000Z",
       Tags: [{ Key: "Distro", Value: "debian" }],
       BlockDeviceMappings: [{ DeviceName: "/dev/xvda", Ebs: { VolumeSize: 8, VolumeType: "gp2", DeleteOnTermination: true } }],
     });
@@ -117,10 +124,17 @@ describe("EC2 mock through @aws-sdk/client-ec2", () => {
   });
 
   it("filters images by name wildcards, owner, architecture and tags", async () => {
-    const names = async (input: DescribeImagesCommandInput) =>
-      ((await client.send(new DescribeImagesCommand(input))).Images ?? []).map((i) => i.ImageId).sort();
+    const names = async (input: DescribeImagesCommandInput) => ((await client.send(new DescribeImagesCommand(input))).Images ?? []).map((i) => i.ImageId).sort();
     expect(await names({ Owners: [DEBIAN_OWNER], Filters: [{ Name: "name", Values: ["debian-12-*"] }] })).toEqual([AMI_OLD, AMI_AMD64, AMI_ARM64].sort());
-    expect(await names({ Owners: [DEBIAN_OWNER], Filters: [{ Name: "name", Values: ["debian-12-*"] }, { Name: "architecture", Values: ["x86_64"] }] })).toEqual([AMI_OLD, AMI_AMD64].sort());
+    expect(
+      await names({
+        Owners: [DEBIAN_OWNER],
+        Filters: [
+          { Name: "name", Values: ["debian-12-*"] },
+          { Name: "architecture", Values: ["x86_64"] },
+        ],
+      }),
+    ).toEqual([AMI_OLD, AMI_AMD64].sort());
     expect(await names({ Filters: [{ Name: "name", Values: ["debian-12-amd64-2026?101-1500"] }] })).toEqual([AMI_AMD64]);
     expect(await names({ Filters: [{ Name: "name", Values: ["debian-12"] }] })).toEqual([]); // no implicit prefix match
     expect(await names({ Owners: ["self"], Filters: [{ Name: "name", Values: ["debian-12-*"] }] })).toEqual([]);
@@ -132,7 +146,9 @@ describe("EC2 mock through @aws-sdk/client-ec2", () => {
 
   it("answers an unknown or malformed AMI id with AWS's errors", async () => {
     expect(await sdkError(client.send(new DescribeImagesCommand({ ImageIds: ["ami-00000000000000000"] })))).toEqual({
-      name: "InvalidAMIID.NotFound", message: "The image id '[ami-00000000000000000]' does not exist", status: 400,
+      name: "InvalidAMIID.NotFound",
+      message: "The image id '[ami-00000000000000000]' does not exist",
+      status: 400,
     });
     expect(await sdkError(client.send(new DescribeImagesCommand({ ImageIds: ["ami-nope"] })))).toMatchObject({ name: "InvalidAMIID.Malformed", status: 400 });
   });
@@ -144,9 +160,15 @@ describe("EC2 mock through @aws-sdk/client-ec2", () => {
     expect(byId.Vpcs?.[0]).toMatchObject({ VpcId: VPC, CidrBlock: "10.20.0.0/16", IsDefault: false, State: "available" });
     expect(await sdkError(client.send(new DescribeVpcsCommand({ VpcIds: ["vpc-0123456789abcdef0"] })))).toMatchObject({ name: "InvalidVpcID.NotFound", status: 400 });
 
-    const subnets = await client.send(new DescribeSubnetsCommand({
-      Filters: [{ Name: "vpc-id", Values: [VPC] }, { Name: "tag:Tier", Values: ["build"] }, { Name: "state", Values: ["available"] }],
-    }));
+    const subnets = await client.send(
+      new DescribeSubnetsCommand({
+        Filters: [
+          { Name: "vpc-id", Values: [VPC] },
+          { Name: "tag:Tier", Values: ["build"] },
+          { Name: "state", Values: ["available"] },
+        ],
+      }),
+    );
     expect(subnets.Subnets?.map((s) => [s.SubnetId, s.AvailabilityZone, s.AvailableIpAddressCount])).toEqual([
       [SUBNET_A, "us-east-1a", 12],
       [SUBNET_B, "us-east-1b", 250],
@@ -154,14 +176,19 @@ describe("EC2 mock through @aws-sdk/client-ec2", () => {
     const inB = await client.send(new DescribeSubnetsCommand({ Filters: [{ Name: "availability-zone", Values: ["us-east-1b"] }] }));
     expect(inB.Subnets?.map((s) => s.SubnetId)).toEqual([SUBNET_B]);
     expect(await sdkError(client.send(new DescribeSubnetsCommand({ SubnetIds: ["subnet-0123456789abcdef0"] })))).toEqual({
-      name: "InvalidSubnetID.NotFound", message: "The subnet ID 'subnet-0123456789abcdef0' does not exist", status: 400,
+      name: "InvalidSubnetID.NotFound",
+      message: "The subnet ID 'subnet-0123456789abcdef0' does not exist",
+      status: 400,
     });
   });
 
   it("lists instance type offerings per AZ and per region, and regions and zones", async () => {
-    const gpu = await client.send(new DescribeInstanceTypeOfferingsCommand({
-      LocationType: "availability-zone", Filters: [{ Name: "instance-type", Values: ["g4dn.xlarge"] }],
-    }));
+    const gpu = await client.send(
+      new DescribeInstanceTypeOfferingsCommand({
+        LocationType: "availability-zone",
+        Filters: [{ Name: "instance-type", Values: ["g4dn.xlarge"] }],
+      }),
+    );
     expect(gpu.InstanceTypeOfferings).toEqual([{ InstanceType: "g4dn.xlarge", LocationType: "availability-zone", Location: "us-east-1b" }]);
     const inA = await client.send(new DescribeInstanceTypeOfferingsCommand({ LocationType: "availability-zone", Filters: [{ Name: "location", Values: ["us-east-1a"] }] }));
     expect(inA.InstanceTypeOfferings?.map((o) => o.InstanceType).sort()).toEqual(["m5.large", "t3.small"]);
@@ -170,9 +197,7 @@ describe("EC2 mock through @aws-sdk/client-ec2", () => {
       ["g4dn.xlarge", "m5.large", "t3.small"].map((t) => `region:us-east-1:${t}`),
     );
     const zones = await client.send(new DescribeAvailabilityZonesCommand({}));
-    expect(zones.AvailabilityZones?.map((z) => [z.ZoneName, z.State, z.RegionName])).toEqual(
-      ["a", "b", "c"].map((l) => [`us-east-1${l}`, "available", "us-east-1"]),
-    );
+    expect(zones.AvailabilityZones?.map((z) => [z.ZoneName, z.State, z.RegionName])).toEqual(["a", "b", "c"].map((l) => [`us-east-1${l}`, "available", "us-east-1"]));
     const regions = await client.send(new DescribeRegionsCommand({ RegionNames: ["us-east-1"] }));
     expect(regions.Regions?.map((r) => r.RegionName)).toEqual(["us-east-1"]);
   });
@@ -181,27 +206,46 @@ describe("EC2 mock through @aws-sdk/client-ec2", () => {
     const kp = await client.send(new CreateKeyPairCommand({ KeyName: "packer_test", KeyType: "ed25519" }));
     expect(kp.KeyMaterial).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----\n/);
     const sg = await client.send(new CreateSecurityGroupCommand({ GroupName: "packer_test", Description: "Temporary group for Packer", VpcId: VPC }));
-    await client.send(new AuthorizeSecurityGroupIngressCommand({
-      GroupId: sg.GroupId, IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
-    }));
-    const run = await client.send(new RunInstancesCommand({
-      ImageId: AMI_AMD64, InstanceType: "m5.large", MinCount: 1, MaxCount: 1, KeyName: "packer_test", SecurityGroupIds: [sg.GroupId as string],
-      SubnetId: SUBNET_B, InstanceInitiatedShutdownBehavior: "terminate", MetadataOptions: { HttpTokens: "required", HttpPutResponseHopLimit: 2 },
-      BlockDeviceMappings: [{ DeviceName: "/dev/xvda", Ebs: { VolumeSize: 20, VolumeType: "gp3", Iops: 4000, Throughput: 250, DeleteOnTermination: true } }],
-      TagSpecifications: [
-        { ResourceType: "instance", Tags: [{ Key: "Name", Value: "Packer Builder" }] },
-        { ResourceType: "volume", Tags: [{ Key: "purpose", Value: "bake" }] },
-      ],
-    }));
+    await client.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: sg.GroupId,
+        IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+      }),
+    );
+    const run = await client.send(
+      new RunInstancesCommand({
+        ImageId: AMI_AMD64,
+        InstanceType: "m5.large",
+        MinCount: 1,
+        MaxCount: 1,
+        KeyName: "packer_test",
+        SecurityGroupIds: [sg.GroupId as string],
+        SubnetId: SUBNET_B,
+        InstanceInitiatedShutdownBehavior: "terminate",
+        MetadataOptions: { HttpTokens: "required", HttpPutResponseHopLimit: 2 },
+        BlockDeviceMappings: [{ DeviceName: "/dev/xvda", Ebs: { VolumeSize: 20, VolumeType: "gp3", Iops: 4000, Throughput: 250, DeleteOnTermination: true } }],
+        TagSpecifications: [
+          { ResourceType: "instance", Tags: [{ Key: "Name", Value: "Packer Builder" }] },
+          { ResourceType: "volume", Tags: [{ Key: "purpose", Value: "bake" }] },
+        ],
+      }),
+    );
     const id = run.Instances?.[0]?.InstanceId as string;
     expect(id).toMatch(/^i-0[0-9a-f]{16}$/);
 
     const described = await client.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
     const inst = described.Reservations?.[0]?.Instances?.[0];
     expect(inst).toMatchObject({
-      State: { Name: "running", Code: 16 }, PublicIpAddress: "127.0.0.1", PrivateIpAddress: "127.0.0.1", SubnetId: SUBNET_B, VpcId: VPC,
-      Placement: { AvailabilityZone: "us-east-1b" }, KeyName: "packer_test", Tags: [{ Key: "Name", Value: "Packer Builder" }],
-      MetadataOptions: { HttpTokens: "required", HttpPutResponseHopLimit: 2 }, SecurityGroups: [{ GroupId: sg.GroupId, GroupName: "packer_test" }],
+      State: { Name: "running", Code: 16 },
+      PublicIpAddress: "127.0.0.1",
+      PrivateIpAddress: "127.0.0.1",
+      SubnetId: SUBNET_B,
+      VpcId: VPC,
+      Placement: { AvailabilityZone: "us-east-1b" },
+      KeyName: "packer_test",
+      Tags: [{ Key: "Name", Value: "Packer Builder" }],
+      MetadataOptions: { HttpTokens: "required", HttpPutResponseHopLimit: 2 },
+      SecurityGroups: [{ GroupId: sg.GroupId, GroupName: "packer_test" }],
     });
     const rootVolume = inst?.BlockDeviceMappings?.[0]?.Ebs?.VolumeId as string;
     const vols = await client.send(new DescribeVolumesCommand({ VolumeIds: [rootVolume] }));
@@ -246,7 +290,9 @@ describe("EC2 mock through @aws-sdk/client-ec2", () => {
     expect(await sdkError(wrongSecret.send(new DescribeRegionsCommand({})))).toMatchObject({ name: "SignatureDoesNotMatch", status: 403 });
     const unknownKey = clientFor(ec2.url, { credentials: { accessKeyId: "AKIAUNKNOWN000000000", secretAccessKey: SECRET } });
     expect(await sdkError(unknownKey.send(new DescribeRegionsCommand({})))).toEqual({
-      name: "AuthFailure", message: "AWS was not able to validate the provided access credentials", status: 401,
+      name: "AuthFailure",
+      message: "AWS was not able to validate the provided access credentials",
+      status: 401,
     });
     wrongSecret.destroy();
     unknownKey.destroy();
@@ -255,7 +301,9 @@ describe("EC2 mock through @aws-sdk/client-ec2", () => {
   it("injects faults: an error for the first N calls, then a delay past the client's timeout", async () => {
     ec2.state.faults.DescribeSubnets = { code: "UnauthorizedOperation", message: "You are not authorized to perform this operation.", times: 1 };
     expect(await sdkError(client.send(new DescribeSubnetsCommand({})))).toEqual({
-      name: "UnauthorizedOperation", message: "You are not authorized to perform this operation.", status: 400,
+      name: "UnauthorizedOperation",
+      message: "You are not authorized to perform this operation.",
+      status: 400,
     });
     expect((await client.send(new DescribeSubnetsCommand({}))).Subnets?.length).toBe(3);
 
@@ -333,7 +381,9 @@ describe("EC2 mock on the wire", () => {
     expect(iam).toMatch(/<GetInstanceProfileResponse[^>]*><GetInstanceProfileResult><InstanceProfile>.*<Roles><member>.*<RoleName>builder<\/RoleName>/);
     expect(iam).toContain("<Arn>arn:aws:iam::123456789012:instance-profile/builder</Arn>");
     const sts = await (await post(open.url, { Action: "GetCallerIdentity", Version: "2011-06-15" })).text();
-    expect(sts).toMatch(/<GetCallerIdentityResponse[^>]*><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user\/[^<]+<\/Arn><UserId>[^<]+<\/UserId><Account>123456789012<\/Account><\/GetCallerIdentityResult>/);
+    expect(sts).toMatch(
+      /<GetCallerIdentityResponse[^>]*><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user\/[^<]+<\/Arn><UserId>[^<]+<\/UserId><Account>123456789012<\/Account><\/GetCallerIdentityResult>/,
+    );
     const strictProfiles = await startEc2Server({ state: { instanceProfiles: ["builder"] } });
     const missing = await post(strictProfiles.url, { Action: "GetInstanceProfile", Version: "2010-05-08", InstanceProfileName: "other" });
     expect(missing.status).toBe(404);
@@ -392,7 +442,10 @@ describe("EC2 mock standalone", () => {
     }
     const [code] = (await once(child, "exit")) as [number | null];
     expect(code).toBe(0);
-    const entries = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { action: string; status: number });
+    const entries = readFileSync(log, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { action: string; status: number });
     expect(entries.map((e) => [e.action, e.status])).toEqual([["DescribeImages", 200]]);
   });
 });

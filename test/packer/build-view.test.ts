@@ -7,7 +7,10 @@ import { BuildView } from "../../dist/packer/build-view.js";
 import { parseLine } from "../../dist/packer/machine-readable.js";
 
 const FIXTURES = join(REPO, "test/fixtures/packer-output");
-const lines = (name: string) => readFileSync(join(FIXTURES, name), "utf8").split("\n").filter((l) => l !== "");
+const lines = (name: string) =>
+  readFileSync(join(FIXTURES, name), "utf8")
+    .split("\n")
+    .filter((l) => l !== "");
 
 describe("BuildView", () => {
   it("drops the build name while there is one build, keeps it when there are two", () => {
@@ -33,7 +36,11 @@ describe("BuildView", () => {
     const v = new BuildView({ mode: "json", events: await jsonEventLog("info"), scripts: ["10-base.sh"] });
     for (const l of lines("gcp-success.log")) v.line(l, parseLine(l));
     v.finish();
-    const events = v.take().text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = v
+      .take()
+      .text.split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(events).toContainEqual(expect.objectContaining({ type: "packer", kind: "say", build: "arvados-compute.googlecompute.compute", msg: "Creating image..." }));
     expect(events).toContainEqual(expect.objectContaining({ type: "phase", phase: "provisioning", script: "10-base.sh", n: 1, m: 1 }));
     expect(events.at(-1)).toMatchObject({ type: "timings" });

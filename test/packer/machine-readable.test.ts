@@ -103,9 +103,15 @@ describe("parseLine", () => {
       const lines = linesOf(f);
       const parsed = lines.map((l) => parseLine(l));
       if (NOT_MACHINE_READABLE.has(f)) {
-        expect(parsed.filter((p) => p !== undefined), f).toEqual([]);
+        expect(
+          parsed.filter((p) => p !== undefined),
+          f,
+        ).toEqual([]);
       } else {
-        expect(parsed.map((p, i) => (p === undefined ? lines[i] : undefined)).filter((l) => l !== undefined), f).toEqual([]);
+        expect(
+          parsed.map((p, i) => (p === undefined ? lines[i] : undefined)).filter((l) => l !== undefined),
+          f,
+        ).toEqual([]);
       }
     }
   });

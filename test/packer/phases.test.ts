@@ -16,7 +16,9 @@ const FIXTURES = join(REPO, "test/fixtures/packer-output");
 const SCRIPTS = ["10-base.sh", "20-arvados.sh", "40-docker.sh"];
 
 function lines(name: string): string[] {
-  return readFileSync(join(FIXTURES, name), "utf8").split("\n").filter((l) => l !== "");
+  return readFileSync(join(FIXTURES, name), "utf8")
+    .split("\n")
+    .filter((l) => l !== "");
 }
 
 function track(name: string, scripts: string[] = SCRIPTS): PhaseTracker {
@@ -38,7 +40,9 @@ function tsOf(name: string, text: string): number {
 
 /** Expected timings from boundaries: [phase, script, the text of the line that starts it]; the last entry's text ends the run. */
 function expected(name: string, bounds: [Phase | "end", string | undefined, string][]): Timing[] {
-  const segs = bounds.slice(0, -1).map(([phase, script, text], i) => ({ phase: phase as Phase, script, seconds: tsOf(name, (bounds[i + 1] as [string, string, string])[2]) - tsOf(name, text) }));
+  const segs = bounds
+    .slice(0, -1)
+    .map(([phase, script, text], i) => ({ phase: phase as Phase, script, seconds: tsOf(name, (bounds[i + 1] as [string, string, string])[2]) - tsOf(name, text) }));
   const out: Timing[] = [];
   for (const phase of [...new Set(segs.map((s) => s.phase))]) {
     out.push({ phase, seconds: segs.filter((s) => s.phase === phase).reduce((a, s) => a + s.seconds, 0) });

@@ -35,9 +35,7 @@ const AZ_MANAGED: ImageRef = { cloud: "azure", id: AZ_ID, resourceGroup: "arvado
 
 describe("parseArtifactId", () => {
   it("amazon-ebs: one ImageRef per region:ami pair", () => {
-    expect(parseArtifactId("mitchellh.amazonebs", "us-east-1:ami-0a1b2c3d4e5f60718")).toStrictEqual([
-      { cloud: "aws", id: "ami-0a1b2c3d4e5f60718", region: "us-east-1" },
-    ]);
+    expect(parseArtifactId("mitchellh.amazonebs", "us-east-1:ami-0a1b2c3d4e5f60718")).toStrictEqual([{ cloud: "aws", id: "ami-0a1b2c3d4e5f60718", region: "us-east-1" }]);
     expect(parseArtifactId("mitchellh.amazonebs", "us-east-1:ami-1,us-west-2:ami-2")).toStrictEqual([
       { cloud: "aws", id: "ami-1", region: "us-east-1" },
       { cloud: "aws", id: "ami-2", region: "us-west-2" },
@@ -66,9 +64,7 @@ describe("parseArtifactId", () => {
   });
 
   it("googlecompute: the id is the image name", () => {
-    expect(parseArtifactId("packer.googlecompute", "arvados-zzzzz-compute-1")).toStrictEqual([
-      { cloud: "gcp", id: "arvados-zzzzz-compute-1", name: "arvados-zzzzz-compute-1" },
-    ]);
+    expect(parseArtifactId("packer.googlecompute", "arvados-zzzzz-compute-1")).toStrictEqual([{ cloud: "gcp", id: "arvados-zzzzz-compute-1", name: "arvados-zzzzz-compute-1" }]);
   });
 
   it("unknown builders are 'other'; an empty id is no image", () => {
@@ -118,7 +114,11 @@ describe("ArtifactCollector over every recording", () => {
   };
 
   it("has an expectation for every recording", () => {
-    expect(readdirSync(FIXTURES).filter((f) => f.endsWith(".log")).sort()).toEqual(Object.keys(expected).sort());
+    expect(
+      readdirSync(FIXTURES)
+        .filter((f) => f.endsWith(".log"))
+        .sort(),
+    ).toEqual(Object.keys(expected).sort());
   });
 
   for (const [name, want] of Object.entries(expected)) {

@@ -42,9 +42,25 @@ const target = fc.constantFrom("", "arvados-compute.amazon-ebs.compute");
 const packerLine = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(target, fc.constantFrom("say", "message"), text).map(([t, k, x]) => `1700000000,${t},ui,${k},${escapeField(x)}`) },
   { weight: 1, arbitrary: fc.tuple(target, text).map(([t, x]) => `1700000000,${t},ui,error,${escapeField(x)}`) },
-  { weight: 1, arbitrary: fc.constantFrom("1700000000,amazon-ebs.compute,artifact,0,id,us-east-1:ami-0123456789abcdef0", "1700000000,amazon-ebs.compute,artifact,0,end", "1700000000,amazon-ebs.compute,error,Build failed%!(PACKER_COMMA) badly") },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      "1700000000,amazon-ebs.compute,artifact,0,id,us-east-1:ami-0123456789abcdef0",
+      "1700000000,amazon-ebs.compute,artifact,0,end",
+      "1700000000,amazon-ebs.compute,error,Build failed%!(PACKER_COMMA) badly",
+    ),
+  },
   { weight: 1, arbitrary: text },
-  { weight: 1, arbitrary: fc.constantFrom("", "1700000000,,ui,say,with a CR\r", "1700000000,,ui,message,    x: line\\nwith escapes\\r", "not,machine,readable", "1700000000,,ui,say,%!(PACKER_COMMA)") },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      "",
+      "1700000000,,ui,say,with a CR\r",
+      "1700000000,,ui,message,    x: line\\nwith escapes\\r",
+      "not,machine,readable",
+      "1700000000,,ui,say,%!(PACKER_COMMA)",
+    ),
+  },
   // Near misses of a plain progress line, each part varied on its own, and text that ends
   // inside an escape: the fast path must take exactly the lines parseLine + humanize would.
   {
@@ -83,8 +99,18 @@ describe("PackerStream", () => {
           const view = new BuildView(viewOpts);
           const s = new PackerStream({ scrub, view });
           // Each stream gets whole lines in order (as Packer writes them), cut anywhere.
-          const out = Buffer.from(lines.filter((l) => !l.err).map((l) => l.text + "\n").join(""));
-          const err = Buffer.from(lines.filter((l) => l.err).map((l) => l.text + "\n").join(""));
+          const out = Buffer.from(
+            lines
+              .filter((l) => !l.err)
+              .map((l) => l.text + "\n")
+              .join(""),
+          );
+          const err = Buffer.from(
+            lines
+              .filter((l) => l.err)
+              .map((l) => l.text + "\n")
+              .join(""),
+          );
           let log = Buffer.alloc(0);
           let shown = "";
           const take = () => {
@@ -136,7 +162,11 @@ describe("PackerStream", () => {
       else lines.push(`${1700000000 + (i >> 10)},,ui,${i % 3 ? "message" : "say"},    x: ${"é😀".repeat(i % 5)}line ${i}%!(PACKER_COMMA) a\\nb ${"y".repeat(i % 200)}`);
     }
     const bytes = Buffer.from(lines.map((l) => l + "\n").join(""));
-    const ref = reference(lines.map((text) => ({ text, err: false })), (x) => x, { mode: "plain" });
+    const ref = reference(
+      lines.map((text) => ({ text, err: false })),
+      (x) => x,
+      { mode: "plain" },
+    );
     const view = new BuildView({ mode: "plain" });
     const s = new PackerStream({ view });
     // Views are copied when taken; every other one is kept, and none may change afterwards.

@@ -34,14 +34,31 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** The flag each string variable of the var file comes from. */
 const FLAG_OF_VAR: Record<string, string> = {
-  arvados_cluster: "arvadosClusterId", workdir: "workdir", ssh_username: "sshUser",
-  aws_profile: "awsProfile", aws_region: "awsRegion", aws_source_ami: "awsSourceAmi", aws_instance_type: "awsInstanceType",
-  aws_vpc_id: "awsVpcId", aws_subnet_id: "awsSubnetId", aws_root_device: "awsRootDevice",
-  resource_group: "azureResourceGroup", location: "azureLocation", cloud_environment_name: "azureCloudEnvironment",
-  image_publisher: "azureImagePublisher", image_offer: "azureImageOffer", image_sku: "azureSku", vm_size: "azureVmSize",
-  project_id: "gcpProjectId", account_file: "gcpAccountFile", zone: "gcpZone", source_image_family: "gcpSourceImageFamily",
-  source_image_project: "gcpSourceImageProject", machine_type: "gcpMachineType",
-  ssh_host: "sshHost", ssh_private_key_file: "sshPrivateKeyFile",
+  arvados_cluster: "arvadosClusterId",
+  workdir: "workdir",
+  ssh_username: "sshUser",
+  aws_profile: "awsProfile",
+  aws_region: "awsRegion",
+  aws_source_ami: "awsSourceAmi",
+  aws_instance_type: "awsInstanceType",
+  aws_vpc_id: "awsVpcId",
+  aws_subnet_id: "awsSubnetId",
+  aws_root_device: "awsRootDevice",
+  resource_group: "azureResourceGroup",
+  location: "azureLocation",
+  cloud_environment_name: "azureCloudEnvironment",
+  image_publisher: "azureImagePublisher",
+  image_offer: "azureImageOffer",
+  image_sku: "azureSku",
+  vm_size: "azureVmSize",
+  project_id: "gcpProjectId",
+  account_file: "gcpAccountFile",
+  zone: "gcpZone",
+  source_image_family: "gcpSourceImageFamily",
+  source_image_project: "gcpSourceImageProject",
+  machine_type: "gcpMachineType",
+  ssh_host: "sshHost",
+  ssh_private_key_file: "sshPrivateKeyFile",
 };
 
 /** Variables arv-image sets itself, from no user input. */
@@ -56,7 +73,12 @@ const TARGETS: [string, "render" | "provision", () => string[], "aws" | "azure" 
 ];
 
 /** The string variables Packer 1.6.6 evaluates as Go templates, for one target. */
-async function templatedVars(name: string, command: "render" | "provision", args: string[], target: "aws" | "azure" | "gcp" | "none"): Promise<{ all: string[]; templated: string[] }> {
+async function templatedVars(
+  name: string,
+  command: "render" | "provision",
+  args: string[],
+  target: "aws" | "azure" | "gcp" | "none",
+): Promise<{ all: string[]; templated: string[] }> {
   const c = await resolved(command, [...base, ...args]);
   const dir = mkdtempSync(join(tmp, `${name}-`));
   writeFiles(dir, Object.fromEntries(renderBuildDir(c, target).files.map((f: { path: string; content: string }) => [f.path, f.content])));
@@ -74,7 +96,7 @@ async function templatedVars(name: string, command: "render" | "provision", args
 }
 
 describe("values Packer 1.6.6 would evaluate as templates", () => {
-  it.each(TARGETS)("%s: every templated variable's flag refuses \"{{\"", async (name, command, args, target) => {
+  it.each(TARGETS)('%s: every templated variable\'s flag refuses "{{"', async (name, command, args, target) => {
     const { all, templated } = await templatedVars(name, command, args(), target);
     expect(all.length).toBeGreaterThan(3);
     for (const v of templated) {

@@ -27,7 +27,9 @@ function standIn(version: string, dir = mkdtempSync(join(tmp, "packer-"))): stri
 
 const calls = (dir: string) => {
   try {
-    return readFileSync(join(dir, "calls"), "utf8").split("\n").filter((l) => l === "version").length;
+    return readFileSync(join(dir, "calls"), "utf8")
+      .split("\n")
+      .filter((l) => l === "version").length;
   } catch {
     return 0;
   }

@@ -88,7 +88,7 @@ describe("templates", () => {
         }
         case "BlockStatement": {
           const b = node as hbs.AST.BlockStatement;
-          const helper = (b.path).original;
+          const helper = b.path.original;
           if (!ALLOWED_BLOCKS.has(helper)) bad.push(`{{#${helper}}} at line ${b.loc.start.line}`);
           walk(b.program);
           walk(b.inverse);
@@ -140,7 +140,10 @@ describe("free-text flags through the CLI", () => {
 
   it("--azure-resource-group: Unicode letters, digits and punctuation it allows come back exactly", async () => {
     const rg = fc
-      .array(fc.oneof(fc.constantFrom("(", ")", "_", "-", ".", "é", "Ж", "名", "٣"), fc.string({ unit: fc.constantFrom(..."abcXYZ019"), minLength: 1, maxLength: 3 })), { minLength: 1, maxLength: 8 })
+      .array(fc.oneof(fc.constantFrom("(", ")", "_", "-", ".", "é", "Ж", "名", "٣"), fc.string({ unit: fc.constantFrom(..."abcXYZ019"), minLength: 1, maxLength: 3 })), {
+        minLength: 1,
+        maxLength: 8,
+      })
       .map((p) => p.join("").normalize("NFC"))
       .filter((s) => !s.endsWith(".") && s.length <= 90);
     await fc.assert(

@@ -50,8 +50,7 @@ const KNOWN_DEFECTS: readonly {
   path: string;
   value?: unknown;
   why: string;
-}[] = [
-];
+}[] = [];
 
 const matchesKnown = (v: Violation) =>
   KNOWN_DEFECTS.findIndex(
@@ -80,7 +79,11 @@ const VERSIONS: Record<string, { floor: string; newest: string }> = Object.fromE
   }),
 );
 /** Packer core: the newest release sources.json lists (its shell and file provisioners). */
-const CORE_NEWEST = (SOURCES.plugins.packer?.tags ?? []).map((t) => t.replace(/^v/, "")).sort(compareVersions).at(-1) ?? "(none listed)";
+const CORE_NEWEST =
+  (SOURCES.plugins.packer?.tags ?? [])
+    .map((t) => t.replace(/^v/, ""))
+    .sort(compareVersions)
+    .at(-1) ?? "(none listed)";
 
 const schemas = new Map<string, PluginSchema>();
 function cached(plugin: string, version: string): PluginSchema {
@@ -223,7 +226,8 @@ describe("the check itself", () => {
   }
 
   it("passes a body the schema allows", async () => {
-    const body = 'ami_name = "x"\n  tags = { a = "b" }\n  launch_block_device_mappings {\n    volume_size = 20\n  }\n  launch_block_device_mappings {\n    device_name = "/dev/xvdb"\n  }';
+    const body =
+      'ami_name = "x"\n  tags = { a = "b" }\n  launch_block_device_mappings {\n    volume_size = 20\n  }\n  launch_block_device_mappings {\n    device_name = "/dev/xvdb"\n  }';
     expect(await violations(body)).toEqual([]);
   });
 
@@ -244,7 +248,10 @@ describe("the check itself", () => {
 
   it("rejects values outside a stated set, through a variable too, and values of the wrong type", async () => {
     expect(
-      await violations('shutdown_behavior = "halt"\n  metadata_options {\n    http_tokens = var.tokens\n  }\n  volume_size_x = 1\n  ami_regions = "us-east-1"', 'tokens = "mandatory"\n'),
+      await violations(
+        'shutdown_behavior = "halt"\n  metadata_options {\n    http_tokens = var.tokens\n  }\n  volume_size_x = 1\n  ami_regions = "us-east-1"',
+        'tokens = "mandatory"\n',
+      ),
     ).toEqual(["enum shutdown_behavior", "enum metadata_options.http_tokens", "unknown volume_size_x", "type ami_regions"]);
   });
 
@@ -354,8 +361,7 @@ describe("a property-based sample of flag combinations", () => {
         ) as Record<string, fc.Arbitrary<string[] | undefined>>,
       )
       .map((picked) => Object.values(picked).flatMap((a) => a ?? []));
-  const forCloud = (c: Cloud) =>
-    renderFlags.filter((f) => (f.cloud === undefined || f.cloud === c) && f.name !== "cloud");
+  const forCloud = (c: Cloud) => renderFlags.filter((f) => (f.cloud === undefined || f.cloud === c) && f.name !== "cloud");
   // The autoscaler's flags only with the autoscaler, and provisioned IOPS and throughput
   // only on gp3, the one type that takes both: src/config/resolve.ts refuses the rest.
   const ebsFlags = forCloud("aws").filter((f) => f.group === "ebs" && f.name !== "aws-ebs-autoscale");
@@ -366,9 +372,7 @@ describe("a property-based sample of flag combinations", () => {
     picks(ebsFlags.filter((f) => f.name !== "ebs-volume-type")).map((a) => ["--aws-ebs-autoscale", "--ebs-volume-type", "gp3", ...a]),
   );
   const perCloud = (c: Cloud) =>
-    fc
-      .tuple(picks(forCloud(c).filter((f) => f.group !== "ebs")), c === "aws" ? ebs : fc.constant([] as string[]))
-      .map(([a, b]) => ({ cloud: c, args: [...BASE[c], ...a, ...b] }));
+    fc.tuple(picks(forCloud(c).filter((f) => f.group !== "ebs")), c === "aws" ? ebs : fc.constant([] as string[])).map(([a, b]) => ({ cloud: c, args: [...BASE[c], ...a, ...b] }));
   const combination = fc.oneof(perCloud("aws"), perCloud("azure"), perCloud("gcp"));
 
   it("every rendered combination fits the plugin schemas", async () => {
@@ -381,7 +385,14 @@ describe("a property-based sample of flag combinations", () => {
         // Cross-flag rules refuse some combinations (exit 2, a usage error): nothing is rendered to check.
         if (r.code === 2) {
           refused++;
-          reasons.add(r.stderr.split("\n").filter(Boolean).slice(1).join(" ").replace(/"[^"]*"/g, '"…"'));
+          reasons.add(
+            r.stderr
+              .split("\n")
+              .filter(Boolean)
+              .slice(1)
+              .join(" ")
+              .replace(/"[^"]*"/g, '"…"'),
+          );
           return;
         }
         expect(r.code, r.stderr).toBe(0);

@@ -19,7 +19,20 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const args = () => ["--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--ssh-host", "10.0.0.12", "--ssh-user", "admin", "--ssh-private-key-file", join(dir, "key"), "--packer-version", "1.6.6"];
+const args = () => [
+  "--arvados-cluster-id",
+  "zzzzz",
+  "--public-key-file",
+  EXAMPLE_KEY,
+  "--ssh-host",
+  "10.0.0.12",
+  "--ssh-user",
+  "admin",
+  "--ssh-private-key-file",
+  join(dir, "key"),
+  "--packer-version",
+  "1.6.6",
+];
 
 async function files(extra: string[]): Promise<Map<string, string>> {
   const c = await resolved("provision", [...args(), ...extra]);

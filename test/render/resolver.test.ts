@@ -19,7 +19,20 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function rendered(resolver: string) {
-  const c = await resolved("render", ["--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--packer-version", "1.6.6", "--out", join(dir, "never"), "--resolver", resolver]);
+  const c = await resolved("render", [
+    "--cloud",
+    "aws",
+    "--arvados-cluster-id",
+    "zzzzz",
+    "--public-key-file",
+    EXAMPLE_KEY,
+    "--packer-version",
+    "1.6.6",
+    "--out",
+    join(dir, "never"),
+    "--resolver",
+    resolver,
+  ]);
   const files = renderBuildDir(c, "aws").files as { path: string; content: string }[];
   return (path: string) => files.find((f) => f.path === path)?.content ?? "";
 }
@@ -46,7 +59,9 @@ const DEBIAN_CONF = "#prepend domain-name-servers 127.0.0.1;\nrequest subnet-mas
 describe("--resolver", () => {
   it("IPv4: dhclient's domain-name-servers, and Docker's dns", async () => {
     const file = await rendered("10.0.0.2");
-    expect(await putResolver(file("scripts/70-network.sh"), "10.0.0.2", DEBIAN_CONF)).toBe(DEBIAN_CONF.replace("#prepend domain-name-servers 127.0.0.1;", "prepend domain-name-servers 10.0.0.2;"));
+    expect(await putResolver(file("scripts/70-network.sh"), "10.0.0.2", DEBIAN_CONF)).toBe(
+      DEBIAN_CONF.replace("#prepend domain-name-servers 127.0.0.1;", "prepend domain-name-servers 10.0.0.2;"),
+    );
     expect(JSON.parse(file("files/daemon.json")).dns).toEqual(["10.0.0.2"]);
   });
 
@@ -61,7 +76,18 @@ describe("--resolver", () => {
   });
 
   it("an IPv6 zone (fe80::1%eth0) is refused: neither Docker nor dhclient takes one", async () => {
-    const [p] = await problemsOf("render", ["--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--out", join(dir, "never"), "--resolver", "fe80::1%eth0"]);
+    const [p] = await problemsOf("render", [
+      "--cloud",
+      "aws",
+      "--arvados-cluster-id",
+      "zzzzz",
+      "--public-key-file",
+      EXAMPLE_KEY,
+      "--out",
+      join(dir, "never"),
+      "--resolver",
+      "fe80::1%eth0",
+    ]);
     expect(p).toMatch(/^--resolver "fe80::1%eth0": expected an IPv4 or IPv6 address/);
   });
 });

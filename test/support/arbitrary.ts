@@ -2,8 +2,44 @@
 import fc from "fast-check";
 
 const NASTY = [
-  '"', "\\", "${", "%{", "$${", "%%{", "$", "%", "{", "}", "\n", "\r\n", "\r", "\t", "$(id)", "`id`", "'", "''",
-  "é", "😀", "\u0001", "\u007f", "\u0085", "*", "?", " ", "~", "#", ";", "&", "|", "<", ">", "!", "\u2028", "\ufeff", "\\n", "%!(PACKER_COMMA)",
+  '"',
+  "\\",
+  "${",
+  "%{",
+  "$${",
+  "%%{",
+  "$",
+  "%",
+  "{",
+  "}",
+  "\n",
+  "\r\n",
+  "\r",
+  "\t",
+  "$(id)",
+  "`id`",
+  "'",
+  "''",
+  "é",
+  "😀",
+  "\u0001",
+  "\u007f",
+  "\u0085",
+  "*",
+  "?",
+  " ",
+  "~",
+  "#",
+  ";",
+  "&",
+  "|",
+  "<",
+  ">",
+  "!",
+  "\u2028",
+  "\ufeff",
+  "\\n",
+  "%!(PACKER_COMMA)",
 ];
 
 /** Non-empty, well-formed, NFC text: what arv-image's free-text flags accept. */
@@ -13,9 +49,7 @@ export const freeText = fc
   .filter((s) => s.length > 0);
 
 /** A file name (one path component) built from the same material. */
-export const fileName = freeText
-  .map((s) => s.replace(/[/\0]/g, "_").replace(/^\.+$/, "dot"))
-  .filter((s) => Buffer.byteLength(s) < 200 && s !== "." && s !== "..");
+export const fileName = freeText.map((s) => s.replace(/[/\0]/g, "_").replace(/^\.+$/, "dot")).filter((s) => Buffer.byteLength(s) < 200 && s !== "." && s !== "..");
 
 /** Control characters arv-image refuses in every value (C0, DEL, C1, line/paragraph separators, bidi overrides). */
 export const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/;

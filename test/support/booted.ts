@@ -37,7 +37,12 @@ export interface CommandResult {
 export function command(argv: readonly string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
   const [cmd, ...args] = argv;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd!, args, { stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"], timeout: opts.timeoutMs ?? 120_000, killSignal: "SIGKILL", env: opts.env ?? process.env });
+    const child = spawn(cmd!, args, {
+      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      timeout: opts.timeoutMs ?? 120_000,
+      killSignal: "SIGKILL",
+      env: opts.env ?? process.env,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -61,7 +66,7 @@ const must = async (argv: readonly string[], timeoutMs?: number) => {
 export function mountsUnder(dir: string): string[] {
   const found = new Set<string>();
   for (const table of ["/proc/self/mountinfo", "/proc/1/mountinfo"]) {
-    let text = "";
+    let text: string;
     try {
       text = readFileSync(table, "utf8");
     } catch {
@@ -270,7 +275,24 @@ export interface BootOptions {
  */
 const NSPAWN_DEFAULTS = ["--drop-capability=CAP_MKNOD"];
 
-const SSH_OPTIONS = ["-F", "/dev/null", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "ConnectTimeout=10"];
+const SSH_OPTIONS = [
+  "-F",
+  "/dev/null",
+  "-o",
+  "BatchMode=yes",
+  "-o",
+  "StrictHostKeyChecking=no",
+  "-o",
+  "UserKnownHostsFile=/dev/null",
+  "-o",
+  "LogLevel=ERROR",
+  "-o",
+  "IdentitiesOnly=yes",
+  "-o",
+  "IdentityAgent=none",
+  "-o",
+  "ConnectTimeout=10",
+];
 
 export class BootedMachine {
   readonly host = "127.0.0.1";
@@ -288,10 +310,30 @@ export class BootedMachine {
     readonly opts: BootOptions,
   ) {
     const limit = String(opts.limitSeconds ?? 2700);
-    this.child = spawn("unshare", ["--mount", "--pid", "--fork", "--mount-proc", "--kill-child", "--propagation", "private", "--", "bash", BOOT_INIT, opts.root, limit, ...NSPAWN_DEFAULTS, ...(opts.privateNetwork ? ["--private-network"] : []), ...(opts.nspawnArgs ?? [])], {
-      stdio: ["pipe", "pipe", "pipe"],
-      env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" },
-    });
+    this.child = spawn(
+      "unshare",
+      [
+        "--mount",
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        "--kill-child",
+        "--propagation",
+        "private",
+        "--",
+        "bash",
+        BOOT_INIT,
+        opts.root,
+        limit,
+        ...NSPAWN_DEFAULTS,
+        ...(opts.privateNetwork ? ["--private-network"] : []),
+        ...(opts.nspawnArgs ?? []),
+      ],
+      {
+        stdio: ["pipe", "pipe", "pipe"],
+        env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" },
+      },
+    );
     const keep = (d: string) => {
       this.console += d;
       if (this.console.length > 4_000_000) this.console = this.console.slice(-2_000_000);
@@ -348,7 +390,9 @@ export class BootedMachine {
       }
       await sleep(1000);
     }
-    throw new Error(`${this.opts.name}: SSH on 127.0.0.1:${this.port} did not answer as ${this.opts.login.user} within ${(this.opts.sshTimeoutMs ?? 180_000) / 1000} s (last: ${last?.stderr.trim() ?? "systemd not started"}):\n${this.console.slice(-6000)}`);
+    throw new Error(
+      `${this.opts.name}: SSH on 127.0.0.1:${this.port} did not answer as ${this.opts.login.user} within ${(this.opts.sshTimeoutMs ?? 180_000) / 1000} s (last: ${last?.stderr.trim() ?? "systemd not started"}):\n${this.console.slice(-6000)}`,
+    );
   }
 
   /** Runs CMD (a shell command line on the machine) over SSH, as login.user with login.key. */
@@ -376,7 +420,10 @@ export class BootedMachine {
   /** Runs `bash -c CMD` as root inside the container (nsenter into all its namespaces): for diagnostics. */
   exec(cmd: string, opts: { timeoutMs?: number } = {}): Promise<CommandResult> {
     if (!this.pid) throw new Error(`${this.opts.name}: not booted`);
-    return command(["nsenter", "-t", String(this.pid), "-a", "/usr/bin/env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "/bin/bash", "-c", cmd], opts);
+    return command(
+      ["nsenter", "-t", String(this.pid), "-a", "/usr/bin/env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "/bin/bash", "-c", cmd],
+      opts,
+    );
   }
 
   /**
@@ -392,9 +439,13 @@ export class BootedMachine {
   /** `systemctl --failed` and the journal of each failed unit (as root inside). */
   async failedReport(): Promise<string> {
     const failed = await this.exec("systemctl --failed --no-pager --no-legend --plain | awk '{print $1}'");
-    const units = failed.stdout.split("\n").map((u) => u.trim()).filter(Boolean);
+    const units = failed.stdout
+      .split("\n")
+      .map((u) => u.trim())
+      .filter(Boolean);
     const parts = [(await this.exec("systemctl --failed --no-pager")).stdout];
-    for (const u of units) parts.push(`--- journalctl -u ${u}\n${(await this.exec(`journalctl -b -u '${u.replace(/'/g, "")}' --no-pager -o short-monotonic | tail -n 60`)).stdout}`);
+    for (const u of units)
+      parts.push(`--- journalctl -u ${u}\n${(await this.exec(`journalctl -b -u '${u.replace(/'/g, "")}' --no-pager -o short-monotonic | tail -n 60`)).stdout}`);
     return parts.join("\n");
   }
 
@@ -409,7 +460,10 @@ export class BootedMachine {
     const clean = r.code === 0 && (await within(exited(this.child), timeoutMs)) !== "timeout";
     if (!clean) await this.kill();
     this.checkNothingLeft();
-    if (!clean) throw new Error(`${this.opts.name}: systemctl poweroff did not end the machine within ${timeoutMs / 1000} s (${r.code}: ${r.stderr.trim()}); killed it:\n${this.console.slice(-4000)}`);
+    if (!clean)
+      throw new Error(
+        `${this.opts.name}: systemctl poweroff did not end the machine within ${timeoutMs / 1000} s (${r.code}: ${r.stderr.trim()}); killed it:\n${this.console.slice(-4000)}`,
+      );
     const status = this.child.exitCode;
     if (status !== 0) throw new Error(`${this.opts.name}: systemd-nspawn ended with status ${status ?? this.child.signalCode} after poweroff:\n${this.console.slice(-4000)}`);
   }

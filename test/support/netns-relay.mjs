@@ -26,7 +26,11 @@ import { dirname, join } from "node:path";
 const specFile = process.argv[2] ?? "";
 const spec = JSON.parse(readFileSync(specFile, "utf8"));
 
-const netns = readFileSync("/proc/self/net/dev", "utf8").split("\n").slice(2).filter((l) => l.trim()).map((l) => l.split(":")[0]?.trim());
+const netns = readFileSync("/proc/self/net/dev", "utf8")
+  .split("\n")
+  .slice(2)
+  .filter((l) => l.trim())
+  .map((l) => l.split(":")[0]?.trim());
 if (netns.some((i) => i !== "lo")) throw new Error(`netns-relay.mjs: not in a private network namespace (interfaces: ${netns.join(" ")})`);
 execFileSync("ip", ["link", "set", "lo", "up"]);
 if (spec.hosts !== undefined) {

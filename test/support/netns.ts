@@ -42,7 +42,10 @@ export interface ScenarioResult {
   stdout: string;
   stderr: string;
   urls: Record<string, string>;
-  ec2: { requests: RequestEntry[]; state: { instances: { instanceId: string; state: string }[]; securityGroups: { groupId: string }[]; keyPairs: { keyName: string }[]; images: { imageId: string }[] } };
+  ec2: {
+    requests: RequestEntry[];
+    state: { instances: { instanceId: string; state: string }[]; securityGroups: { groupId: string }[]; keyPairs: { keyName: string }[]; images: { imageId: string }[] };
+  };
   azure: { requests: RequestEntry[] };
 }
 

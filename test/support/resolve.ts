@@ -12,7 +12,10 @@ type CommandName = Parameters<typeof flagsFor>[0];
 
 /** What commander hands a command's action for `args`; throws commander's error on bad syntax. */
 export function rawOptions(command: CommandName, args: readonly string[]): Record<string, unknown> {
-  const cmd = new Command(command).exitOverride().allowExcessArguments(false).configureOutput({ writeOut: () => {}, writeErr: () => {} });
+  const cmd = new Command(command)
+    .exitOverride()
+    .allowExcessArguments(false)
+    .configureOutput({ writeOut: () => {}, writeErr: () => {} });
   for (const f of flagsFor(command)) for (const opt of optionsFor(f)) cmd.addOption(opt);
   cmd.parse(normalizeArgv(args), { from: "user" });
   return cmd.opts();

@@ -100,11 +100,10 @@ type Attempt = { ok: true; target: Target } | { ok: false; portTaken: boolean; m
 async function attempt(tarball: string, key: string, port: number, timeoutMs: number): Promise<Attempt> {
   const dir = mkdtempSync(join(tmpdir(), "arv-image-target-"));
   const t0 = Date.now();
-  const child = spawn(
-    "unshare",
-    ["--mount", "--pid", "--uts", "--fork", "--kill-child", "--propagation", "private", "--", "bash", TARGET_INIT, dir, tarball, String(port)],
-    { stdio: ["pipe", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ARV_E2E_AUTHORIZED_KEY: key } },
-  );
+  const child = spawn("unshare", ["--mount", "--pid", "--uts", "--fork", "--kill-child", "--propagation", "private", "--", "bash", TARGET_INIT, dir, tarball, String(port)], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ARV_E2E_AUTHORIZED_KEY: key },
+  });
   let out = "";
   const listening = `Server listening on 127.0.0.1 port ${port}.`;
   let pid = 0;
@@ -159,7 +158,24 @@ async function attempt(tarball: string, key: string, port: number, timeoutMs: nu
 }
 
 function runInTarget(pid: number, dir: string, cmd: string, opts: { input?: string; timeoutMs?: number }): Promise<TargetRunResult> {
-  const args = ["--target", String(pid), "--mount", "--uts", "--pid", "--", "env", "-i", `PATH=${PATH_IN_TARGET}`, "HOME=/root", "LC_ALL=C.UTF-8", "chroot", dir, "/bin/bash", "-c", cmd];
+  const args = [
+    "--target",
+    String(pid),
+    "--mount",
+    "--uts",
+    "--pid",
+    "--",
+    "env",
+    "-i",
+    `PATH=${PATH_IN_TARGET}`,
+    "HOME=/root",
+    "LC_ALL=C.UTF-8",
+    "chroot",
+    dir,
+    "/bin/bash",
+    "-c",
+    cmd,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn("nsenter", args, { stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"], timeout: opts.timeoutMs ?? 120_000, killSignal: "SIGKILL" });
     let stdout = "";

@@ -36,11 +36,9 @@ async function tarball(dir, top, files, epoch, tarOptions = ["--format=gnu"]) {
     await lutimes(d, epoch, epoch);
   };
   await fix(join(dir, top));
-  const { stdout } = await run(
-    "tar",
-    ["--sort=name", `--mtime=@${epoch}`, "--owner=0", "--group=0", "--numeric-owner", ...tarOptions, "-C", dir, "-cf", "-", top],
-    { env: { ...process.env, LC_ALL: "C" } },
-  );
+  const { stdout } = await run("tar", ["--sort=name", `--mtime=@${epoch}`, "--owner=0", "--group=0", "--numeric-owner", ...tarOptions, "-C", dir, "-cf", "-", top], {
+    env: { ...process.env, LC_ALL: "C" },
+  });
   return gzipSync(stdout, { level: 9 });
 }
 
@@ -414,7 +412,8 @@ echo "from config/ebs-autoscale.json and start ebs-autoscale.service. Nothing wa
 /** @param {string} dir @param {string} commit @param {number} epoch */
 export async function autoscalerArchive(dir, commit, epoch) {
   /** @param {string} name @param {string} what */
-  const binStub = (name, what) => `#!/bin/bash\n# arv-image e2e stand-in for amazon-ebs-autoscale's ${name} (${what}); see ${README_REF}\necho "${name}: arv-image e2e stand-in; does nothing" >&2\nexit 0\n`;
+  const binStub = (name, what) =>
+    `#!/bin/bash\n# arv-image e2e stand-in for amazon-ebs-autoscale's ${name} (${what}); see ${README_REF}\necho "${name}: arv-image e2e stand-in; does nothing" >&2\nexit 0\n`;
   const files = [
     { path: "install.sh", content: autoscalerInstall(commit) },
     { path: "bin/ebs-autoscale", content: binStub("ebs-autoscale", "the daemon that grows the file system") },
@@ -429,7 +428,12 @@ export async function autoscalerArchive(dir, commit, epoch) {
           lvm: { volume_group: "autoscale_vg", logical_volume: "autoscale_lv" },
           volume: { type: "%%VOLUMETYPE%%", iops: "%%VOLUMEIOPS%%", encrypted: 1 },
           detection_interval: 2,
-          limits: { max_ebs_volume_size: "%%MAXEBSVOLUMESIZE%%", max_logical_volume_size: "%%MAXLOGICALVOLUMESIZE%%", max_ebs_volume_count: "%%MAXATTACHEDVOLUMES%%", initial_utilization_threshold: "50" },
+          limits: {
+            max_ebs_volume_size: "%%MAXEBSVOLUMESIZE%%",
+            max_logical_volume_size: "%%MAXLOGICALVOLUMESIZE%%",
+            max_ebs_volume_count: "%%MAXATTACHEDVOLUMES%%",
+            initial_utilization_threshold: "50",
+          },
           logging: { log_file: "/var/log/ebs-autoscale.log", log_interval: 300 },
         },
         null,

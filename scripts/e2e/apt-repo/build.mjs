@@ -105,7 +105,13 @@ export async function mirrorHash(opts = {}) {
   const v = opts.versions ?? (await loadVersions());
   const inputs = {
     format: FORMAT,
-    versions: { GO_VERSION: v.GO_VERSION, SINGULARITY_VERSION: v.SINGULARITY_VERSION, AUTOSCALER_COMMIT: v.AUTOSCALER_COMMIT, CUDA_KEYRING_VERSION: v.CUDA_KEYRING_VERSION, APT_PINS: v.APT_PINS },
+    versions: {
+      GO_VERSION: v.GO_VERSION,
+      SINGULARITY_VERSION: v.SINGULARITY_VERSION,
+      AUTOSCALER_COMMIT: v.AUTOSCALER_COMMIT,
+      CUDA_KEYRING_VERSION: v.CUDA_KEYRING_VERSION,
+      APT_PINS: v.APT_PINS,
+    },
     kernelReleases: [...new Set(opts.kernelReleases ?? [])].sort(),
     builder: await builderSources(),
   };
@@ -174,7 +180,16 @@ export async function buildMirror(dir, opts = {}) {
       const root = join(dir, repo.root);
       if (repo.layout === "dists") {
         for (const s of repo.suites ?? []) {
-          await writeDistsSuite({ root, suite: s.suite, component: s.component, arch: DISTRO.arch, entries: s.packages.map((p) => entry(repo, p)), release: repo.release, epoch: EPOCH, sign });
+          await writeDistsSuite({
+            root,
+            suite: s.suite,
+            component: s.component,
+            arch: DISTRO.arch,
+            entries: s.packages.map((p) => entry(repo, p)),
+            release: repo.release,
+            epoch: EPOCH,
+            sign,
+          });
         }
       } else {
         await writeFlat({ root, arch: DISTRO.arch, entries: (repo.packages ?? []).map((p) => entry(repo, p)), release: repo.release, epoch: EPOCH, sign });
@@ -234,7 +249,12 @@ export async function buildMirror(dir, opts = {}) {
       format: FORMAT,
       hash,
       distro: DISTRO,
-      versions: { GO_VERSION: versions.GO_VERSION, SINGULARITY_VERSION: versions.SINGULARITY_VERSION, AUTOSCALER_COMMIT: versions.AUTOSCALER_COMMIT, CUDA_KEYRING_VERSION: versions.CUDA_KEYRING_VERSION },
+      versions: {
+        GO_VERSION: versions.GO_VERSION,
+        SINGULARITY_VERSION: versions.SINGULARITY_VERSION,
+        AUTOSCALER_COMMIT: versions.AUTOSCALER_COMMIT,
+        CUDA_KEYRING_VERSION: versions.CUDA_KEYRING_VERSION,
+      },
       pins: versions.APT_PINS,
       kernelReleases,
       repos: manifestRepos,

@@ -34,7 +34,10 @@ export class Keyring {
   async generate(uid) {
     await this.gpg(["--quick-generate-key", uid, "ed25519", "sign", "never"]);
     const colons = (await this.gpg(["--with-colons", "--fingerprint", "--list-keys", `=${uid}`])).stdout.toString();
-    const fpr = colons.split("\n").find((l) => l.startsWith("fpr:"))?.split(":")[9];
+    const fpr = colons
+      .split("\n")
+      .find((l) => l.startsWith("fpr:"))
+      ?.split(":")[9];
     if (!fpr) throw new Error(`gpg: no fingerprint for the new key ${uid}`);
     const armored = (await this.gpg(["--armor", "--export", fpr])).stdout.toString();
     const binary = (await this.gpg(["--export", fpr])).stdout;

@@ -130,8 +130,18 @@ function arvadosPackages(version) {
       section: "admin",
       homepage: "https://arvados.org",
       real: "Arvados' container supervisor (a static Go binary), which the dispatcher runs on the node",
-      notes: ["Installs /usr/bin/crunch-run, which prints its version (`crunch-run --version`, `crunch-run --list` lists nothing) and runs no container.", "Depends on nothing (the real package has no dependencies either: a static binary)."],
-      files: [bin("crunch-run", version, { name: "crunch-run", what: "the Arvados container supervisor", version: [`crunch-run ${up} (go1.25.6)`], versionArgs: ["--version", "-version"] })],
+      notes: [
+        "Installs /usr/bin/crunch-run, which prints its version (`crunch-run --version`, `crunch-run --list` lists nothing) and runs no container.",
+        "Depends on nothing (the real package has no dependencies either: a static binary).",
+      ],
+      files: [
+        bin("crunch-run", version, {
+          name: "crunch-run",
+          what: "the Arvados container supervisor",
+          version: [`crunch-run ${up} (go1.25.6)`],
+          versionArgs: ["--version", "-version"],
+        }),
+      ],
     },
     {
       name: "arvados-docker-cleaner",
@@ -142,7 +152,12 @@ function arvadosPackages(version) {
       real: "Arvados Docker image cleaner daemon and its systemd unit",
       notes: ["Installs a daemon that does nothing and its unit (enabled on installation, like the real one)."],
       files: [
-        bin("arvados-docker-cleaner", version, { name: "arvados-docker-cleaner", what: "the Arvados Docker image cleaner", version: [`arvados-docker-cleaner ${up}`], otherwise: "daemon" }),
+        bin("arvados-docker-cleaner", version, {
+          name: "arvados-docker-cleaner",
+          what: "the Arvados Docker image cleaner",
+          version: [`arvados-docker-cleaner ${up}`],
+          otherwise: "daemon",
+        }),
         {
           path: "/lib/systemd/system/arvados-docker-cleaner.service",
           content: unit({
@@ -276,7 +291,14 @@ fi
       section: "admin",
       homepage: DOCKER_HOME,
       real: "Docker Buildx CLI plugin",
-      files: [bin("docker-buildx-plugin", STANDIN.buildx, { name: "docker-buildx", what: "Docker Buildx", version: [`github.com/docker/buildx v${upstream(STANDIN.buildx)} stand-in`] }, "/usr/libexec/docker/cli-plugins")],
+      files: [
+        bin(
+          "docker-buildx-plugin",
+          STANDIN.buildx,
+          { name: "docker-buildx", what: "Docker Buildx", version: [`github.com/docker/buildx v${upstream(STANDIN.buildx)} stand-in`] },
+          "/usr/libexec/docker/cli-plugins",
+        ),
+      ],
     },
     {
       name: "docker-compose-plugin",
@@ -285,7 +307,14 @@ fi
       section: "admin",
       homepage: DOCKER_HOME,
       real: "Docker Compose CLI plugin",
-      files: [bin("docker-compose-plugin", STANDIN.compose, { name: "docker-compose", what: "Docker Compose", version: [`Docker Compose version v${upstream(STANDIN.compose)}`] }, "/usr/libexec/docker/cli-plugins")],
+      files: [
+        bin(
+          "docker-compose-plugin",
+          STANDIN.compose,
+          { name: "docker-compose", what: "Docker Compose", version: [`Docker Compose version v${upstream(STANDIN.compose)}`] },
+          "/usr/libexec/docker/cli-plugins",
+        ),
+      ],
     },
   );
   return pkgs;
@@ -333,7 +362,12 @@ function cudaPackages(keyringVersion, cudaKey) {
       real: "NVIDIA persistence daemon and its unit",
       notes: ["Installs a daemon that does nothing and nvidia-persistenced.service, enabled on installation like the real one."],
       files: [
-        bin("nvidia-persistenced", STANDIN.persistenced, { name: "nvidia-persistenced", what: "the NVIDIA persistence daemon", version: [`nvidia-persistenced:  version ${upstream(STANDIN.persistenced)}`], otherwise: "daemon" }),
+        bin("nvidia-persistenced", STANDIN.persistenced, {
+          name: "nvidia-persistenced",
+          what: "the NVIDIA persistence daemon",
+          version: [`nvidia-persistenced:  version ${upstream(STANDIN.persistenced)}`],
+          otherwise: "daemon",
+        }),
         { path: "/lib/systemd/system/nvidia-persistenced.service", content: unit({ description: "NVIDIA Persistence Daemon", exec: "/usr/bin/nvidia-persistenced --verbose" }) },
       ],
       units: ["nvidia-persistenced.service"],
@@ -388,8 +422,20 @@ function cudaPackages(keyringVersion, cudaKey) {
         real: `CUDA ${dot} toolkit (compilers, libraries, tools: several GB)`,
         notes: [`Installs /usr/local/cuda-${dot}/bin/nvcc, which prints its version and compiles nothing, and the /usr/local/cuda alternative.`],
         files: [
-          bin(`cuda-toolkit-${mm}`, cv, { name: "nvcc", what: "the CUDA compiler driver", version: ["nvcc: NVIDIA (R) Cuda compiler driver", `Cuda compilation tools, release ${dot}, V${upstream(cv)} (stand-in)`] }, `/usr/local/cuda-${dot}/bin`),
-          { path: `/usr/local/cuda-${dot}/version.json`, content: `${JSON.stringify({ cuda: { name: "CUDA SDK", version: upstream(cv) }, "arv-image": "e2e stand-in" }, null, 2)}\n` },
+          bin(
+            `cuda-toolkit-${mm}`,
+            cv,
+            {
+              name: "nvcc",
+              what: "the CUDA compiler driver",
+              version: ["nvcc: NVIDIA (R) Cuda compiler driver", `Cuda compilation tools, release ${dot}, V${upstream(cv)} (stand-in)`],
+            },
+            `/usr/local/cuda-${dot}/bin`,
+          ),
+          {
+            path: `/usr/local/cuda-${dot}/version.json`,
+            content: `${JSON.stringify({ cuda: { name: "CUDA SDK", version: upstream(cv) }, "arv-image": "e2e stand-in" }, null, 2)}\n`,
+          },
         ],
         postinst: `if [ "$1" = configure ]; then
   update-alternatives --install /usr/local/cuda cuda /usr/local/cuda-${dot} ${Number(maj) * 10 + Number(min)}
@@ -439,7 +485,10 @@ fi
             what: "the NVIDIA System Management Interface",
             version: [`NVIDIA-SMI version  : ${dup}`, `DRIVER version      : ${dup}`],
             versionArgs: ["--version"],
-            otherwise: { status: 9, lines: ["NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running."] },
+            otherwise: {
+              status: 9,
+              lines: ["NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running."],
+            },
           }),
         ],
       },
@@ -527,9 +576,16 @@ function toolkitPackages() {
         decoy: t.decoy,
         real: `NVIDIA Container Toolkit base ${up} (nvidia-ctk, nvidia-container-runtime)`,
         files: [
-          bin("nvidia-container-toolkit-base", v, { name: "nvidia-ctk", what: "the NVIDIA Container Toolkit CLI", version: [`NVIDIA Container Toolkit CLI version ${up}`, "commit: stand-in"] }),
+          bin("nvidia-container-toolkit-base", v, {
+            name: "nvidia-ctk",
+            what: "the NVIDIA Container Toolkit CLI",
+            version: [`NVIDIA Container Toolkit CLI version ${up}`, "commit: stand-in"],
+          }),
           bin("nvidia-container-toolkit-base", v, { name: "nvidia-container-runtime", what: "the NVIDIA container runtime", version: [`NVIDIA Container Runtime version ${up}`] }),
-          { path: "/etc/nvidia-container-runtime/config.toml", content: `# arv-image e2e stand-in (${origin("nvidia-container-toolkit-base", v)}); see ${README_REF}\n[nvidia-container-cli]\nldconfig = "@/sbin/ldconfig.real"\n` },
+          {
+            path: "/etc/nvidia-container-runtime/config.toml",
+            content: `# arv-image e2e stand-in (${origin("nvidia-container-toolkit-base", v)}); see ${README_REF}\n[nvidia-container-cli]\nldconfig = "@/sbin/ldconfig.real"\n`,
+          },
         ],
       },
       {
@@ -543,7 +599,11 @@ function toolkitPackages() {
         real: `NVIDIA Container Toolkit ${up} (the runtime hook)`,
         depends: `nvidia-container-toolkit-base (= ${v}), libnvidia-container-tools (>= ${v}), libnvidia-container-tools (<< 2.0.0)`,
         files: [
-          bin("nvidia-container-toolkit", v, { name: "nvidia-container-runtime-hook", what: "the NVIDIA container runtime hook", version: [`NVIDIA Container Runtime Hook version ${up}`] }),
+          bin("nvidia-container-toolkit", v, {
+            name: "nvidia-container-runtime-hook",
+            what: "the NVIDIA container runtime hook",
+            version: [`NVIDIA Container Runtime Hook version ${up}`],
+          }),
           { path: "/usr/bin/nvidia-container-toolkit", symlink: "nvidia-container-runtime-hook" },
         ],
       },
@@ -565,7 +625,10 @@ function kernelHeaders(release) {
     arch: "amd64",
     section: "kernel",
     real: `Debian's header files for Linux ${release} (for building modules)`,
-    notes: ["For chroots whose `uname -r` is the host's kernel, which Debian has no headers package for.", "Installs a README under /usr/src and the /lib/modules/<release>/build link only."],
+    notes: [
+      "For chroots whose `uname -r` is the host's kernel, which Debian has no headers package for.",
+      "Installs a README under /usr/src and the /lib/modules/<release>/build link only.",
+    ],
     files: [
       { path: `/usr/src/linux-headers-${release}/README.stand-in`, content: `arv-image e2e stand-in: no kernel headers here. See ${README_REF}.\n` },
       { path: `/lib/modules/${release}/build`, symlink: `/usr/src/linux-headers-${release}` },
@@ -631,7 +694,11 @@ export function repositories(o) {
       layout: "flat",
       root: "nvidia-toolkit/stable/deb/amd64",
       packages: toolkitPackages(),
-      release: { Origin: "https://nvidia.github.io/libnvidia-container/stable", Label: "NVIDIA CONTAINER TOOLKIT (arv-image e2e stand-in)", Description: "arv-image e2e stand-in for NVIDIA's container toolkit repository" },
+      release: {
+        Origin: "https://nvidia.github.io/libnvidia-container/stable",
+        Label: "NVIDIA CONTAINER TOOLKIT (arv-image e2e stand-in)",
+        Description: "arv-image e2e stand-in for NVIDIA's container toolkit repository",
+      },
     },
   ];
   if (o.kernelReleases.length > 0) {

@@ -23,14 +23,21 @@ function tokenize(src) {
   let i = 0;
   while (i < src.length) {
     const c = src[i];
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     if (c === "'") {
       let s = "";
       i++;
       for (;;) {
         if (i >= src.length) throw new TemplateError(`unterminated string in '${src}'`);
         if (src[i] === "'") {
-          if (src[i + 1] === "'") { s += "'"; i += 2; continue; }
+          if (src[i + 1] === "'") {
+            s += "'";
+            i += 2;
+            continue;
+          }
           i++;
           break;
         }
@@ -39,7 +46,11 @@ function tokenize(src) {
       out.push({ t: "str", v: s });
       continue;
     }
-    if ("(),.[]".includes(c)) { out.push({ t: c, v: c }); i++; continue; }
+    if ("(),.[]".includes(c)) {
+      out.push({ t: c, v: c });
+      i++;
+      continue;
+    }
     const m = /^(-?\d+|[A-Za-z_][A-Za-z0-9_]*)/.exec(src.slice(i));
     if (!m) throw new TemplateError(`unexpected '${c}' in '${src}'`);
     out.push({ t: /^-?\d/.test(m[1]) ? "num" : "id", v: m[1] });
@@ -55,8 +66,7 @@ function tokenize(src) {
  * @returns {TemplateResource[]}
  */
 export function evaluateTemplate(template, parameters, ctx) {
-  if (!template || typeof template !== "object" || !Array.isArray(template.resources))
-    throw new TemplateError("The template has no resources array.");
+  if (!template || typeof template !== "object" || !Array.isArray(template.resources)) throw new TemplateError("The template has no resources array.");
   const declared = template.parameters ?? {};
   const vars = template.variables ?? {};
   /** @type {Map<string, unknown>} */
@@ -95,22 +105,44 @@ export function evaluateTemplate(template, parameters, ctx) {
   /** @param {string} fn @param {unknown[]} a */
   function call(fn, a) {
     switch (fn.toLowerCase()) {
-      case "parameters": return param(String(a[0]));
-      case "variables": return variable(String(a[0]));
-      case "concat": return a.every(Array.isArray) && a.length > 0 ? a.flat() : a.map((x) => (typeof x === "string" ? x : JSON.stringify(x))).join("");
-      case "resourcegroup": return { id: rgId, name: ctx.resourceGroup.name, location: ctx.resourceGroup.location, type: "Microsoft.Resources/resourceGroups" };
-      case "subscription": return { id: `/subscriptions/${ctx.subscriptionId}`, subscriptionId: ctx.subscriptionId };
-      case "resourceid": return resourceId(a);
-      case "tolower": return String(a[0]).toLowerCase();
-      case "toupper": return String(a[0]).toUpperCase();
-      case "string": return typeof a[0] === "string" ? a[0] : JSON.stringify(a[0]);
-      case "if": return a[0] ? a[1] : a[2];
-      case "equals": return JSON.stringify(a[0]) === JSON.stringify(a[1]);
-      case "empty": return a[0] === null || a[0] === undefined || a[0] === "" || (Array.isArray(a[0]) && a[0].length === 0) || (typeof a[0] === "object" && a[0] !== null && Object.keys(a[0]).length === 0);
-      case "replace": return String(a[0]).split(String(a[1])).join(String(a[2]));
-      case "true": return true;
-      case "false": return false;
-      default: throw new TemplateError(`The template function '${fn}' is not valid (not modelled by the Azure test server).`);
+      case "parameters":
+        return param(String(a[0]));
+      case "variables":
+        return variable(String(a[0]));
+      case "concat":
+        return a.every(Array.isArray) && a.length > 0 ? a.flat() : a.map((x) => (typeof x === "string" ? x : JSON.stringify(x))).join("");
+      case "resourcegroup":
+        return { id: rgId, name: ctx.resourceGroup.name, location: ctx.resourceGroup.location, type: "Microsoft.Resources/resourceGroups" };
+      case "subscription":
+        return { id: `/subscriptions/${ctx.subscriptionId}`, subscriptionId: ctx.subscriptionId };
+      case "resourceid":
+        return resourceId(a);
+      case "tolower":
+        return String(a[0]).toLowerCase();
+      case "toupper":
+        return String(a[0]).toUpperCase();
+      case "string":
+        return typeof a[0] === "string" ? a[0] : JSON.stringify(a[0]);
+      case "if":
+        return a[0] ? a[1] : a[2];
+      case "equals":
+        return JSON.stringify(a[0]) === JSON.stringify(a[1]);
+      case "empty":
+        return (
+          a[0] === null ||
+          a[0] === undefined ||
+          a[0] === "" ||
+          (Array.isArray(a[0]) && a[0].length === 0) ||
+          (typeof a[0] === "object" && a[0] !== null && Object.keys(a[0]).length === 0)
+        );
+      case "replace":
+        return String(a[0]).split(String(a[1])).join(String(a[2]));
+      case "true":
+        return true;
+      case "false":
+        return false;
+      default:
+        throw new TemplateError(`The template function '${fn}' is not valid (not modelled by the Azure test server).`);
     }
   }
   /** @param {string} src */
@@ -136,7 +168,10 @@ export function evaluateTemplate(template, parameters, ctx) {
       const args = [];
       if (peek()?.t !== ")") {
         args.push(expr());
-        while (peek()?.t === ",") { p++; args.push(expr()); }
+        while (peek()?.t === ",") {
+          p++;
+          args.push(expr());
+        }
       }
       eat(")");
       return call(k.v, args);

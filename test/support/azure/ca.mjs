@@ -51,33 +51,35 @@ export async function makeTestCa(dir, options = {}) {
   const ossl = (/** @type {string[]} */ args) => run("openssl", args, { timeout: 30_000 });
 
   // CA: self-signed, key usage for signing certificates only.
-  await Promise.all([
-    ossl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", p.caKey]),
-    ossl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", p.key]),
-  ]);
+  await Promise.all([ossl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", p.caKey]), ossl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", p.key])]);
   await ossl([
-    "req", "-x509", "-new", "-key", p.caKey, "-sha256", "-days", days, "-out", p.caCert,
-    "-subj", `/CN=arv-image throwaway test CA ${process.pid}-${Date.now()}`,
-    "-addext", "basicConstraints=critical,CA:TRUE,pathlen:0",
-    "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-    "-addext", "subjectKeyIdentifier=hash",
+    "req",
+    "-x509",
+    "-new",
+    "-key",
+    p.caKey,
+    "-sha256",
+    "-days",
+    days,
+    "-out",
+    p.caCert,
+    "-subj",
+    `/CN=arv-image throwaway test CA ${process.pid}-${Date.now()}`,
+    "-addext",
+    "basicConstraints=critical,CA:TRUE,pathlen:0",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+    "-addext",
+    "subjectKeyIdentifier=hash",
   ]);
   await ossl(["req", "-new", "-key", p.key, "-out", p.csr, "-subj", `/CN=${options.commonName ?? "localhost"}`]);
   await writeFile(
     p.ext,
-    [
-      "basicConstraints=critical,CA:FALSE",
-      "keyUsage=critical,digitalSignature",
-      "extendedKeyUsage=serverAuth",
-      `subjectAltName=${san}`,
-      "authorityKeyIdentifier=keyid",
-      "",
-    ].join("\n"),
+    ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature", "extendedKeyUsage=serverAuth", `subjectAltName=${san}`, "authorityKeyIdentifier=keyid", ""].join(
+      "\n",
+    ),
   );
-  await ossl([
-    "x509", "-req", "-in", p.csr, "-CA", p.caCert, "-CAkey", p.caKey, "-CAcreateserial",
-    "-days", days, "-sha256", "-extfile", p.ext, "-out", p.cert,
-  ]);
+  await ossl(["x509", "-req", "-in", p.csr, "-CA", p.caCert, "-CAkey", p.caKey, "-CAcreateserial", "-days", days, "-sha256", "-extfile", p.ext, "-out", p.cert]);
   await writeFile(p.chain, (await readFile(p.cert, "utf8")) + (await readFile(p.caCert, "utf8")));
   return { caCert: p.caCert, caKey: p.caKey, cert: p.cert, key: p.key, chain: p.chain };
 }

@@ -116,19 +116,38 @@ export const ROUTES = Object.freeze([
   "resourceGroups.createOrUpdate", // PUT /subscriptions/{s}/resourcegroups/{rg}
   "deployments.validate", //         POST {rg}/Microsoft.Resources/deployments/{d}/validate
   "deployments.createOrUpdate", //   PUT {rg}/Microsoft.Resources/deployments/{d} (evaluates the template, creates its resources)
-  "deployments.get", "deployments.delete",
+  "deployments.get",
+  "deployments.delete",
   "deploymentOperations.list", //    GET {rg}/Microsoft.Resources/deployments/{d}/operations
-  "virtualMachines.get", "virtualMachines.delete", "virtualMachines.instanceView",
-  "virtualMachines.deallocate", "virtualMachines.powerOff", "virtualMachines.start", "virtualMachines.generalize",
-  "disks.get", "disks.delete",
-  "images.createOrUpdate", "images.get", "images.delete", // {rg}/Microsoft.Compute/images/{name}
-  "galleries.createOrUpdate", "galleries.get", "galleries.delete",
-  "galleryImages.createOrUpdate", "galleryImages.get", "galleryImages.delete", // …/galleries/{g}/images/{i}
-  "galleryImageVersions.createOrUpdate", "galleryImageVersions.get", "galleryImageVersions.delete", // …/images/{i}/versions/{v}
-  "publicIPAddresses.get", "publicIPAddresses.delete",
-  "networkInterfaces.get", "networkInterfaces.delete",
-  "virtualNetworks.get", "virtualNetworks.delete",
-  "networkSecurityGroups.get", "networkSecurityGroups.delete",
+  "virtualMachines.get",
+  "virtualMachines.delete",
+  "virtualMachines.instanceView",
+  "virtualMachines.deallocate",
+  "virtualMachines.powerOff",
+  "virtualMachines.start",
+  "virtualMachines.generalize",
+  "disks.get",
+  "disks.delete",
+  "images.createOrUpdate",
+  "images.get",
+  "images.delete", // {rg}/Microsoft.Compute/images/{name}
+  "galleries.createOrUpdate",
+  "galleries.get",
+  "galleries.delete",
+  "galleryImages.createOrUpdate",
+  "galleryImages.get",
+  "galleryImages.delete", // …/galleries/{g}/images/{i}
+  "galleryImageVersions.createOrUpdate",
+  "galleryImageVersions.get",
+  "galleryImageVersions.delete", // …/images/{i}/versions/{v}
+  "publicIPAddresses.get",
+  "publicIPAddresses.delete",
+  "networkInterfaces.get",
+  "networkInterfaces.delete",
+  "virtualNetworks.get",
+  "virtualNetworks.delete",
+  "networkSecurityGroups.get",
+  "networkSecurityGroups.delete",
   "operations.get", //       GET …/providers/{ns}/locations/{l}/operations/{id} (Azure-AsyncOperation)
   "operationResults.get", // GET …/locations/{l}/operationResults/{id}, /subscriptions/{s}/operationresults/{id} (Location)
 ]);
@@ -208,10 +227,13 @@ const normLoc = (/** @type {string} */ s) => s.toLowerCase().replace(/\s+/g, "")
 
 /** @param {string} a @param {string} b */
 function compareVersions(a, b) {
-  const pa = a.split("."), pb = b.split(".");
+  const pa = a.split("."),
+    pb = b.split(".");
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i] ?? "", y = pb[i] ?? "";
-    const nx = /^\d+$/.test(x) ? Number(x) : NaN, ny = /^\d+$/.test(y) ? Number(y) : NaN;
+    const x = pa[i] ?? "",
+      y = pb[i] ?? "";
+    const nx = /^\d+$/.test(x) ? Number(x) : NaN,
+      ny = /^\d+$/.test(y) ? Number(y) : NaN;
     const c = !Number.isNaN(nx) && !Number.isNaN(ny) ? nx - ny : x < y ? -1 : x > y ? 1 : 0;
     if (c !== 0) return c;
   }
@@ -221,7 +243,11 @@ function compareVersions(a, b) {
 const b64url = (/** @type {unknown} */ o) => Buffer.from(JSON.stringify(o)).toString("base64url");
 
 /** AAD error timestamp format: "2024-05-01 12:34:56Z". */
-const aadTime = () => new Date().toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+const aadTime = () =>
+  new Date()
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z");
 
 /**
  * @param {{ state: AzureState, tls: { cert: string | Buffer, key: string | Buffer }, host?: string,
@@ -241,8 +267,7 @@ export async function startAzureServer(options) {
   const requests = [];
   const signingKey = randomBytes(32);
   const host = options.host ?? "127.0.0.1";
-  const pem = (/** @type {string | Buffer} */ v) =>
-    Buffer.isBuffer(v) || v.includes("-----BEGIN") ? v : readFileSync(v);
+  const pem = (/** @type {string | Buffer} */ v) => (Buffer.isBuffer(v) || v.includes("-----BEGIN") ? v : readFileSync(v));
 
   /** @type {WeakMap<import("node:http").IncomingMessage, AzureFault>} */
   const asyncFaults = new WeakMap();
@@ -281,9 +306,18 @@ export async function startAzureServer(options) {
     const oid = o.objectId ?? `00000000-0000-4000-8000-${createHmac("sha256", "oid").update(o.clientId).digest("hex").slice(0, 12)}`;
     const payload = {
       aud: o.audience ?? "https://management.azure.com",
-      iss, idp: iss, iat: now, nbf: now, exp: now + life,
-      appid: o.clientId, appidacr: "1", oid, sub: oid, tid: o.tenantId,
-      uti: randomBytes(12).toString("base64url"), ver: "1.0",
+      iss,
+      idp: iss,
+      iat: now,
+      nbf: now,
+      exp: now + life,
+      appid: o.clientId,
+      appidacr: "1",
+      oid,
+      sub: oid,
+      tid: o.tenantId,
+      uti: randomBytes(12).toString("base64url"),
+      ver: "1.0",
     };
     const signed = `${b64url(header)}.${b64url(payload)}`;
     return `${signed}.${createHmac("sha256", signingKey).update(signed).digest("base64url")}`;
@@ -332,13 +366,23 @@ export async function startAzureServer(options) {
   }
 
   /** Entra ID (AAD) OAuth error body. */
-  function aadError(/** @type {import("node:http").ServerResponse} */ res, /** @type {number} */ status,
-    /** @type {string} */ error, /** @type {number} */ aadsts, /** @type {string} */ text) {
-    const traceId = randomUUID(), correlationId = randomUUID(), ts = aadTime();
+  function aadError(
+    /** @type {import("node:http").ServerResponse} */ res,
+    /** @type {number} */ status,
+    /** @type {string} */ error,
+    /** @type {number} */ aadsts,
+    /** @type {string} */ text,
+  ) {
+    const traceId = randomUUID(),
+      correlationId = randomUUID(),
+      ts = aadTime();
     sendJson(res, status, {
       error,
       error_description: `AADSTS${aadsts}: ${text}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${ts}`,
-      error_codes: [aadsts], timestamp: ts, trace_id: traceId, correlation_id: correlationId,
+      error_codes: [aadsts],
+      timestamp: ts,
+      trace_id: traceId,
+      correlation_id: correlationId,
       error_uri: `https://login.microsoftonline.com/error?code=${aadsts}`,
     });
   }
@@ -348,8 +392,7 @@ export async function startAzureServer(options) {
     if (!state.locations) {
       for (const l of Object.keys(state.vmSizes ?? {})) s.add(normLoc(l));
       for (const i of state.images ?? []) s.add(normLoc(i.location));
-      for (const sub of Object.values(state.subscriptions ?? {}))
-        for (const rg of sub.resourceGroups ?? []) s.add(normLoc(rg.location));
+      for (const sub of Object.values(state.subscriptions ?? {})) for (const rg of sub.resourceGroups ?? []) s.add(normLoc(rg.location));
     }
     return s;
   };
@@ -361,7 +404,10 @@ export async function startAzureServer(options) {
       let n = 0;
       req.on("data", (c) => {
         n += c.length;
-        if (n > MAX_BODY) { fail(new Error("body too large")); req.destroy(); } else chunks.push(c);
+        if (n > MAX_BODY) {
+          fail(new Error("body too large"));
+          req.destroy();
+        } else chunks.push(c);
       });
       req.on("end", () => ok(Buffer.concat(chunks).toString("utf8")));
       req.on("error", fail);
@@ -389,7 +435,13 @@ export async function startAzureServer(options) {
       if (s.length === 3 && s[2] === "resources") return "resources.list";
       if (s.length >= 12 && s.slice(-4).join("/") === "providers/microsoft.resources/tags/default") return method === "GET" ? "tags.getAtScope" : "tags.updateAtScope";
       if (s.length === 4 && s[2] === "resourcegroups")
-        return method === "HEAD" ? "resourceGroups.checkExistence" : method === "DELETE" ? "resourceGroups.delete" : method === "PUT" ? "resourceGroups.createOrUpdate" : "resourceGroups.get";
+        return method === "HEAD"
+          ? "resourceGroups.checkExistence"
+          : method === "DELETE"
+            ? "resourceGroups.delete"
+            : method === "PUT"
+              ? "resourceGroups.createOrUpdate"
+              : "resourceGroups.get";
       if (s.length === 4 && s[2] === "operationresults") return "operationResults.get";
       if (s.length === 8 && s[2] === "providers" && s[4] === "locations" && s[6] === "operations") return "operations.get";
       if (s.length === 8 && s[2] === "providers" && s[4] === "locations" && s[6] === "operationresults") return "operationResults.get";
@@ -461,7 +513,8 @@ export async function startAzureServer(options) {
       if (res.destroyed) return;
       if (fault.hang) return; // never answer; close() destroys the socket
       if (fault.reset) return void req.socket.destroy();
-      if (fault.async) asyncFaults.set(req, fault); // accepted now, the operation fails later
+      if (fault.async)
+        asyncFaults.set(req, fault); // accepted now, the operation fails later
       else if (fault.status) {
         const code = fault.code ?? "InjectedFault";
         const message = fault.message ?? `Injected fault on ${route}`;
@@ -473,8 +526,7 @@ export async function startAzureServer(options) {
 
     if (!route) {
       entry.error = "no route";
-      if (seg[0] && norm(seg[0]) === "subscriptions")
-        return armError(res, 404, "MockRouteNotFound", `The Azure test server has no route for ${method} ${url.pathname}.`);
+      if (seg[0] && norm(seg[0]) === "subscriptions") return armError(res, 404, "MockRouteNotFound", `The Azure test server has no route for ${method} ${url.pathname}.`);
       return sendJson(res, 404, { error: "not_found", error_description: `The Azure test server has no route for ${method} ${url.pathname}.` });
     }
 
@@ -484,33 +536,45 @@ export async function startAzureServer(options) {
       const t = seg[0];
       if (!state.tenants?.[t] && !["common", "organizations", "consumers"].includes(norm(t))) {
         entry.tenant = t;
-        return aadError(res, 400, "invalid_tenant", 90002, `Tenant '${t}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`);
+        return aadError(
+          res,
+          400,
+          "invalid_tenant",
+          90002,
+          `Tenant '${t}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`,
+        );
       }
       entry.tenant = t;
       const v2 = seg.length === 4;
-      return sendJson(res, 200, v2 ? {
-        token_endpoint: `${origin}/${t}/oauth2/v2.0/token`,
-        token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-        jwks_uri: `${origin}/${t}/discovery/v2.0/keys`,
-        response_modes_supported: ["query", "fragment", "form_post"],
-        subject_types_supported: ["pairwise"],
-        id_token_signing_alg_values_supported: ["RS256"],
-        response_types_supported: ["code", "id_token", "code id_token", "id_token token"],
-        scopes_supported: ["openid", "profile", "email", "offline_access"],
-        issuer: `${origin}/${t}/v2.0`,
-        request_uri_parameter_supported: false,
-        authorization_endpoint: `${origin}/${t}/oauth2/v2.0/authorize`,
-        device_authorization_endpoint: `${origin}/${t}/oauth2/v2.0/devicecode`,
-        end_session_endpoint: `${origin}/${t}/oauth2/v2.0/logout`,
-        tenant_region_scope: "EU",
-        cloud_instance_name: "microsoftonline.com",
-      } : {
-        token_endpoint: `${origin}/${t}/oauth2/token`,
-        jwks_uri: `${origin}/common/discovery/keys`,
-        issuer: `https://sts.windows.net/${t}/`,
-        authorization_endpoint: `${origin}/${t}/oauth2/authorize`,
-        end_session_endpoint: `${origin}/${t}/oauth2/logout`,
-      });
+      return sendJson(
+        res,
+        200,
+        v2
+          ? {
+              token_endpoint: `${origin}/${t}/oauth2/v2.0/token`,
+              token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+              jwks_uri: `${origin}/${t}/discovery/v2.0/keys`,
+              response_modes_supported: ["query", "fragment", "form_post"],
+              subject_types_supported: ["pairwise"],
+              id_token_signing_alg_values_supported: ["RS256"],
+              response_types_supported: ["code", "id_token", "code id_token", "id_token token"],
+              scopes_supported: ["openid", "profile", "email", "offline_access"],
+              issuer: `${origin}/${t}/v2.0`,
+              request_uri_parameter_supported: false,
+              authorization_endpoint: `${origin}/${t}/oauth2/v2.0/authorize`,
+              device_authorization_endpoint: `${origin}/${t}/oauth2/v2.0/devicecode`,
+              end_session_endpoint: `${origin}/${t}/oauth2/v2.0/logout`,
+              tenant_region_scope: "EU",
+              cloud_instance_name: "microsoftonline.com",
+            }
+          : {
+              token_endpoint: `${origin}/${t}/oauth2/token`,
+              jwks_uri: `${origin}/common/discovery/keys`,
+              issuer: `https://sts.windows.net/${t}/`,
+              authorization_endpoint: `${origin}/${t}/oauth2/authorize`,
+              end_session_endpoint: `${origin}/${t}/oauth2/logout`,
+            },
+      );
     }
     if (route === "instance-discovery") {
       const h = (req.headers.host ?? "").toLowerCase();
@@ -546,23 +610,49 @@ export async function startAzureServer(options) {
     }
     entry.clientId = clientId;
     entry.grantType = form.get("grant_type") ?? "";
-    const resource = v1 ? form.get("resource") ?? "" : "";
-    const scope = v1 ? "" : form.get("scope") ?? "";
+    const resource = v1 ? (form.get("resource") ?? "") : "";
+    const scope = v1 ? "" : (form.get("scope") ?? "");
     entry.scope = v1 ? resource : scope;
 
     const tenant = state.tenants?.[tenantId];
-    if (!tenant) return aadError(res, 400, "invalid_request", 90002, `Tenant '${tenantId}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`);
-    if (entry.grantType !== "client_credentials")
-      return aadError(res, 400, "unsupported_grant_type", 70003, `The app requested an unsupported grant type '${entry.grantType}'.`);
+    if (!tenant)
+      return aadError(
+        res,
+        400,
+        "invalid_request",
+        90002,
+        `Tenant '${tenantId}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`,
+      );
+    if (entry.grantType !== "client_credentials") return aadError(res, 400, "unsupported_grant_type", 70003, `The app requested an unsupported grant type '${entry.grantType}'.`);
     if (!clientId) return aadError(res, 400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.");
     const client = tenant.clients.find((c) => c.clientId === clientId);
-    if (!client) return aadError(res, 400, "unauthorized_client", 700016, `Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
+    if (!client)
+      return aadError(
+        res,
+        400,
+        "unauthorized_client",
+        700016,
+        `Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+      );
     if (!secret) return aadError(res, 401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
-    const a = Buffer.from(secret), b = Buffer.from(client.clientSecret);
+    const a = Buffer.from(secret),
+      b = Buffer.from(client.clientSecret);
     if (a.length !== b.length || !timingSafeEqual(a, b))
-      return aadError(res, 401, "invalid_client", 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`);
+      return aadError(
+        res,
+        401,
+        "invalid_client",
+        7000215,
+        `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+      );
     if (client.secretExpired)
-      return aadError(res, 401, "invalid_client", 7000222, `The provided client secret keys for app '${clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`);
+      return aadError(
+        res,
+        401,
+        "invalid_client",
+        7000222,
+        `The provided client secret keys for app '${clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`,
+      );
 
     let audience;
     if (v1) {
@@ -571,19 +661,37 @@ export async function startAzureServer(options) {
     } else {
       const scopes = scope.split(/\s+/).filter(Boolean);
       const dflt = scopes.find((x) => x.endsWith("/.default"));
-      if (!dflt) return aadError(res, 400, "invalid_scope", 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+      if (!dflt)
+        return aadError(
+          res,
+          400,
+          "invalid_scope",
+          1002012,
+          `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+        );
       audience = dflt.slice(0, -"/.default".length);
     }
     if (!audiences().has(audience) && !OTHER_RESOURCES.has(audience.replace(/\/+$/, "")))
-      return aadError(res, 400, "invalid_resource", 500011, `The resource principal named ${audience} was not found in the tenant named ${tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`);
+      return aadError(
+        res,
+        400,
+        "invalid_resource",
+        500011,
+        `The resource principal named ${audience} was not found in the tenant named ${tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+      );
 
     const life = state.tokenLifetimeSeconds ?? 3599;
     const token = mintToken({ tenantId, clientId, objectId: client.objectId, audience, lifetimeSeconds: life });
     if (v1) {
       const now = Math.floor(Date.now() / 1000);
       return sendJson(res, 200, {
-        token_type: "Bearer", expires_in: String(life), ext_expires_in: String(life),
-        expires_on: String(now + life), not_before: String(now), resource: audience, access_token: token,
+        token_type: "Bearer",
+        expires_in: String(life),
+        ext_expires_in: String(life),
+        expires_on: String(now + life),
+        not_before: String(now),
+        resource: audience,
+        access_token: token,
       });
     }
     return sendJson(res, 200, { token_type: "Bearer", expires_in: life, ext_expires_in: life, access_token: token });
@@ -614,8 +722,7 @@ export async function startAzureServer(options) {
    */
   async function armRoute(req, res, route, seg, entry, url, origin) {
     const method = req.method ?? "GET";
-    if (!ROUTES.includes(route) || methodOf(route) !== method)
-      return armError(res, 405, "MethodNotAllowed", `The Azure test server does not model ${method} on ${route}.`);
+    if (!ROUTES.includes(route) || methodOf(route) !== method) return armError(res, 405, "MethodNotAllowed", `The Azure test server does not model ${method} on ${route}.`);
 
     // 1. authentication (ARM checks the token before anything else)
     const challenge = (/** @type {string} */ d) => ({
@@ -624,8 +731,13 @@ export async function startAzureServer(options) {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
     if (!m) {
       entry.auth = "none";
-      return armError(res, 401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.",
-        challenge("The authentication failed because of missing 'Authorization' header."));
+      return armError(
+        res,
+        401,
+        "AuthenticationFailed",
+        "Authentication failed. The 'Authorization' header is missing.",
+        challenge("The authentication failed because of missing 'Authorization' header."),
+      );
     }
     const { claims, why } = verifyToken(m[1]);
     if (!claims) {
@@ -638,15 +750,23 @@ export async function startAzureServer(options) {
     if (typeof claims.exp !== "number" || claims.exp <= now) {
       entry.auth = "expired";
       const fmt = (/** @type {number} */ s) => new Date(s * 1000).toLocaleString("en-US", { timeZone: "UTC" });
-      return armError(res, 401, "ExpiredAuthenticationToken",
+      return armError(
+        res,
+        401,
+        "ExpiredAuthenticationToken",
         `The access token expiry UTC time '${fmt(Number(claims.exp))}' is earlier than current UTC time '${fmt(now)}'.`,
-        challenge("The access token expiry UTC time is earlier than current UTC time."));
+        challenge("The access token expiry UTC time is earlier than current UTC time."),
+      );
     }
     if (!audiences().has(String(claims.aud))) {
       entry.auth = "wrong audience";
-      return armError(res, 401, "InvalidAuthenticationTokenAudience",
+      return armError(
+        res,
+        401,
+        "InvalidAuthenticationTokenAudience",
         `The access token has been obtained for wrong audience or resource '${claims.aud}'. It should exactly match with one of the allowed audiences ${[...audiences()].map((a) => `'${a}'`).join(",")}.`,
-        challenge("The access token has been obtained from wrong audience or resource."));
+        challenge("The access token has been obtained from wrong audience or resource."),
+      );
     }
     entry.auth = "ok";
 
@@ -660,21 +780,33 @@ export async function startAzureServer(options) {
     const { id: subId, sub } = found;
     if (sub.tenantId && norm(sub.tenantId) !== norm(String(claims.tid))) {
       entry.auth = "wrong tenant";
-      return armError(res, 401, "InvalidAuthenticationTokenTenant",
+      return armError(
+        res,
+        401,
+        "InvalidAuthenticationTokenTenant",
         `The access token is from the wrong issuer 'https://sts.windows.net/${claims.tid}/'. It must match the tenant 'https://sts.windows.net/${sub.tenantId}/' associated with this subscription. Please use the authority (URL) 'https://login.windows.net/${sub.tenantId}' to get the token. Note, if the subscription is transferred to another tenant there is no impact to the services, but information about new tenant could take time to propagate (up to an hour). If you just transferred your subscription and see this error message, please try back later.`,
-        challenge("The access token is from the wrong issuer."));
+        challenge("The access token is from the wrong issuer."),
+      );
     }
     if (sub.authorizedClients && !sub.authorizedClients.includes(String(claims.appid))) {
       const scopePath = "/" + seg.join("/");
-      return armError(res, 403, "AuthorizationFailed",
-        `The client '${claims.appid}' with object id '${claims.oid}' does not have authorization to perform action '${ACTIONS[route] ?? writeAction(route, seg)}' over scope '${scopePath}' or the scope is invalid. If access was recently granted, please refresh your credentials.`);
+      return armError(
+        res,
+        403,
+        "AuthorizationFailed",
+        `The client '${claims.appid}' with object id '${claims.oid}' does not have authorization to perform action '${ACTIONS[route] ?? writeAction(route, seg)}' over scope '${scopePath}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+      );
     }
 
     // 4. the resource itself
     if (route === "subscriptions.get") {
       return sendJson(res, 200, {
-        id: `/subscriptions/${subId}`, authorizationSource: "RoleBased", subscriptionId: subId,
-        tenantId: sub.tenantId ?? String(claims.tid), displayName: sub.displayName ?? subId, state: "Enabled",
+        id: `/subscriptions/${subId}`,
+        authorizationSource: "RoleBased",
+        subscriptionId: subId,
+        tenantId: sub.tenantId ?? String(claims.tid),
+        displayName: sub.displayName ?? subId,
+        state: "Enabled",
         subscriptionPolicies: { locationPlacementId: "Public_2014-09-01", quotaId: "PayAsYouGo_2014-09-01", spendingLimit: "Off" },
       });
     }
@@ -686,8 +818,12 @@ export async function startAzureServer(options) {
       const groups = (sub.resourceGroups ?? []).filter((g) => !fm || (g.tags && fm[1] in g.tags && (fm[2] === undefined || g.tags[fm[1]] === fm[2])));
       return sendJson(res, 200, {
         value: groups.map((g) => ({
-          id: `/subscriptions/${subId}/resourceGroups/${g.name}`, name: g.name, type: "Microsoft.Resources/resourceGroups",
-          location: normLoc(g.location), ...(g.tags ? { tags: g.tags } : {}), properties: { provisioningState: "Succeeded" },
+          id: `/subscriptions/${subId}/resourceGroups/${g.name}`,
+          name: g.name,
+          type: "Microsoft.Resources/resourceGroups",
+          location: normLoc(g.location),
+          ...(g.tags ? { tags: g.tags } : {}),
+          properties: { provisioningState: "Succeeded" },
         })),
       });
     }
@@ -700,8 +836,14 @@ export async function startAzureServer(options) {
       const hit = all.filter((r) => !fm || (r.tags && fm[1] in r.tags && (fm[2] === undefined || r.tags[fm[1]] === fm[2])));
       return sendJson(res, 200, {
         value: hit.map((r) => ({
-          id: r.id, name: (/\/providers\/[^/]+\/(.+)$/.exec(r.id)?.[1] ?? r.name).split("/").filter((_, i) => i % 2 === 1).join("/"),
-          type: r.type, location: r.location, ...(r.tags ? { tags: r.tags } : {}),
+          id: r.id,
+          name: (/\/providers\/[^/]+\/(.+)$/.exec(r.id)?.[1] ?? r.name)
+            .split("/")
+            .filter((_, i) => i % 2 === 1)
+            .join("/"),
+          type: r.type,
+          location: r.location,
+          ...(r.tags ? { tags: r.tags } : {}),
         })),
       });
     }
@@ -709,7 +851,13 @@ export async function startAzureServer(options) {
       const scope = "/" + seg.slice(0, -4).join("/");
       const r = (sub.resourceGroups ?? []).flatMap((g) => g.resources ?? []).find((x) => norm(x.id) === norm(scope));
       if (!r) return armError(res, 404, "ResourceNotFound", `The Resource '${scope}' was not found.`);
-      if (route === "tags.getAtScope") return sendJson(res, 200, { id: `${r.id}/providers/Microsoft.Resources/tags/default`, name: "default", type: "Microsoft.Resources/tags", properties: { tags: r.tags ?? {} } });
+      if (route === "tags.getAtScope")
+        return sendJson(res, 200, {
+          id: `${r.id}/providers/Microsoft.Resources/tags/default`,
+          name: "default",
+          type: "Microsoft.Resources/tags",
+          properties: { tags: r.tags ?? {} },
+        });
       const body = await jsonBody(req, res);
       if (!body) return;
       const op = String(body.operation ?? "");
@@ -730,11 +878,25 @@ export async function startAzureServer(options) {
       if (!failed) groups.splice(i, 1);
       // ARM answers 202 with a Location to poll; the group (and all in it) is gone here at once.
       const op = newOperation(entry, failed);
-      res.writeHead(202, { "x-ms-request-id": randomUUID(), "content-length": "0", "retry-after": "0",
-        location: `${origin}/subscriptions/${subId}/operationresults/${op.id}?api-version=${url.searchParams.get("api-version")}` });
+      res.writeHead(202, {
+        "x-ms-request-id": randomUUID(),
+        "content-length": "0",
+        "retry-after": "0",
+        location: `${origin}/subscriptions/${subId}/operationresults/${op.id}?api-version=${url.searchParams.get("api-version")}`,
+      });
       return void res.end();
     }
-    if (route !== "resourceGroups.get" && route !== "resourceGroups.checkExistence" && route !== "resourceGroups.list" && route !== "resources.list" && route !== "tags.updateAtScope" && route !== "tags.getAtScope" && !route.startsWith("virtualMachineImages.") && route !== "virtualMachineSizes.list" && route !== "resourceSkus.list")
+    if (
+      route !== "resourceGroups.get" &&
+      route !== "resourceGroups.checkExistence" &&
+      route !== "resourceGroups.list" &&
+      route !== "resources.list" &&
+      route !== "tags.updateAtScope" &&
+      route !== "tags.getAtScope" &&
+      !route.startsWith("virtualMachineImages.") &&
+      route !== "virtualMachineSizes.list" &&
+      route !== "resourceSkus.list"
+    )
       return writeRoute(req, res, route, seg, entry, url, origin, subId, sub);
     if (route === "resourceGroups.get" || route === "resourceGroups.checkExistence") {
       const rg = (sub.resourceGroups ?? []).find((g) => norm(g.name) === norm(seg[3]));
@@ -744,8 +906,12 @@ export async function startAzureServer(options) {
       }
       if (!rg) return armError(res, 404, "ResourceGroupNotFound", `Resource group '${seg[3]}' could not be found.`);
       return sendJson(res, 200, {
-        id: `/subscriptions/${subId}/resourceGroups/${rg.name}`, name: rg.name, type: "Microsoft.Resources/resourceGroups",
-        location: normLoc(rg.location), ...(rg.tags ? { tags: rg.tags } : {}), properties: { provisioningState: "Succeeded" },
+        id: `/subscriptions/${subId}/resourceGroups/${rg.name}`,
+        name: rg.name,
+        type: "Microsoft.Resources/resourceGroups",
+        location: normLoc(rg.location),
+        ...(rg.tags ? { tags: rg.tags } : {}),
+        properties: { provisioningState: "Succeeded" },
       });
     }
 
@@ -757,15 +923,25 @@ export async function startAzureServer(options) {
     const loc = normLoc(seg[5]);
     if (!locations.has(loc)) {
       const type = route === "virtualMachineSizes.list" ? "locations/vmSizes" : "locations/publishers";
-      return armError(res, 400, "NoRegisteredProviderFound",
-        `No registered resource provider found for location '${seg[5]}' and API version '${apiVersion}' for type '${type}'. The supported api-versions are '${apiVersion}'. The supported locations are '${[...locations].join(", ")}'.`);
+      return armError(
+        res,
+        400,
+        "NoRegisteredProviderFound",
+        `No registered resource provider found for location '${seg[5]}' and API version '${apiVersion}' for type '${type}'. The supported api-versions are '${apiVersion}'. The supported locations are '${[...locations].join(", ")}'.`,
+      );
     }
     if (route === "virtualMachineSizes.list") {
-      const sizes = Object.entries(state.vmSizes ?? {}).filter(([l]) => normLoc(l) === loc).flatMap(([, v]) => v);
+      const sizes = Object.entries(state.vmSizes ?? {})
+        .filter(([l]) => normLoc(l) === loc)
+        .flatMap(([, v]) => v);
       return sendJson(res, 200, {
         value: sizes.map((s) => ({
-          name: s.name, numberOfCores: s.numberOfCores, osDiskSizeInMB: s.osDiskSizeInMB ?? 1047552,
-          resourceDiskSizeInMB: s.resourceDiskSizeInMB ?? 0, memoryInMB: s.memoryInMB, maxDataDiskCount: s.maxDataDiskCount ?? 4,
+          name: s.name,
+          numberOfCores: s.numberOfCores,
+          osDiskSizeInMB: s.osDiskSizeInMB ?? 1047552,
+          resourceDiskSizeInMB: s.resourceDiskSizeInMB ?? 0,
+          memoryInMB: s.memoryInMB,
+          maxDataDiskCount: s.maxDataDiskCount ?? 4,
         })),
       });
     }
@@ -778,9 +954,16 @@ export async function startAzureServer(options) {
       `/Subscriptions/${subId}/Providers/Microsoft.Compute/Locations/${loc}/Publishers/${i.publisher}/ArtifactTypes/VMImage/Offers/${i.offer}/Skus/${i.sku}`;
     if (route === "virtualMachineImages.listSkus") {
       if (!inOffer.length) return notFound();
-      return sendJson(res, 200, inOffer.map((i) => ({
-        location: loc, name: i.sku, id: idBase(i), properties: { automaticOSUpgradeProperties: { automaticOSUpgradeSupported: false } },
-      })));
+      return sendJson(
+        res,
+        200,
+        inOffer.map((i) => ({
+          location: loc,
+          name: i.sku,
+          id: idBase(i),
+          properties: { automaticOSUpgradeProperties: { automaticOSUpgradeSupported: false } },
+        })),
+      );
     }
     const img = inOffer.find((i) => norm(i.sku) === norm(seg[13]));
     if (!img) return notFound();
@@ -791,9 +974,16 @@ export async function startAzureServer(options) {
       const top = url.searchParams.get("$top");
       if (top !== null && /^\d+$/.test(top)) versions = versions.slice(0, Number(top));
       const expand = (url.searchParams.get("$expand") ?? "").toLowerCase() === "properties";
-      return sendJson(res, 200, versions.map((v) => ({
-        location: loc, name: v, id: `${idBase(img)}/Versions/${v}`, ...(expand ? { properties: imageProperties(img) } : {}),
-      })));
+      return sendJson(
+        res,
+        200,
+        versions.map((v) => ({
+          location: loc,
+          name: v,
+          id: `${idBase(img)}/Versions/${v}`,
+          ...(expand ? { properties: imageProperties(img) } : {}),
+        })),
+      );
     }
     // virtualMachineImages.get
     const version = seg[15];
@@ -808,7 +998,10 @@ export async function startAzureServer(options) {
   /** A long-running operation, polled at its Azure-AsyncOperation or Location URL. @param {AzureRequestLogEntry} entry @param {AzureFault} [failed] */
   function newOperation(entry, failed) {
     const op = {
-      id: randomUUID(), status: "InProgress", pollsLeft: Math.max(0, state.operationPolls ?? 1), started: new Date().toISOString(),
+      id: randomUUID(),
+      status: "InProgress",
+      pollsLeft: Math.max(0, state.operationPolls ?? 1),
+      started: new Date().toISOString(),
       httpStatus: failed?.status ?? 400,
       ...(failed ? { error: { code: failed.code ?? "InjectedFault", message: failed.message ?? `Injected fault on ${entry.route}` } } : {}),
     };
@@ -864,7 +1057,9 @@ export async function startAzureServer(options) {
     try {
       const v = JSON.parse(text || "{}");
       if (v && typeof v === "object") return v;
-    } catch { /* below */ }
+    } catch {
+      /* below */
+    }
     armError(res, 400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.");
     return undefined;
   }
@@ -886,8 +1081,7 @@ export async function startAzureServer(options) {
     /** @type {AzureResource} */
     const r = { id, name: names[names.length - 1], type, location: normLoc(String(tr.location ?? rg.location)), ...(tr.tags ? { tags: tr.tags } : {}), properties };
     if (type === "Microsoft.Network/publicIPAddresses") properties.ipAddress = state.publicIpAddress ?? "127.0.0.1";
-    if (type === "Microsoft.Network/networkInterfaces")
-      for (const c of properties.ipConfigurations ?? []) (c.properties ??= {}).privateIPAddress = "10.0.0.4";
+    if (type === "Microsoft.Network/networkInterfaces") for (const c of properties.ipConfigurations ?? []) (c.properties ??= {}).privateIPAddress = "10.0.0.4";
     if (type === "Microsoft.Compute/virtualMachines") {
       if (properties.osProfile) delete properties.osProfile.adminPassword; // write-only in ARM
       for (const key of properties.osProfile?.linuxConfiguration?.ssh?.publicKeys ?? []) if (key?.keyData) keys.push(String(key.keyData).trim());
@@ -896,8 +1090,13 @@ export async function startAzureServer(options) {
       if (!osDisk.vhd) {
         const diskName = String(osDisk.name ?? `${r.name}_OsDisk_1_${randomBytes(16).toString("hex")}`);
         /** @type {AzureResource} */
-        const disk = { id: resourceIdOf("Microsoft.Compute/disks", [diskName], subId, rg.name), name: diskName, type: "Microsoft.Compute/disks", location: r.location,
-          properties: { osType: "Linux", diskSizeGB: osDisk.diskSizeGB ?? 30, diskState: "Attached", provisioningState: "Succeeded" } };
+        const disk = {
+          id: resourceIdOf("Microsoft.Compute/disks", [diskName], subId, rg.name),
+          name: diskName,
+          type: "Microsoft.Compute/disks",
+          location: r.location,
+          properties: { osType: "Linux", diskSizeGB: osDisk.diskSizeGB ?? 30, diskState: "Attached", provisioningState: "Succeeded" },
+        };
         made.push(disk);
         osDisk.name = diskName;
         osDisk.managedDisk = { ...(osDisk.managedDisk ?? {}), id: disk.id };
@@ -937,10 +1136,18 @@ export async function startAzureServer(options) {
         else op.status = op.error ? "Failed" : "Succeeded";
       }
       if (route === "operations.get") {
-        return sendJson(res, 200, {
-          name: op.id, status: op.status, startTime: op.started,
-          ...(op.status !== "InProgress" ? { endTime: new Date().toISOString() } : {}), ...(op.error && op.status === "Failed" ? { error: op.error } : {}),
-        }, retry);
+        return sendJson(
+          res,
+          200,
+          {
+            name: op.id,
+            status: op.status,
+            startTime: op.started,
+            ...(op.status !== "InProgress" ? { endTime: new Date().toISOString() } : {}),
+            ...(op.error && op.status === "Failed" ? { error: op.error } : {}),
+          },
+          retry,
+        );
       }
       if (op.status === "InProgress") {
         res.writeHead(202, { "x-ms-request-id": randomUUID(), "content-length": "0", location: url.href.replace("https://mock.invalid", origin), ...retry });
@@ -981,8 +1188,12 @@ export async function startAzureServer(options) {
       if (!rg) groups.push((rg = { name: seg[3], location: normLoc(body.location), resources: [] }));
       if (body.tags) rg.tags = body.tags;
       return sendJson(res, created ? 201 : 200, {
-        id: `/subscriptions/${subId}/resourceGroups/${rg.name}`, name: rg.name, type: "Microsoft.Resources/resourceGroups",
-        location: rg.location, ...(rg.tags ? { tags: rg.tags } : {}), properties: { provisioningState: "Succeeded" },
+        id: `/subscriptions/${subId}/resourceGroups/${rg.name}`,
+        name: rg.name,
+        type: "Microsoft.Resources/resourceGroups",
+        location: rg.location,
+        ...(rg.tags ? { tags: rg.tags } : {}),
+        properties: { provisioningState: "Succeeded" },
       });
     }
 
@@ -994,12 +1205,27 @@ export async function startAzureServer(options) {
     rg.resources ??= [];
     const id = resourceIdOf(p.type, p.names, subId, rg.name);
     const existing = rg.resources.find((r) => norm(r.id) === norm(id));
-    const display = `${p.type.split("/")[0]}/${p.type.split("/").slice(1).map((t, i) => `${t}/${p.names[i]}`).join("/")}`;
-    const notFound = () => armError(res, 404, "ResourceNotFound", `The Resource '${display}' under resource group '${rg.name}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+    const display = `${p.type.split("/")[0]}/${p.type
+      .split("/")
+      .slice(1)
+      .map((t, i) => `${t}/${p.names[i]}`)
+      .join("/")}`;
+    const notFound = () =>
+      armError(
+        res,
+        404,
+        "ResourceNotFound",
+        `The Resource '${display}' under resource group '${rg.name}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+      );
     if (p.names.length > 1) {
       const parentId = id.split("/").slice(0, -2).join("/");
       if (!rg.resources.some((r) => norm(r.id) === norm(parentId)))
-        return armError(res, 404, "ParentResourceNotFound", `Can not perform requested operation on nested resource. Parent resource '${p.names.slice(0, -1).join("/")}' not found.`);
+        return armError(
+          res,
+          404,
+          "ParentResourceNotFound",
+          `Can not perform requested operation on nested resource. Parent resource '${p.names.slice(0, -1).join("/")}' not found.`,
+        );
     }
     const verb = methodOf(route);
 
@@ -1019,10 +1245,21 @@ export async function startAzureServer(options) {
           const [, type] = /\/providers\/([^/]+\/[^/]+(?:\/[^/]+\/[^/]+)*)$/.exec(o.id) ?? [];
           const parts = (type ?? "").split("/");
           return {
-            id: `${existing.id}/operations/${String(i + 1).padStart(16, "0")}`, operationId: String(i + 1).padStart(16, "0"),
+            id: `${existing.id}/operations/${String(i + 1).padStart(16, "0")}`,
+            operationId: String(i + 1).padStart(16, "0"),
             properties: {
-              provisioningOperation: "Create", provisioningState: "Succeeded", timestamp: new Date().toISOString(), statusCode: "OK",
-              targetResource: { id: o.id, resourceType: [parts[0], ...parts.slice(1).filter((_, j) => j % 2 === 0)].join("/"), resourceName: parts.slice(1).filter((_, j) => j % 2 === 1).join("/") },
+              provisioningOperation: "Create",
+              provisioningState: "Succeeded",
+              timestamp: new Date().toISOString(),
+              statusCode: "OK",
+              targetResource: {
+                id: o.id,
+                resourceType: [parts[0], ...parts.slice(1).filter((_, j) => j % 2 === 0)].join("/"),
+                resourceName: parts
+                  .slice(1)
+                  .filter((_, j) => j % 2 === 1)
+                  .join("/"),
+              },
             },
           };
         }),
@@ -1031,10 +1268,20 @@ export async function startAzureServer(options) {
     if (p.kind === "virtualMachines" && route !== "virtualMachines.get") {
       if (!existing) return notFound();
       if (route === "virtualMachines.instanceView")
-        return sendJson(res, 200, { statuses: [{ code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded" }, { code: `PowerState/${existing.powerState ?? "running"}`, level: "Info" }] });
+        return sendJson(res, 200, {
+          statuses: [
+            { code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded" },
+            { code: `PowerState/${existing.powerState ?? "running"}`, level: "Info" },
+          ],
+        });
       if (route === "virtualMachines.generalize") {
         if (existing.powerState === "running")
-          return armError(res, 409, "OperationNotAllowed", `Operation 'generalize' is not allowed on VM '${existing.name}' since the VM is running. Please power off (deallocate) the VM and try again.`);
+          return armError(
+            res,
+            409,
+            "OperationNotAllowed",
+            `Operation 'generalize' is not allowed on VM '${existing.name}' since the VM is running. Please power off (deallocate) the VM and try again.`,
+          );
         if (!failed) existing.generalized = true;
         res.writeHead(200, { "x-ms-request-id": randomUUID(), "content-length": "0" });
         return void res.end();
@@ -1057,31 +1304,56 @@ export async function startAzureServer(options) {
         return armError(res, 400, "InvalidTemplate", `Deployment template validation failed: '${e.message}'.`);
       }
       if (route === "deployments.validate") {
-        return sendJson(res, 200, { id, name: p.names[0], type: p.type, properties: {
-          provisioningState: "Succeeded", mode: props.mode ?? "Incremental", timestamp: new Date().toISOString(),
-          validatedResources: declared.map((d) => ({ id: resourceIdOf(KINDS[norm(d.type)]?.type ?? d.type, d.name.split("/"), subId, rg.name) })),
-        } });
+        return sendJson(res, 200, {
+          id,
+          name: p.names[0],
+          type: p.type,
+          properties: {
+            provisioningState: "Succeeded",
+            mode: props.mode ?? "Incremental",
+            timestamp: new Date().toISOString(),
+            validatedResources: declared.map((d) => ({ id: resourceIdOf(KINDS[norm(d.type)]?.type ?? d.type, d.name.split("/"), subId, rg.name) })),
+          },
+        });
       }
       /** @type {string[]} */ const keys = [];
       /** @type {AzureResource[]} */ const made = [];
       if (!failed) for (const d of declared) made.push(...createFromTemplate(rg, d, subId, keys));
       // Parameters of type securestring, and anything named like a password or secret, are never kept.
       const declaredParams = props.template?.parameters ?? {};
-      const parameters = Object.fromEntries(Object.entries(props.parameters ?? {}).map(([k, v]) => {
-        const t = String(declaredParams[k]?.type ?? "").toLowerCase();
-        return /password|secret/i.test(k) || t === "securestring" || t === "secureobject" ? [k, { type: "SecureString" }] : [k, v];
-      }));
+      const parameters = Object.fromEntries(
+        Object.entries(props.parameters ?? {}).map(([k, v]) => {
+          const t = String(declaredParams[k]?.type ?? "").toLowerCase();
+          return /password|secret/i.test(k) || t === "securestring" || t === "secureobject" ? [k, { type: "SecureString" }] : [k, v];
+        }),
+      );
       /** @type {AzureResource} */
-      const dep = { id, name: p.names[0], type: p.type, properties: {
-        provisioningState: failed ? "Failed" : "Succeeded", mode: props.mode ?? "Incremental", timestamp: new Date().toISOString(),
-        parameters, template: props.template, outputResources: made.map((r) => ({ id: r.id })),
-        ...(failed ? { error: { code: failed.code ?? "InjectedFault", message: failed.message ?? "Injected fault" } } : {}),
-      } };
+      const dep = {
+        id,
+        name: p.names[0],
+        type: p.type,
+        properties: {
+          provisioningState: failed ? "Failed" : "Succeeded",
+          mode: props.mode ?? "Incremental",
+          timestamp: new Date().toISOString(),
+          parameters,
+          template: props.template,
+          outputResources: made.map((r) => ({ id: r.id })),
+          ...(failed ? { error: { code: failed.code ?? "InjectedFault", message: failed.message ?? "Injected fault" } } : {}),
+        },
+      };
       put(rg, dep);
       for (const r of made) put(rg, r);
       if (!failed && options.onDeployment) {
         const vm = made.find((r) => r.type === "Microsoft.Compute/virtualMachines");
-        await options.onDeployment({ subscriptionId: subId, resourceGroup: rg.name, name: dep.name, ...(vm?.properties.osProfile?.adminUsername ? { adminUsername: vm.properties.osProfile.adminUsername } : {}), sshPublicKeys: keys, resources: made });
+        await options.onDeployment({
+          subscriptionId: subId,
+          resourceGroup: rg.name,
+          name: dep.name,
+          ...(vm?.properties.osProfile?.adminUsername ? { adminUsername: vm.properties.osProfile.adminUsername } : {}),
+          sshPublicKeys: keys,
+          resources: made,
+        });
       }
       return accepted(existing ? 200 : 201, { ...view(dep), properties: { ...view(dep).properties, provisioningState: "Accepted" } });
     }
@@ -1093,26 +1365,53 @@ export async function startAzureServer(options) {
         const vm = findById(String(srcId));
         if (!vm || vm.type !== "Microsoft.Compute/virtualMachines") return armError(res, 404, "NotFound", `The entity '${srcId}' was not found.`);
         if (!vm.generalized)
-          return armError(res, 409, "OperationNotAllowed", `The operation 'Create Image' is not allowed on VM '${vm.name}' because it is not generalized. Generalize the VM before capturing it.`);
+          return armError(
+            res,
+            409,
+            "OperationNotAllowed",
+            `The operation 'Create Image' is not allowed on VM '${vm.name}' because it is not generalized. Generalize the VM before capturing it.`,
+          );
         const osDisk = vm.properties.storageProfile?.osDisk ?? {};
         props.storageProfile = {
-          osDisk: { osType: "Linux", osState: "Generalized", ...(osDisk.managedDisk?.id ? { managedDisk: { id: osDisk.managedDisk.id } } : {}), caching: "ReadWrite", storageAccountType: "Standard_LRS", diskSizeGB: 30 },
-          dataDisks: [], zoneResilient: false, ...(props.storageProfile ?? {}),
+          osDisk: {
+            osType: "Linux",
+            osState: "Generalized",
+            ...(osDisk.managedDisk?.id ? { managedDisk: { id: osDisk.managedDisk.id } } : {}),
+            caching: "ReadWrite",
+            storageAccountType: "Standard_LRS",
+            diskSizeGB: 30,
+          },
+          dataDisks: [],
+          zoneResilient: false,
+          ...(props.storageProfile ?? {}),
         };
-      } else if (!props.storageProfile) return armError(res, 400, "InvalidParameter", "Required parameter 'sourceVirtualMachine' or 'storageProfile' is missing (null).", {}, "image");
+      } else if (!props.storageProfile)
+        return armError(res, 400, "InvalidParameter", "Required parameter 'sourceVirtualMachine' or 'storageProfile' is missing (null).", {}, "image");
       props.hyperVGeneration ??= "V1";
     }
     if (p.kind === "galleryImageVersions") {
       const src = props.storageProfile?.source?.id ?? props.publishingProfile?.source?.managedImage?.id;
       if (!src) return armError(res, 400, "InvalidParameter", "Required parameter 'storageProfile.source' is missing (null).", {}, "galleryImageVersion.storageProfile.source");
       if (!findById(String(src))) return armError(res, 404, "NotFound", `The entity '${src}' was not found.`);
-      props.publishingProfile = { ...(props.publishingProfile ?? {}), publishedDate: new Date().toISOString(),
-        targetRegions: props.publishingProfile?.targetRegions ?? [{ name: normLoc(String(body.location ?? rg.location)), regionalReplicaCount: 1, storageAccountType: "Standard_LRS" }] };
+      props.publishingProfile = {
+        ...(props.publishingProfile ?? {}),
+        publishedDate: new Date().toISOString(),
+        targetRegions: props.publishingProfile?.targetRegions ?? [
+          { name: normLoc(String(body.location ?? rg.location)), regionalReplicaCount: 1, storageAccountType: "Standard_LRS" },
+        ],
+      };
     }
     if (p.kind === "galleries") props.identifier = { uniqueName: `${subId}-${p.names[0].toUpperCase()}` };
     props.provisioningState = "Succeeded";
     /** @type {AzureResource} */
-    const r = { id, name: p.names[p.names.length - 1], type: p.type, location: normLoc(String(body.location ?? rg.location)), ...(body.tags ? { tags: body.tags } : {}), properties: props };
+    const r = {
+      id,
+      name: p.names[p.names.length - 1],
+      type: p.type,
+      location: normLoc(String(body.location ?? rg.location)),
+      ...(body.tags ? { tags: body.tags } : {}),
+      properties: props,
+    };
     if (!failed) put(rg, r);
     return accepted(existing ? 200 : 201, { ...view(r), properties: { ...props, provisioningState: existing ? "Updating" : "Creating" } });
   }
@@ -1120,8 +1419,10 @@ export async function startAzureServer(options) {
   /** @param {AzureImage} img */
   function imageProperties(img) {
     return {
-      hyperVGeneration: img.hyperVGeneration ?? "V2", architecture: img.architecture ?? "x64",
-      osImage: { operatingSystem: "Linux", sizeInGb: 30 }, dataDiskImages: [],
+      hyperVGeneration: img.hyperVGeneration ?? "V2",
+      architecture: img.architecture ?? "x64",
+      osImage: { operatingSystem: "Linux", sizeInGb: 30 },
+      dataDiskImages: [],
       automaticOSUpgradeProperties: { automaticOSUpgradeSupported: false },
       imageDeprecationStatus: { imageState: "Active" },
     };
@@ -1144,11 +1445,16 @@ export async function startAzureServer(options) {
     const all = [];
     const locs = only ? (locations.has(only) ? [only] : []) : [...locations].sort();
     for (const loc of locs) {
-      const sizes = Object.entries(state.vmSizes ?? {}).filter(([l]) => normLoc(l) === loc).flatMap(([, v]) => v);
+      const sizes = Object.entries(state.vmSizes ?? {})
+        .filter(([l]) => normLoc(l) === loc)
+        .flatMap(([, v]) => v);
       for (const s of sizes) {
         const size = s.name.replace(/^(Standard|Basic)_/, "");
         all.push({
-          resourceType: "virtualMachines", name: s.name, tier: s.name.split("_")[0], size,
+          resourceType: "virtualMachines",
+          name: s.name,
+          tier: s.name.split("_")[0],
+          size,
           family: s.family ?? `standard${size.replace(/^([A-Za-z]+).*$/, "$1")}Family`,
           locations: [loc],
           locationInfo: [{ location: loc, zones: s.zones ?? [], zoneDetails: [] }],
@@ -1159,14 +1465,29 @@ export async function startAzureServer(options) {
             { name: "HyperVGenerations", value: "V1,V2" },
             { name: "CpuArchitectureType", value: "x64" },
           ],
-          restrictions: s.restricted
-            ? [{ type: "Location", values: [loc], restrictionInfo: { locations: [loc] }, reasonCode: s.restricted }]
-            : [],
+          restrictions: s.restricted ? [{ type: "Location", values: [loc], restrictionInfo: { locations: [loc] }, reasonCode: s.restricted }] : [],
         });
       }
       // Real listings mix resource types; consumers must filter on resourceType.
-      all.push({ resourceType: "disks", name: "Premium_LRS", tier: "Premium", size: "P1", family: "PremiumSSD", locations: [loc], locationInfo: [{ location: loc, zones: [], zoneDetails: [] }], capabilities: [], restrictions: [] });
-      all.push({ resourceType: "availabilitySets", name: "Aligned", locations: [loc], locationInfo: [{ location: loc, zones: [], zoneDetails: [] }], capabilities: [{ name: "MaximumPlatformFaultDomainCount", value: "3" }], restrictions: [] });
+      all.push({
+        resourceType: "disks",
+        name: "Premium_LRS",
+        tier: "Premium",
+        size: "P1",
+        family: "PremiumSSD",
+        locations: [loc],
+        locationInfo: [{ location: loc, zones: [], zoneDetails: [] }],
+        capabilities: [],
+        restrictions: [],
+      });
+      all.push({
+        resourceType: "availabilitySets",
+        name: "Aligned",
+        locations: [loc],
+        locationInfo: [{ location: loc, zones: [], zoneDetails: [] }],
+        capabilities: [{ name: "MaximumPlatformFaultDomainCount", value: "3" }],
+        restrictions: [],
+      });
     }
     const pageSize = state.resourceSkusPageSize;
     if (!pageSize) return sendJson(res, 200, { value: all });

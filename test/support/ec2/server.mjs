@@ -249,12 +249,32 @@ const EC2_VERSION = "2016-11-15";
 const IAM_VERSION = "2010-05-08";
 const STS_VERSION = "2011-06-15";
 const DEFAULT_INSTANCE_TYPES = [
-  "t3.micro", "t3.small", "t3.medium", "t3.large", "t3a.small", "m5.large", "m5.xlarge", "m5.2xlarge",
-  "m6i.large", "c5.large", "c5.xlarge", "r5.large", "g4dn.xlarge", "g4dn.2xlarge", "p3.2xlarge",
-  "t4g.small", "m6g.large", "c6g.large",
+  "t3.micro",
+  "t3.small",
+  "t3.medium",
+  "t3.large",
+  "t3a.small",
+  "m5.large",
+  "m5.xlarge",
+  "m5.2xlarge",
+  "m6i.large",
+  "c5.large",
+  "c5.xlarge",
+  "r5.large",
+  "g4dn.xlarge",
+  "g4dn.2xlarge",
+  "p3.2xlarge",
+  "t4g.small",
+  "m6g.large",
+  "c6g.large",
 ];
 const STATE_CODES = /** @type {Record<string, number>} */ ({
-  pending: 0, running: 16, "shutting-down": 32, terminated: 48, stopping: 64, stopped: 80,
+  pending: 0,
+  running: 16,
+  "shutting-down": 32,
+  terminated: 48,
+  stopping: 64,
+  stopped: 80,
 });
 const VOLUME_TYPES = ["standard", "io1", "io2", "gp2", "gp3", "sc1", "st1"];
 
@@ -274,14 +294,16 @@ function fail(code, message, status = 400) {
 
 /** @param {unknown} s */
 function esc(s) {
-  return String(s)
-    // Characters XML 1.0 cannot carry at all.
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, "\uFFFD")
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&apos;");
+  return (
+    String(s)
+      // Characters XML 1.0 cannot carry at all.
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, "\uFFFD")
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;")
+      .replace(/'/g, "&apos;")
+  );
 }
 
 /** @typedef {{ [name: string]: unknown }} XmlObject values: string | number | boolean | null | undefined | XmlObject | array of those */
@@ -548,25 +570,44 @@ function normalizeState(input) {
       vpcs.push({ vpcId, cidrBlock: "172.31.0.0/16", isDefault: true, state: "available", region: r.regionName, ownerId: accountId, tags: [] });
       r.availabilityZones.forEach((z, i) => {
         subnets.push({
-          subnetId: stableId("subnet", `default-subnet/${z.zoneName}`), vpcId, availabilityZone: z.zoneName,
-          cidrBlock: `172.31.${i * 16}.0/20`, availableIpAddressCount: 4091, state: "available",
-          mapPublicIpOnLaunch: true, defaultForAz: true, region: r.regionName, ownerId: accountId, tags: [],
+          subnetId: stableId("subnet", `default-subnet/${z.zoneName}`),
+          vpcId,
+          availabilityZone: z.zoneName,
+          cidrBlock: `172.31.${i * 16}.0/20`,
+          availableIpAddressCount: 4091,
+          state: "available",
+          mapPublicIpOnLaunch: true,
+          defaultForAz: true,
+          region: r.regionName,
+          ownerId: accountId,
+          tags: [],
         });
       });
     }
   } else {
     vpcs = (s.vpcs ?? []).map((/** @type {any} */ v) => ({
-      vpcId: String(v.vpcId ?? newId("vpc")), cidrBlock: String(v.cidrBlock ?? "10.0.0.0/16"), isDefault: Boolean(v.isDefault),
-      state: String(v.state ?? "available"), region: String(v.region ?? defaultRegion), ownerId: String(v.ownerId ?? accountId),
+      vpcId: String(v.vpcId ?? newId("vpc")),
+      cidrBlock: String(v.cidrBlock ?? "10.0.0.0/16"),
+      isDefault: Boolean(v.isDefault),
+      state: String(v.state ?? "available"),
+      region: String(v.region ?? defaultRegion),
+      ownerId: String(v.ownerId ?? accountId),
       tags: normTags(v.tags),
     }));
     subnets = (s.subnets ?? []).map((/** @type {any} */ x) => {
       const az = String(x.availabilityZone ?? /** @type {AvailabilityZone} */ (/** @type {Region} */ (regions[0]).availabilityZones[0]).zoneName);
       return {
-        subnetId: String(x.subnetId ?? newId("subnet")), vpcId: String(x.vpcId ?? vpcs[0]?.vpcId ?? ""), availabilityZone: az,
-        cidrBlock: String(x.cidrBlock ?? "10.0.0.0/24"), availableIpAddressCount: Number(x.availableIpAddressCount ?? 251),
-        state: String(x.state ?? "available"), mapPublicIpOnLaunch: Boolean(x.mapPublicIpOnLaunch), defaultForAz: Boolean(x.defaultForAz),
-        region: String(x.region ?? regionOfAz(az)), ownerId: String(x.ownerId ?? accountId), tags: normTags(x.tags),
+        subnetId: String(x.subnetId ?? newId("subnet")),
+        vpcId: String(x.vpcId ?? vpcs[0]?.vpcId ?? ""),
+        availabilityZone: az,
+        cidrBlock: String(x.cidrBlock ?? "10.0.0.0/24"),
+        availableIpAddressCount: Number(x.availableIpAddressCount ?? 251),
+        state: String(x.state ?? "available"),
+        mapPublicIpOnLaunch: Boolean(x.mapPublicIpOnLaunch),
+        defaultForAz: Boolean(x.defaultForAz),
+        region: String(x.region ?? regionOfAz(az)),
+        ownerId: String(x.ownerId ?? accountId),
+        tags: normTags(x.tags),
       };
     });
   }
@@ -577,21 +618,34 @@ function normalizeState(input) {
     const rootDeviceName = String(i.rootDeviceName ?? "/dev/xvda");
     const imageId = String(i.imageId ?? newId("ami"));
     /** @type {BlockDeviceMapping[]} */
-    const bdm = i.blockDeviceMapping ?? (rootDeviceType === "ebs"
-      ? [{ deviceName: rootDeviceName, ebs: { snapshotId: stableId("snap", `root/${imageId}`), volumeSize: 8, volumeType: "gp2", deleteOnTermination: true, encrypted: false } }]
-      : []);
+    const bdm =
+      i.blockDeviceMapping ??
+      (rootDeviceType === "ebs"
+        ? [{ deviceName: rootDeviceName, ebs: { snapshotId: stableId("snap", `root/${imageId}`), volumeSize: 8, volumeType: "gp2", deleteOnTermination: true, encrypted: false } }]
+        : []);
     return {
-      imageId, name: String(i.name ?? imageId), ownerId: String(i.ownerId ?? accountId),
+      imageId,
+      name: String(i.name ?? imageId),
+      ownerId: String(i.ownerId ?? accountId),
       ...(i.imageOwnerAlias ? { imageOwnerAlias: String(i.imageOwnerAlias) } : {}),
-      state: String(i.state ?? "available"), architecture: String(i.architecture ?? "x86_64"), rootDeviceType, rootDeviceName,
-      virtualizationType: String(i.virtualizationType ?? "hvm"), creationDate: String(i.creationDate ?? nowIso()),
-      description: String(i.description ?? ""), blockDeviceMapping: bdm, tags: normTags(i.tags), region: String(i.region ?? defaultRegion),
-      public: Boolean(i.public ?? false), enaSupport: i.enaSupport ?? true,
+      state: String(i.state ?? "available"),
+      architecture: String(i.architecture ?? "x86_64"),
+      rootDeviceType,
+      rootDeviceName,
+      virtualizationType: String(i.virtualizationType ?? "hvm"),
+      creationDate: String(i.creationDate ?? nowIso()),
+      description: String(i.description ?? ""),
+      blockDeviceMapping: bdm,
+      tags: normTags(i.tags),
+      region: String(i.region ?? defaultRegion),
+      public: Boolean(i.public ?? false),
+      enaSupport: i.enaSupport ?? true,
       ...(i.sriovNetSupport ? { sriovNetSupport: String(i.sriovNetSupport) } : {}),
       ...(i.bootMode ? { bootMode: String(i.bootMode) } : {}),
       ...(i.sourceInstanceId ? { sourceInstanceId: String(i.sourceInstanceId) } : {}),
       ...(i.sourceImageId ? { sourceImageId: String(i.sourceImageId), sourceRegion: String(i.sourceRegion ?? defaultRegion) } : {}),
-      launchPermissions: i.launchPermissions ?? [], modifications: i.modifications ?? [],
+      launchPermissions: i.launchPermissions ?? [],
+      modifications: i.modifications ?? [],
     };
   });
 
@@ -608,18 +662,31 @@ function normalizeState(input) {
     subnets,
     keyPairs: withTags(s.keyPairs, (k) => ({ keyPairId: newId("key"), keyFingerprint: "", keyType: "rsa", createTime: nowIso(), region: k.region ?? defaultRegion })),
     securityGroups: withTags(s.securityGroups, (g) => ({
-      groupId: newId("sg"), description: "", vpcId: vpcs.find((v) => v.isDefault)?.vpcId ?? "", region: g.region ?? defaultRegion,
-      ownerId: accountId, ipPermissions: [], ipPermissionsEgress: [allowAllEgress()],
+      groupId: newId("sg"),
+      description: "",
+      vpcId: vpcs.find((v) => v.isDefault)?.vpcId ?? "",
+      region: g.region ?? defaultRegion,
+      ownerId: accountId,
+      ipPermissions: [],
+      ipPermissionsEgress: [allowAllEgress()],
     })),
     instances: withTags(s.instances, (x) => ({ region: x.region ?? defaultRegion, blockDeviceMapping: [], securityGroupIds: [], modifications: [], launchParams: {} })),
     volumes: withTags(s.volumes, (v) => ({ region: v.region ?? defaultRegion, attachments: [], state: "available", encrypted: false, createTime: nowIso() })),
     snapshots: withTags(s.snapshots, (x) => ({
-      region: x.region ?? defaultRegion, state: "completed", progress: "100%", startTime: nowIso(), ownerId: accountId,
-      description: "", encrypted: false, volumeSize: 8, modifications: [],
+      region: x.region ?? defaultRegion,
+      state: "completed",
+      progress: "100%",
+      startTime: nowIso(),
+      ownerId: accountId,
+      description: "",
+      encrypted: false,
+      volumeSize: 8,
+      modifications: [],
     })),
-    instanceProfiles: s.instanceProfiles === undefined || s.instanceProfiles === null
-      ? null
-      : s.instanceProfiles.map((/** @type {any} */ p) => (typeof p === "string" ? profileFor(accountId, p) : { ...profileFor(accountId, p.instanceProfileName), ...p })),
+    instanceProfiles:
+      s.instanceProfiles === undefined || s.instanceProfiles === null
+        ? null
+        : s.instanceProfiles.map((/** @type {any} */ p) => (typeof p === "string" ? profileFor(accountId, p) : { ...profileFor(accountId, p.instanceProfileName), ...p })),
     caller: s.caller ?? { arn: `arn:aws:iam::${accountId}:user/arv-image-test`, userId: "AIDAMOCKEC2USER000001" },
     faults: s.faults ?? {},
   };
@@ -717,7 +784,11 @@ async function generateKeyMaterial(keyType) {
     keyMaterial: String(privateKey.export({ type: "pkcs1", format: "pem" })),
     publicKey: `${pb.type} ${pb.blob.toString("base64")}`,
     // AWS: SHA-1 of the DER PKCS#8 private key for key pairs it created.
-    keyFingerprint: crypto.createHash("sha1").update(der).digest("hex").replace(/(..)(?!$)/g, "$1:"),
+    keyFingerprint: crypto
+      .createHash("sha1")
+      .update(der)
+      .digest("hex")
+      .replace(/(..)(?!$)/g, "$1:"),
   };
 }
 
@@ -727,7 +798,14 @@ async function generateKeyMaterial(keyType) {
  */
 function describeKeyMaterial(material) {
   /** @type {{ publicKey?: string, keyType: string, keyFingerprint: string }} */
-  const out = { keyType: "rsa", keyFingerprint: crypto.createHash("sha1").update(material).digest("hex").replace(/(..)(?!$)/g, "$1:") };
+  const out = {
+    keyType: "rsa",
+    keyFingerprint: crypto
+      .createHash("sha1")
+      .update(material)
+      .digest("hex")
+      .replace(/(..)(?!$)/g, "$1:"),
+  };
   try {
     if (material.includes("BEGIN OPENSSH PRIVATE KEY")) {
       const b64 = material.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "");
@@ -803,13 +881,15 @@ function parseAuthorization(header) {
  */
 function verifySigV4(req, body, creds, service, maxSkewMs) {
   const global = service !== "ec2";
-  const badKey = () => (global
-    ? fail("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
-    : fail("AuthFailure", "AWS was not able to validate the provided access credentials", 401));
+  const badKey = () =>
+    global
+      ? fail("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
+      : fail("AuthFailure", "AWS was not able to validate the provided access credentials", 401);
   const mismatch = (/** @type {string} */ why) => fail("SignatureDoesNotMatch", why, 403);
   const auth = parseAuthorization(req.headers.authorization);
   if (!auth) {
-    if (req.headers.authorization) fail("IncompleteSignature", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters (AWS4-HMAC-SHA256 only).", global ? 403 : 401);
+    if (req.headers.authorization)
+      fail("IncompleteSignature", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters (AWS4-HMAC-SHA256 only).", global ? 403 : 401);
     return global ? fail("MissingAuthenticationToken", "Request is missing Authentication Token", 403) : badKey();
   }
   const cred = creds.find((c) => c.accessKeyId === auth.accessKeyId);
@@ -821,7 +901,9 @@ function verifySigV4(req, body, creds, service, maxSkewMs) {
   if (!auth.signedHeaders.includes("host")) return mismatch("'Host' must be a signed header.");
   const when = Date.UTC(+amzDate.slice(0, 4), +amzDate.slice(4, 6) - 1, +amzDate.slice(6, 8), +amzDate.slice(9, 11), +amzDate.slice(11, 13), +amzDate.slice(13, 15));
   if (Math.abs(Date.now() - when) > maxSkewMs) {
-    return global ? mismatch(`Signature expired: ${amzDate} is now earlier or later than the allowed clock skew.`) : fail("RequestExpired", `Request has expired. Timestamp date is ${amzDate}`);
+    return global
+      ? mismatch(`Signature expired: ${amzDate} is now earlier or later than the allowed clock skew.`)
+      : fail("RequestExpired", `Request has expired. Timestamp date is ${amzDate}`);
   }
   const rawUrl = req.url ?? "/";
   const q = rawUrl.indexOf("?");
@@ -859,7 +941,9 @@ function verifySigV4(req, body, creds, service, maxSkewMs) {
   const expected = Buffer.from(hmac(key, stringToSign).toString("hex"));
   const given = Buffer.from(auth.signature);
   if (expected.length !== given.length || !crypto.timingSafeEqual(expected, given)) {
-    mismatch("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.");
+    mismatch(
+      "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+    );
   }
 }
 
@@ -873,8 +957,14 @@ function bdmXml(m) {
     virtualName: m.virtualName,
     noDevice: m.noDevice ? "" : undefined,
     ebs: m.ebs && {
-      snapshotId: m.ebs.snapshotId, volumeSize: m.ebs.volumeSize, deleteOnTermination: m.ebs.deleteOnTermination,
-      volumeType: m.ebs.volumeType, iops: m.ebs.iops, throughput: m.ebs.throughput, encrypted: m.ebs.encrypted, kmsKeyId: m.ebs.kmsKeyId,
+      snapshotId: m.ebs.snapshotId,
+      volumeSize: m.ebs.volumeSize,
+      deleteOnTermination: m.ebs.deleteOnTermination,
+      volumeType: m.ebs.volumeType,
+      iops: m.ebs.iops,
+      throughput: m.ebs.throughput,
+      encrypted: m.ebs.encrypted,
+      kmsKeyId: m.ebs.kmsKeyId,
     },
   };
 }
@@ -882,13 +972,31 @@ function bdmXml(m) {
 /** @param {Image} i */
 function imageXml(i) {
   return {
-    imageId: i.imageId, imageLocation: `${i.ownerId}/${i.name}`, imageState: i.state, imageOwnerId: i.ownerId,
-    creationDate: i.creationDate, isPublic: i.public, architecture: i.architecture, imageType: "machine", name: i.name,
-    description: i.description || undefined, imageOwnerAlias: i.imageOwnerAlias, rootDeviceType: i.rootDeviceType,
-    rootDeviceName: i.rootDeviceName, blockDeviceMapping: i.blockDeviceMapping.map(bdmXml), virtualizationType: i.virtualizationType,
-    tagSet: tagSet(i.tags), hypervisor: "xen", enaSupport: i.enaSupport, sriovNetSupport: i.sriovNetSupport, bootMode: i.bootMode,
-    platformDetails: "Linux/UNIX", usageOperation: "RunInstances", sourceInstanceId: i.sourceInstanceId,
-    sourceImageId: i.sourceImageId, sourceImageRegion: i.sourceRegion,
+    imageId: i.imageId,
+    imageLocation: `${i.ownerId}/${i.name}`,
+    imageState: i.state,
+    imageOwnerId: i.ownerId,
+    creationDate: i.creationDate,
+    isPublic: i.public,
+    architecture: i.architecture,
+    imageType: "machine",
+    name: i.name,
+    description: i.description || undefined,
+    imageOwnerAlias: i.imageOwnerAlias,
+    rootDeviceType: i.rootDeviceType,
+    rootDeviceName: i.rootDeviceName,
+    blockDeviceMapping: i.blockDeviceMapping.map(bdmXml),
+    virtualizationType: i.virtualizationType,
+    tagSet: tagSet(i.tags),
+    hypervisor: "xen",
+    enaSupport: i.enaSupport,
+    sriovNetSupport: i.sriovNetSupport,
+    bootMode: i.bootMode,
+    platformDetails: "Linux/UNIX",
+    usageOperation: "RunInstances",
+    sourceInstanceId: i.sourceInstanceId,
+    sourceImageId: i.sourceImageId,
+    sourceImageRegion: i.sourceRegion,
   };
 }
 
@@ -902,53 +1010,116 @@ function instanceXml(s, i) {
   const groups = i.securityGroupIds.map((id) => ({ groupId: id, groupName: s.securityGroups.find((g) => g.groupId === id)?.groupName }));
   const az = s.regions.find((r) => r.regionName === i.region)?.availabilityZones.find((z) => z.zoneName === i.availabilityZone);
   return {
-    instanceId: i.instanceId, imageId: i.imageId, instanceState: stateXml(i.state), privateDnsName: `ip-${i.privateIpAddress.replace(/\./g, "-")}.ec2.internal`,
-    reason: i.stateTransitionReason, keyName: i.keyName, amiLaunchIndex: i.amiLaunchIndex, productCodes: [],
-    instanceType: i.instanceType, launchTime: i.launchTime,
+    instanceId: i.instanceId,
+    imageId: i.imageId,
+    instanceState: stateXml(i.state),
+    privateDnsName: `ip-${i.privateIpAddress.replace(/\./g, "-")}.ec2.internal`,
+    reason: i.stateTransitionReason,
+    keyName: i.keyName,
+    amiLaunchIndex: i.amiLaunchIndex,
+    productCodes: [],
+    instanceType: i.instanceType,
+    launchTime: i.launchTime,
     placement: { availabilityZone: i.availabilityZone, availabilityZoneId: az?.zoneId, groupName: "", tenancy: "default" },
-    monitoring: { state: "disabled" }, subnetId: i.subnetId, vpcId: i.vpcId, privateIpAddress: i.privateIpAddress,
-    ipAddress: i.state === "running" ? i.publicIpAddress : undefined, sourceDestCheck: true, groupSet: groups,
-    architecture: i.architecture, rootDeviceType: i.rootDeviceType, rootDeviceName: i.rootDeviceName,
+    monitoring: { state: "disabled" },
+    subnetId: i.subnetId,
+    vpcId: i.vpcId,
+    privateIpAddress: i.privateIpAddress,
+    ipAddress: i.state === "running" ? i.publicIpAddress : undefined,
+    sourceDestCheck: true,
+    groupSet: groups,
+    architecture: i.architecture,
+    rootDeviceType: i.rootDeviceType,
+    rootDeviceName: i.rootDeviceName,
     blockDeviceMapping: i.blockDeviceMapping.map((b) => ({
-      deviceName: b.deviceName, ebs: { volumeId: b.volumeId, status: "attached", attachTime: b.attachTime, deleteOnTermination: b.deleteOnTermination },
+      deviceName: b.deviceName,
+      ebs: { volumeId: b.volumeId, status: "attached", attachTime: b.attachTime, deleteOnTermination: b.deleteOnTermination },
     })),
-    virtualizationType: i.virtualizationType, clientToken: i.clientToken, tagSet: tagSet(i.tags), hypervisor: "xen",
+    virtualizationType: i.virtualizationType,
+    clientToken: i.clientToken,
+    tagSet: tagSet(i.tags),
+    hypervisor: "xen",
     iamInstanceProfile: i.iamInstanceProfile && { arn: i.iamInstanceProfile.arn, id: i.iamInstanceProfile.id },
-    ebsOptimized: i.ebsOptimized, enaSupport: i.enaSupport, sriovNetSupport: i.sriovNetSupport,
+    ebsOptimized: i.ebsOptimized,
+    enaSupport: i.enaSupport,
+    sriovNetSupport: i.sriovNetSupport,
     metadataOptions: { state: "applied", ...i.metadataOptions },
-    stateReason: i.state === "stopped" || i.state === "terminated" ? { code: "Client.UserInitiatedShutdown", message: "Client.UserInitiatedShutdown: User initiated shutdown" } : undefined,
-    networkInterfaceSet: i.state === "terminated" || !i.subnetId ? [] : [{
-      networkInterfaceId: stableId("eni", i.instanceId), subnetId: i.subnetId, vpcId: i.vpcId, ownerId: s.accountId, status: "in-use",
-      privateIpAddress: i.privateIpAddress, sourceDestCheck: true, groupSet: groups,
-      attachment: { attachmentId: stableId("eni-attach", i.instanceId), deviceIndex: 0, status: "attached", attachTime: i.launchTime, deleteOnTermination: true },
-      association: i.publicIpAddress ? { publicIp: i.publicIpAddress, publicDnsName: "", ipOwnerId: "amazon" } : undefined,
-    }],
+    stateReason:
+      i.state === "stopped" || i.state === "terminated" ? { code: "Client.UserInitiatedShutdown", message: "Client.UserInitiatedShutdown: User initiated shutdown" } : undefined,
+    networkInterfaceSet:
+      i.state === "terminated" || !i.subnetId
+        ? []
+        : [
+            {
+              networkInterfaceId: stableId("eni", i.instanceId),
+              subnetId: i.subnetId,
+              vpcId: i.vpcId,
+              ownerId: s.accountId,
+              status: "in-use",
+              privateIpAddress: i.privateIpAddress,
+              sourceDestCheck: true,
+              groupSet: groups,
+              attachment: { attachmentId: stableId("eni-attach", i.instanceId), deviceIndex: 0, status: "attached", attachTime: i.launchTime, deleteOnTermination: true },
+              association: i.publicIpAddress ? { publicIp: i.publicIpAddress, publicDnsName: "", ipOwnerId: "amazon" } : undefined,
+            },
+          ],
   };
 }
 
 /** @param {Volume} v */
 function volumeXml(v) {
   return {
-    volumeId: v.volumeId, size: v.size, snapshotId: v.snapshotId ?? "", availabilityZone: v.availabilityZone, status: v.state,
+    volumeId: v.volumeId,
+    size: v.size,
+    snapshotId: v.snapshotId ?? "",
+    availabilityZone: v.availabilityZone,
+    status: v.state,
     createTime: v.createTime,
-    attachmentSet: v.attachments.map((a) => ({ volumeId: v.volumeId, instanceId: a.instanceId, device: a.device, status: a.state, attachTime: a.attachTime, deleteOnTermination: a.deleteOnTermination })),
-    volumeType: v.volumeType, iops: v.iops, throughput: v.throughput, encrypted: v.encrypted, kmsKeyId: v.kmsKeyId, tagSet: tagSet(v.tags), multiAttachEnabled: false,
+    attachmentSet: v.attachments.map((a) => ({
+      volumeId: v.volumeId,
+      instanceId: a.instanceId,
+      device: a.device,
+      status: a.state,
+      attachTime: a.attachTime,
+      deleteOnTermination: a.deleteOnTermination,
+    })),
+    volumeType: v.volumeType,
+    iops: v.iops,
+    throughput: v.throughput,
+    encrypted: v.encrypted,
+    kmsKeyId: v.kmsKeyId,
+    tagSet: tagSet(v.tags),
+    multiAttachEnabled: false,
   };
 }
 
 /** @param {Snapshot} x */
 function snapshotXml(x) {
   return {
-    snapshotId: x.snapshotId, volumeId: x.volumeId, status: x.state, startTime: x.startTime, progress: x.progress, ownerId: x.ownerId,
-    volumeSize: x.volumeSize, description: x.description, encrypted: x.encrypted, tagSet: tagSet(x.tags), storageTier: "standard",
+    snapshotId: x.snapshotId,
+    volumeId: x.volumeId,
+    status: x.state,
+    startTime: x.startTime,
+    progress: x.progress,
+    ownerId: x.ownerId,
+    volumeSize: x.volumeSize,
+    description: x.description,
+    encrypted: x.encrypted,
+    tagSet: tagSet(x.tags),
+    storageTier: "standard",
   };
 }
 
 /** @param {IpPermission} p */
 function permissionXml(p) {
   return {
-    ipProtocol: p.ipProtocol, fromPort: p.fromPort, toPort: p.toPort, groups: p.groups.map((g) => ({ groupId: g.groupId })),
-    ipRanges: p.ipRanges.map((r) => ({ cidrIp: r.cidrIp, description: r.description })), ipv6Ranges: [], prefixListIds: [],
+    ipProtocol: p.ipProtocol,
+    fromPort: p.fromPort,
+    toPort: p.toPort,
+    groups: p.groups.map((g) => ({ groupId: g.groupId })),
+    ipRanges: p.ipRanges.map((r) => ({ cidrIp: r.cidrIp, description: r.description })),
+    ipv6Ranges: [],
+    prefixListIds: [],
   };
 }
 
@@ -970,7 +1141,10 @@ function tagSpecs(ctx, resourceType) {
   const out = [];
   for (const spec of ctx.p.structs("TagSpecification")) {
     if (spec.get("ResourceType") !== resourceType) continue;
-    upsertTags(out, spec.structs("Tag").map((t) => ({ key: t.get("Key") ?? "", value: t.get("Value") ?? "" })));
+    upsertTags(
+      out,
+      spec.structs("Tag").map((t) => ({ key: t.get("Key") ?? "", value: t.get("Value") ?? "" })),
+    );
   }
   return out;
 }
@@ -985,12 +1159,20 @@ function requestedMappings(p, prefix) {
     if (m.get("VirtualName")) out.virtualName = m.get("VirtualName");
     if (ebs.size > 0) {
       const volumeType = ebs.get("VolumeType");
-      if (volumeType !== undefined && !VOLUME_TYPES.includes(volumeType)) fail("InvalidParameterValue", `Value (${volumeType}) for parameter volumeType is invalid. Valid values are: ${VOLUME_TYPES.join(", ")}`);
-      out.ebs = Object.fromEntries(Object.entries({
-        snapshotId: ebs.get("SnapshotId"), volumeSize: int(ebs.get("VolumeSize"), "VolumeSize"), volumeType,
-        iops: int(ebs.get("Iops"), "Iops"), throughput: int(ebs.get("Throughput"), "Throughput"),
-        deleteOnTermination: bool(ebs.get("DeleteOnTermination")), encrypted: bool(ebs.get("Encrypted")), kmsKeyId: ebs.get("KmsKeyId"),
-      }).filter(([, v]) => v !== undefined));
+      if (volumeType !== undefined && !VOLUME_TYPES.includes(volumeType))
+        fail("InvalidParameterValue", `Value (${volumeType}) for parameter volumeType is invalid. Valid values are: ${VOLUME_TYPES.join(", ")}`);
+      out.ebs = Object.fromEntries(
+        Object.entries({
+          snapshotId: ebs.get("SnapshotId"),
+          volumeSize: int(ebs.get("VolumeSize"), "VolumeSize"),
+          volumeType,
+          iops: int(ebs.get("Iops"), "Iops"),
+          throughput: int(ebs.get("Throughput"), "Throughput"),
+          deleteOnTermination: bool(ebs.get("DeleteOnTermination")),
+          encrypted: bool(ebs.get("Encrypted")),
+          kmsKeyId: ebs.get("KmsKeyId"),
+        }).filter(([, v]) => v !== undefined),
+      );
     }
     return out;
   });
@@ -1068,9 +1250,18 @@ function snapshotMappings(ctx, mappings, imageId, description) {
     if (!m.ebs) return m;
     const snapshotId = newId("snap");
     ctx.state.snapshots.push({
-      snapshotId, volumeId: m.volumeId ?? "vol-ffffffff", volumeSize: m.ebs.volumeSize ?? 8, state: "completed",
-      progress: "100%", startTime: nowIso(), ownerId: ctx.state.accountId, description: description.replace("$SNAP", snapshotId).replace("$AMI", imageId),
-      encrypted: m.ebs.encrypted ?? false, region: ctx.region, tags: snapTags.map((t) => ({ ...t })), modifications: [],
+      snapshotId,
+      volumeId: m.volumeId ?? "vol-ffffffff",
+      volumeSize: m.ebs.volumeSize ?? 8,
+      state: "completed",
+      progress: "100%",
+      startTime: nowIso(),
+      ownerId: ctx.state.accountId,
+      description: description.replace("$SNAP", snapshotId).replace("$AMI", imageId),
+      encrypted: m.ebs.encrypted ?? false,
+      region: ctx.region,
+      tags: snapTags.map((t) => ({ ...t })),
+      modifications: [],
     });
     const { volumeId: _drop, ...rest } = m;
     return { ...rest, ebs: { ...m.ebs, snapshotId } };
@@ -1085,7 +1276,9 @@ const EC2 = {
     /** @type {Array<Region & { tags?: Tag[] }>} */
     let regions = ctx.state.regions.filter((r) => !names.length || names.includes(r.regionName));
     regions = applyFilters(regions, filtersOf(ctx.p), {
-      "region-name": (r) => r.regionName, endpoint: (r) => `ec2.${r.regionName}.amazonaws.com`, "opt-in-status": () => "opt-in-not-required",
+      "region-name": (r) => r.regionName,
+      endpoint: (r) => `ec2.${r.regionName}.amazonaws.com`,
+      "opt-in-status": () => "opt-in-not-required",
     });
     return { regionInfo: regions.map((r) => ({ regionName: r.regionName, regionEndpoint: `ec2.${r.regionName}.amazonaws.com`, optInStatus: "opt-in-not-required" })) };
   },
@@ -1100,13 +1293,25 @@ const EC2 = {
     /** @type {Array<AvailabilityZone & { regionName: string, tags?: Tag[] }>} */
     let out = zones.filter((z) => (!names.length && !ids.length) || names.includes(z.zoneName) || ids.includes(z.zoneId));
     out = applyFilters(out, filtersOf(ctx.p), {
-      "zone-name": (z) => z.zoneName, "zone-id": (z) => z.zoneId, "region-name": (z) => z.regionName, state: (z) => z.state,
-      "zone-type": () => "availability-zone", "group-name": (z) => z.regionName, "opt-in-status": () => "opt-in-not-required",
+      "zone-name": (z) => z.zoneName,
+      "zone-id": (z) => z.zoneId,
+      "region-name": (z) => z.regionName,
+      state: (z) => z.state,
+      "zone-type": () => "availability-zone",
+      "group-name": (z) => z.regionName,
+      "opt-in-status": () => "opt-in-not-required",
     });
     return {
       availabilityZoneInfo: out.map((z) => ({
-        zoneName: z.zoneName, zoneId: z.zoneId, zoneState: z.state, regionName: z.regionName, groupName: z.regionName,
-        networkBorderGroup: z.regionName, zoneType: "availability-zone", optInStatus: "opt-in-not-required", messageSet: [],
+        zoneName: z.zoneName,
+        zoneId: z.zoneId,
+        zoneState: z.state,
+        regionName: z.regionName,
+        groupName: z.regionName,
+        networkBorderGroup: z.regionName,
+        zoneType: "availability-zone",
+        optInStatus: "opt-in-not-required",
+        messageSet: [],
       })),
     };
   },
@@ -1122,10 +1327,11 @@ const EC2 = {
       items = types.map((t) => ({ instanceType: t, locationType, location: ctx.region }));
     } else if (locationType === "availability-zone" || locationType === "availability-zone-id") {
       for (const [az, types] of Object.entries(byAz)) {
-        const location = locationType === "availability-zone" ? az : region?.availabilityZones.find((z) => z.zoneName === az)?.zoneId ?? az;
+        const location = locationType === "availability-zone" ? az : (region?.availabilityZones.find((z) => z.zoneName === az)?.zoneId ?? az);
         for (const t of types) items.push({ instanceType: t, locationType, location });
       }
-    } else fail("InvalidParameterValue", `Value (${locationType}) for parameter locationType is invalid. Valid values are: region, availability-zone, availability-zone-id, outpost`);
+    } else
+      fail("InvalidParameterValue", `Value (${locationType}) for parameter locationType is invalid. Valid values are: region, availability-zone, availability-zone-id, outpost`);
     items = applyFilters(items, filtersOf(ctx.p), { location: (o) => o.location, "instance-type": (o) => o.instanceType });
     const { page, nextToken } = paginate(items, ctx.p);
     return { instanceTypeOfferingSet: page.map((o) => ({ instanceType: o.instanceType, locationType: o.locationType, location: o.location })), nextToken };
@@ -1145,11 +1351,21 @@ const EC2 = {
       images = images.filter((i) => owners.some((o) => (o === "self" ? i.ownerId === ctx.state.accountId : i.ownerId === o || i.imageOwnerAlias === o)));
     }
     images = applyFilters(images, filtersOf(ctx.p), {
-      name: (i) => i.name, "image-id": (i) => i.imageId, architecture: (i) => i.architecture, state: (i) => i.state,
-      "root-device-type": (i) => i.rootDeviceType, "root-device-name": (i) => i.rootDeviceName,
-      "virtualization-type": (i) => i.virtualizationType, "owner-id": (i) => i.ownerId, "owner-alias": (i) => i.imageOwnerAlias,
-      "is-public": (i) => i.public, description: (i) => i.description, "image-type": () => "machine", hypervisor: () => "xen",
-      "ena-support": (i) => i.enaSupport, "block-device-mapping.snapshot-id": (i) => i.blockDeviceMapping.map((m) => m.ebs?.snapshotId),
+      name: (i) => i.name,
+      "image-id": (i) => i.imageId,
+      architecture: (i) => i.architecture,
+      state: (i) => i.state,
+      "root-device-type": (i) => i.rootDeviceType,
+      "root-device-name": (i) => i.rootDeviceName,
+      "virtualization-type": (i) => i.virtualizationType,
+      "owner-id": (i) => i.ownerId,
+      "owner-alias": (i) => i.imageOwnerAlias,
+      "is-public": (i) => i.public,
+      description: (i) => i.description,
+      "image-type": () => "machine",
+      hypervisor: () => "xen",
+      "ena-support": (i) => i.enaSupport,
+      "block-device-mapping.snapshot-id": (i) => i.blockDeviceMapping.map((m) => m.ebs?.snapshotId),
       "block-device-mapping.volume-type": (i) => i.blockDeviceMapping.map((m) => m.ebs?.volumeType),
       "block-device-mapping.device-name": (i) => i.blockDeviceMapping.map((m) => m.deviceName),
     });
@@ -1164,16 +1380,28 @@ const EC2 = {
     if (missing.length) fail("InvalidVpcID.NotFound", notFoundMessage(missing, "vpc ID"));
     if (ids.length) vpcs = vpcs.filter((v) => ids.includes(v.vpcId));
     vpcs = applyFilters(vpcs, filtersOf(ctx.p), {
-      "vpc-id": (v) => v.vpcId, "is-default": (v) => v.isDefault, isDefault: (v) => v.isDefault, state: (v) => v.state,
-      "cidr-block": (v) => v.cidrBlock, cidr: (v) => v.cidrBlock, cidrBlock: (v) => v.cidrBlock, "cidr-block-association.cidr-block": (v) => v.cidrBlock,
+      "vpc-id": (v) => v.vpcId,
+      "is-default": (v) => v.isDefault,
+      isDefault: (v) => v.isDefault,
+      state: (v) => v.state,
+      "cidr-block": (v) => v.cidrBlock,
+      cidr: (v) => v.cidrBlock,
+      cidrBlock: (v) => v.cidrBlock,
+      "cidr-block-association.cidr-block": (v) => v.cidrBlock,
       "owner-id": (v) => v.ownerId,
     });
     const { page, nextToken } = paginate(vpcs, ctx.p);
     return {
       vpcSet: page.map((v) => ({
-        vpcId: v.vpcId, ownerId: v.ownerId, state: v.state, cidrBlock: v.cidrBlock,
+        vpcId: v.vpcId,
+        ownerId: v.ownerId,
+        state: v.state,
+        cidrBlock: v.cidrBlock,
         cidrBlockAssociationSet: [{ associationId: stableId("vpc-cidr-assoc", v.vpcId), cidrBlock: v.cidrBlock, cidrBlockState: { state: "associated" } }],
-        dhcpOptionsId: stableId("dopt", v.region), instanceTenancy: "default", isDefault: v.isDefault, tagSet: tagSet(v.tags),
+        dhcpOptionsId: stableId("dopt", v.region),
+        instanceTenancy: "default",
+        isDefault: v.isDefault,
+        tagSet: tagSet(v.tags),
       })),
       nextToken,
     };
@@ -1187,18 +1415,36 @@ const EC2 = {
     if (ids.length) subnets = subnets.filter((s) => ids.includes(s.subnetId));
     const zoneId = (/** @type {string} */ az) => ctx.state.regions.flatMap((r) => r.availabilityZones).find((z) => z.zoneName === az)?.zoneId;
     subnets = applyFilters(subnets, filtersOf(ctx.p), {
-      "vpc-id": (s) => s.vpcId, "subnet-id": (s) => s.subnetId, "availability-zone": (s) => s.availabilityZone,
-      availabilityZone: (s) => s.availabilityZone, "availability-zone-id": (s) => zoneId(s.availabilityZone), state: (s) => s.state,
-      "cidr-block": (s) => s.cidrBlock, cidr: (s) => s.cidrBlock, cidrBlock: (s) => s.cidrBlock,
-      "default-for-az": (s) => s.defaultForAz, defaultForAz: (s) => s.defaultForAz, "map-public-ip-on-launch": (s) => s.mapPublicIpOnLaunch,
-      "available-ip-address-count": (s) => s.availableIpAddressCount, "owner-id": (s) => s.ownerId,
+      "vpc-id": (s) => s.vpcId,
+      "subnet-id": (s) => s.subnetId,
+      "availability-zone": (s) => s.availabilityZone,
+      availabilityZone: (s) => s.availabilityZone,
+      "availability-zone-id": (s) => zoneId(s.availabilityZone),
+      state: (s) => s.state,
+      "cidr-block": (s) => s.cidrBlock,
+      cidr: (s) => s.cidrBlock,
+      cidrBlock: (s) => s.cidrBlock,
+      "default-for-az": (s) => s.defaultForAz,
+      defaultForAz: (s) => s.defaultForAz,
+      "map-public-ip-on-launch": (s) => s.mapPublicIpOnLaunch,
+      "available-ip-address-count": (s) => s.availableIpAddressCount,
+      "owner-id": (s) => s.ownerId,
     });
     const { page, nextToken } = paginate(subnets, ctx.p);
     return {
       subnetSet: page.map((s) => ({
-        subnetId: s.subnetId, subnetArn: `arn:aws:ec2:${s.region}:${s.ownerId}:subnet/${s.subnetId}`, state: s.state, ownerId: s.ownerId,
-        vpcId: s.vpcId, cidrBlock: s.cidrBlock, availableIpAddressCount: s.availableIpAddressCount, availabilityZone: s.availabilityZone,
-        availabilityZoneId: zoneId(s.availabilityZone), defaultForAz: s.defaultForAz, mapPublicIpOnLaunch: s.mapPublicIpOnLaunch, tagSet: tagSet(s.tags),
+        subnetId: s.subnetId,
+        subnetArn: `arn:aws:ec2:${s.region}:${s.ownerId}:subnet/${s.subnetId}`,
+        state: s.state,
+        ownerId: s.ownerId,
+        vpcId: s.vpcId,
+        cidrBlock: s.cidrBlock,
+        availableIpAddressCount: s.availableIpAddressCount,
+        availabilityZone: s.availabilityZone,
+        availabilityZoneId: zoneId(s.availabilityZone),
+        defaultForAz: s.defaultForAz,
+        mapPublicIpOnLaunch: s.mapPublicIpOnLaunch,
+        tagSet: tagSet(s.tags),
       })),
       nextToken,
     };
@@ -1216,8 +1462,14 @@ const EC2 = {
     if (ctx.state.keyPairs.some((k) => k.keyName === keyName && k.region === ctx.region)) fail("InvalidKeyPair.Duplicate", `The keypair '${keyName}' already exists.`);
     /** @type {KeyPair} */
     const kp = {
-      keyName, keyPairId: newId("key"), keyFingerprint: made.keyFingerprint, keyType: made.keyType, createTime: nowIso(), region: ctx.region,
-      tags: tagSpecs(ctx, "key-pair"), ...(made.publicKey ? { publicKey: made.publicKey } : {}),
+      keyName,
+      keyPairId: newId("key"),
+      keyFingerprint: made.keyFingerprint,
+      keyType: made.keyType,
+      createTime: nowIso(),
+      region: ctx.region,
+      tags: tagSpecs(ctx, "key-pair"),
+      ...(made.publicKey ? { publicKey: made.publicKey } : {}),
     };
     ctx.state.keyPairs.push(kp);
     return { keyName, keyFingerprint: kp.keyFingerprint, keyMaterial: made.keyMaterial, keyPairId: kp.keyPairId, tagSet: tagSet(kp.tags) };
@@ -1241,13 +1493,21 @@ const EC2 = {
     if (missing.length) fail("InvalidKeyPair.NotFound", `The key pair '${missing[0]}' does not exist`);
     if (names.length || ids.length) keys = keys.filter((k) => names.includes(k.keyName) || ids.includes(k.keyPairId));
     keys = applyFilters(keys, filtersOf(ctx.p), {
-      "key-name": (k) => k.keyName, "key-pair-id": (k) => k.keyPairId, fingerprint: (k) => k.keyFingerprint, "key-type": (k) => k.keyType,
+      "key-name": (k) => k.keyName,
+      "key-pair-id": (k) => k.keyPairId,
+      fingerprint: (k) => k.keyFingerprint,
+      "key-type": (k) => k.keyType,
     });
     const includePublic = bool(ctx.p.get("IncludePublicKey")) === true;
     return {
       keySet: keys.map((k) => ({
-        keyPairId: k.keyPairId, keyName: k.keyName, keyFingerprint: k.keyFingerprint, keyType: k.keyType, createTime: k.createTime,
-        publicKey: includePublic ? k.publicKey : undefined, tagSet: tagSet(k.tags),
+        keyPairId: k.keyPairId,
+        keyName: k.keyName,
+        keyFingerprint: k.keyFingerprint,
+        keyType: k.keyType,
+        createTime: k.createTime,
+        publicKey: includePublic ? k.publicKey : undefined,
+        tagSet: tagSet(k.tags),
       })),
     };
   },
@@ -1267,8 +1527,15 @@ const EC2 = {
     }
     /** @type {SecurityGroup} */
     const g = {
-      groupId: newId("sg"), groupName, description, vpcId, region: ctx.region, ownerId: ctx.state.accountId,
-      ipPermissions: [], ipPermissionsEgress: [allowAllEgress()], tags: tagSpecs(ctx, "security-group"),
+      groupId: newId("sg"),
+      groupName,
+      description,
+      vpcId,
+      region: ctx.region,
+      ownerId: ctx.state.accountId,
+      ipPermissions: [],
+      ipPermissionsEgress: [allowAllEgress()],
+      tags: tagSpecs(ctx, "security-group"),
     };
     ctx.state.securityGroups.push(g);
     return { return: true, groupId: g.groupId, securityGroupArn: `arn:aws:ec2:${ctx.region}:${g.ownerId}:security-group/${g.groupId}`, tagSet: tagSet(g.tags) };
@@ -1284,14 +1551,24 @@ const EC2 = {
     if (missingNames.length) fail("InvalidGroup.NotFound", `The security group '${missingNames.join(", ")}' does not exist in default VPC`);
     if (ids.length || names.length) groups = groups.filter((g) => ids.includes(g.groupId) || names.includes(g.groupName));
     groups = applyFilters(groups, filtersOf(ctx.p), {
-      "group-id": (g) => g.groupId, "group-name": (g) => g.groupName, "vpc-id": (g) => g.vpcId, description: (g) => g.description, "owner-id": (g) => g.ownerId,
+      "group-id": (g) => g.groupId,
+      "group-name": (g) => g.groupName,
+      "vpc-id": (g) => g.vpcId,
+      description: (g) => g.description,
+      "owner-id": (g) => g.ownerId,
     });
     const { page, nextToken } = paginate(groups, ctx.p);
     return {
       securityGroupInfo: page.map((g) => ({
-        ownerId: g.ownerId, groupId: g.groupId, groupName: g.groupName, groupDescription: g.description, vpcId: g.vpcId,
+        ownerId: g.ownerId,
+        groupId: g.groupId,
+        groupName: g.groupName,
+        groupDescription: g.description,
+        vpcId: g.vpcId,
         securityGroupArn: `arn:aws:ec2:${g.region}:${g.ownerId}:security-group/${g.groupId}`,
-        ipPermissions: g.ipPermissions.map(permissionXml), ipPermissionsEgress: g.ipPermissionsEgress.map(permissionXml), tagSet: tagSet(g.tags),
+        ipPermissions: g.ipPermissions.map(permissionXml),
+        ipPermissionsEgress: g.ipPermissionsEgress.map(permissionXml),
+        tagSet: tagSet(g.tags),
       })),
       nextToken,
     };
@@ -1300,19 +1577,27 @@ const EC2 = {
   AuthorizeSecurityGroupIngress(ctx) {
     const id = ctx.p.get("GroupId");
     const name = ctx.p.get("GroupName");
-    const g = id ? findGroup(ctx, id)
-      : name ? ctx.state.securityGroups.find((x) => x.region === ctx.region && x.groupName === name) ?? fail("InvalidGroup.NotFound", `The security group '${name}' does not exist in default VPC`)
-      : fail("MissingParameter", "The request must contain the parameter groupName or groupId");
+    const g = id
+      ? findGroup(ctx, id)
+      : name
+        ? (ctx.state.securityGroups.find((x) => x.region === ctx.region && x.groupName === name) ??
+          fail("InvalidGroup.NotFound", `The security group '${name}' does not exist in default VPC`))
+        : fail("MissingParameter", "The request must contain the parameter groupName or groupId");
     /** @type {IpPermission[]} */
     const perms = ctx.p.structs("IpPermissions").map((x) => ({
-      ipProtocol: x.get("IpProtocol") ?? "-1", fromPort: int(x.get("FromPort"), "FromPort"), toPort: int(x.get("ToPort"), "ToPort"),
+      ipProtocol: x.get("IpProtocol") ?? "-1",
+      fromPort: int(x.get("FromPort"), "FromPort"),
+      toPort: int(x.get("ToPort"), "ToPort"),
       ipRanges: x.structs("IpRanges").map((r) => ({ cidrIp: r.get("CidrIp") ?? "", ...(r.get("Description") ? { description: r.get("Description") } : {}) })),
       groups: x.structs("Groups").map((r) => ({ groupId: r.get("GroupId") ?? "" })),
     }));
     if (ctx.p.get("IpProtocol") || ctx.p.get("CidrIp")) {
       perms.push({
-        ipProtocol: ctx.p.get("IpProtocol") ?? "-1", fromPort: int(ctx.p.get("FromPort"), "FromPort"), toPort: int(ctx.p.get("ToPort"), "ToPort"),
-        ipRanges: ctx.p.get("CidrIp") ? [{ cidrIp: /** @type {string} */ (ctx.p.get("CidrIp")) }] : [], groups: [],
+        ipProtocol: ctx.p.get("IpProtocol") ?? "-1",
+        fromPort: int(ctx.p.get("FromPort"), "FromPort"),
+        toPort: int(ctx.p.get("ToPort"), "ToPort"),
+        ipRanges: ctx.p.get("CidrIp") ? [{ cidrIp: /** @type {string} */ (ctx.p.get("CidrIp")) }] : [],
+        groups: [],
       });
     }
     if (!perms.length) fail("MissingParameter", "The request must contain the parameter ipPermissions");
@@ -1322,7 +1607,10 @@ const EC2 = {
       const same = g.ipPermissions.find((x) => x.ipProtocol === perm.ipProtocol && x.fromPort === perm.fromPort && x.toPort === perm.toPort);
       for (const r of perm.ipRanges) {
         if (same?.ipRanges.some((x) => x.cidrIp === r.cidrIp)) {
-          fail("InvalidPermission.Duplicate", `the specified rule "peer: ${r.cidrIp}, ${perm.ipProtocol.toUpperCase()}, from port: ${perm.fromPort}, to port: ${perm.toPort}, ALLOW" already exists`);
+          fail(
+            "InvalidPermission.Duplicate",
+            `the specified rule "peer: ${r.cidrIp}, ${perm.ipProtocol.toUpperCase()}, from port: ${perm.fromPort}, to port: ${perm.toPort}, ALLOW" already exists`,
+          );
         }
       }
       if (same) {
@@ -1331,8 +1619,15 @@ const EC2 = {
       } else g.ipPermissions.push(perm);
       for (const r of perm.ipRanges) {
         rules.push({
-          securityGroupRuleId: newId("sgr"), groupId: g.groupId, groupOwnerId: g.ownerId, isEgress: false, ipProtocol: perm.ipProtocol,
-          fromPort: perm.fromPort ?? -1, toPort: perm.toPort ?? -1, cidrIpv4: r.cidrIp, description: r.description,
+          securityGroupRuleId: newId("sgr"),
+          groupId: g.groupId,
+          groupOwnerId: g.ownerId,
+          isEgress: false,
+          ipProtocol: perm.ipProtocol,
+          fromPort: perm.fromPort ?? -1,
+          toPort: perm.toPort ?? -1,
+          cidrIpv4: r.cidrIp,
+          description: r.description,
         });
       }
     }
@@ -1342,9 +1637,12 @@ const EC2 = {
   DeleteSecurityGroup(ctx) {
     const id = ctx.p.get("GroupId");
     const name = ctx.p.get("GroupName");
-    const g = id ? findGroup(ctx, id)
-      : name ? ctx.state.securityGroups.find((x) => x.region === ctx.region && x.groupName === name) ?? fail("InvalidGroup.NotFound", `The security group '${name}' does not exist in default VPC`)
-      : fail("MissingParameter", "The request must contain the parameter groupName or groupId");
+    const g = id
+      ? findGroup(ctx, id)
+      : name
+        ? (ctx.state.securityGroups.find((x) => x.region === ctx.region && x.groupName === name) ??
+          fail("InvalidGroup.NotFound", `The security group '${name}' does not exist in default VPC`))
+        : fail("MissingParameter", "The request must contain the parameter groupName or groupId");
     if (ctx.state.instances.some((i) => i.state !== "terminated" && i.securityGroupIds.includes(g.groupId))) {
       fail("DependencyViolation", `resource ${g.groupId} has a dependent object`);
     }
@@ -1385,9 +1683,14 @@ const EC2 = {
     }
     const offered = offeringsByAz(ctx)[az] ?? [];
     if (!offered.includes(instanceType)) {
-      const elsewhere = Object.entries(offeringsByAz(ctx)).filter(([, t]) => t.includes(instanceType)).map(([z]) => z);
+      const elsewhere = Object.entries(offeringsByAz(ctx))
+        .filter(([, t]) => t.includes(instanceType))
+        .map(([z]) => z);
       if (!elsewhere.length) fail("InvalidParameterValue", `Invalid value '${instanceType}' for InstanceType.`);
-      fail("Unsupported", `Your requested instance type (${instanceType}) is not supported in your requested Availability Zone (${az}). Please retry your request by not specifying an Availability Zone or choosing ${elsewhere.join(", ")}.`);
+      fail(
+        "Unsupported",
+        `Your requested instance type (${instanceType}) is not supported in your requested Availability Zone (${az}). Please retry your request by not specifying an Availability Zone or choosing ${elsewhere.join(", ")}.`,
+      );
     }
     const groupIds = [...p.list("SecurityGroupId"), ...nic.list("SecurityGroupId")];
     for (const id of groupIds) findGroup(ctx, id);
@@ -1395,7 +1698,8 @@ const EC2 = {
       const g = state.securityGroups.find((x) => x.region === ctx.region && x.groupName === name && (!subnet || x.vpcId === subnet.vpcId));
       groupIds.push((g ?? fail("InvalidGroup.NotFound", `The security group '${name}' does not exist in VPC '${subnet?.vpcId ?? ""}'`)).groupId);
     }
-    if (subnet && subnet.availableIpAddressCount < count) fail("InsufficientFreeAddressesInSubnet", `There are not enough free addresses in subnet '${subnet.subnetId}' to satisfy the requested number of instances.`);
+    if (subnet && subnet.availableIpAddressCount < count)
+      fail("InsufficientFreeAddressesInSubnet", `There are not enough free addresses in subnet '${subnet.subnetId}' to satisfy the requested number of instances.`);
 
     const requested = requestedMappings(p, "BlockDeviceMapping");
     const mappings = overlayMappings(image.rootDeviceType === "ebs" ? image.blockDeviceMapping : [], requested);
@@ -1433,10 +1737,18 @@ const EC2 = {
         const deleteOnTermination = m.ebs.deleteOnTermination ?? true;
         /** @type {Volume} */
         const vol = {
-          volumeId: newId("vol"), size, volumeType, snapshotId: m.ebs.snapshotId, availabilityZone: az, region: ctx.region, state: "in-use",
+          volumeId: newId("vol"),
+          size,
+          volumeType,
+          snapshotId: m.ebs.snapshotId,
+          availabilityZone: az,
+          region: ctx.region,
+          state: "in-use",
           iops: m.ebs.iops ?? (volumeType === "gp3" ? 3000 : volumeType === "gp2" ? Math.min(16000, Math.max(100, 3 * size)) : undefined),
-          throughput: m.ebs.throughput ?? (volumeType === "gp3" ? 125 : undefined), encrypted: m.ebs.encrypted ?? false,
-          ...(m.ebs.kmsKeyId ? { kmsKeyId: m.ebs.kmsKeyId } : {}), createTime: launchTime,
+          throughput: m.ebs.throughput ?? (volumeType === "gp3" ? 125 : undefined),
+          encrypted: m.ebs.encrypted ?? false,
+          ...(m.ebs.kmsKeyId ? { kmsKeyId: m.ebs.kmsKeyId } : {}),
+          createTime: launchTime,
           attachments: [{ instanceId, device: m.deviceName, state: "attached", deleteOnTermination, attachTime: launchTime }],
           tags: volumeTags.map((t) => ({ ...t })),
         };
@@ -1445,21 +1757,42 @@ const EC2 = {
       }
       /** @type {Instance} */
       const inst = {
-        instanceId, reservationId, imageId: image.imageId, instanceType, state: "running", stateTransitionReason: "", launchTime,
-        region: ctx.region, availabilityZone: az, privateIpAddress: ctx.opts.privateIpAddress, securityGroupIds: [...new Set(groupIds)],
-        architecture: image.architecture, rootDeviceType: image.rootDeviceType, rootDeviceName: image.rootDeviceName,
-        virtualizationType: image.virtualizationType, blockDeviceMapping: devices, requestedBlockDeviceMappings: requested,
-        tags: instanceTags.map((t) => ({ ...t })), instanceInitiatedShutdownBehavior: p.get("InstanceInitiatedShutdownBehavior") ?? "stop",
-        ebsOptimized: bool(p.get("EbsOptimized")) ?? false, enaSupport: image.enaSupport,
+        instanceId,
+        reservationId,
+        imageId: image.imageId,
+        instanceType,
+        state: "running",
+        stateTransitionReason: "",
+        launchTime,
+        region: ctx.region,
+        availabilityZone: az,
+        privateIpAddress: ctx.opts.privateIpAddress,
+        securityGroupIds: [...new Set(groupIds)],
+        architecture: image.architecture,
+        rootDeviceType: image.rootDeviceType,
+        rootDeviceName: image.rootDeviceName,
+        virtualizationType: image.virtualizationType,
+        blockDeviceMapping: devices,
+        requestedBlockDeviceMappings: requested,
+        tags: instanceTags.map((t) => ({ ...t })),
+        instanceInitiatedShutdownBehavior: p.get("InstanceInitiatedShutdownBehavior") ?? "stop",
+        ebsOptimized: bool(p.get("EbsOptimized")) ?? false,
+        enaSupport: image.enaSupport,
         metadataOptions: {
-          httpTokens: p.get("MetadataOptions.HttpTokens") ?? "optional", httpEndpoint: p.get("MetadataOptions.HttpEndpoint") ?? "enabled",
+          httpTokens: p.get("MetadataOptions.HttpTokens") ?? "optional",
+          httpEndpoint: p.get("MetadataOptions.HttpEndpoint") ?? "enabled",
           httpPutResponseHopLimit: int(p.get("MetadataOptions.HttpPutResponseHopLimit"), "HttpPutResponseHopLimit") ?? 1,
           instanceMetadataTags: p.get("MetadataOptions.InstanceMetadataTags") ?? "disabled",
         },
-        amiLaunchIndex: n, launchParams: p.record(), modifications: [],
-        ...(keyName ? { keyName } : {}), ...(subnet ? { subnetId: subnet.subnetId, vpcId: subnet.vpcId } : {}),
-        ...(publicIp ? { publicIpAddress: publicIp } : {}), ...(image.sriovNetSupport ? { sriovNetSupport: image.sriovNetSupport } : {}),
-        ...(profile ? { iamInstanceProfile: profile } : {}), ...(p.get("UserData") ? { userData: p.get("UserData") } : {}),
+        amiLaunchIndex: n,
+        launchParams: p.record(),
+        modifications: [],
+        ...(keyName ? { keyName } : {}),
+        ...(subnet ? { subnetId: subnet.subnetId, vpcId: subnet.vpcId } : {}),
+        ...(publicIp ? { publicIpAddress: publicIp } : {}),
+        ...(image.sriovNetSupport ? { sriovNetSupport: image.sriovNetSupport } : {}),
+        ...(profile ? { iamInstanceProfile: profile } : {}),
+        ...(p.get("UserData") ? { userData: p.get("UserData") } : {}),
         ...(clientToken ? { clientToken } : {}),
       };
       if (subnet) subnet.availableIpAddressCount--;
@@ -1477,10 +1810,19 @@ const EC2 = {
     if (missing.length) fail("InvalidInstanceID.NotFound", notFoundMessage(missing, "instance ID"));
     if (ids.length) instances = instances.filter((i) => ids.includes(i.instanceId));
     instances = applyFilters(instances, filtersOf(ctx.p), {
-      "instance-id": (i) => i.instanceId, "instance-state-name": (i) => i.state, "instance-state-code": (i) => STATE_CODES[i.state],
-      "instance-type": (i) => i.instanceType, "image-id": (i) => i.imageId, "subnet-id": (i) => i.subnetId, "vpc-id": (i) => i.vpcId,
-      "availability-zone": (i) => i.availabilityZone, "key-name": (i) => i.keyName, "reservation-id": (i) => i.reservationId,
-      "instance.group-id": (i) => i.securityGroupIds, "private-ip-address": (i) => i.privateIpAddress, "ip-address": (i) => i.publicIpAddress,
+      "instance-id": (i) => i.instanceId,
+      "instance-state-name": (i) => i.state,
+      "instance-state-code": (i) => STATE_CODES[i.state],
+      "instance-type": (i) => i.instanceType,
+      "image-id": (i) => i.imageId,
+      "subnet-id": (i) => i.subnetId,
+      "vpc-id": (i) => i.vpcId,
+      "availability-zone": (i) => i.availabilityZone,
+      "key-name": (i) => i.keyName,
+      "reservation-id": (i) => i.reservationId,
+      "instance.group-id": (i) => i.securityGroupIds,
+      "private-ip-address": (i) => i.privateIpAddress,
+      "ip-address": (i) => i.publicIpAddress,
       "client-token": (i) => i.clientToken,
     });
     const { page, nextToken } = paginate(instances, ctx.p);
@@ -1492,7 +1834,8 @@ const EC2 = {
 
   StopInstances(ctx) {
     return transition(ctx, "stopped", (i) => {
-      if (i.state === "terminated" || i.state === "shutting-down") fail("IncorrectInstanceState", `This instance '${i.instanceId}' is not in a state from which it can be stopped.`);
+      if (i.state === "terminated" || i.state === "shutting-down")
+        fail("IncorrectInstanceState", `This instance '${i.instanceId}' is not in a state from which it can be stopped.`);
       i.stateTransitionReason = `User initiated (${nowIso().replace("T", " ").slice(0, 19)} GMT)`;
     });
   },
@@ -1550,22 +1893,49 @@ const EC2 = {
     const fromInstance = inst.blockDeviceMapping.map((d) => {
       const vol = ctx.state.volumes.find((v) => v.volumeId === d.volumeId);
       return {
-        deviceName: d.deviceName, volumeId: d.volumeId,
-        ebs: Object.fromEntries(Object.entries({
-          volumeSize: vol?.size ?? 8, volumeType: vol?.volumeType ?? "gp2", deleteOnTermination: d.deleteOnTermination,
-          iops: vol?.volumeType === "gp2" ? undefined : vol?.iops, throughput: vol?.throughput, encrypted: vol?.encrypted ?? false,
-        }).filter(([, v]) => v !== undefined)),
+        deviceName: d.deviceName,
+        volumeId: d.volumeId,
+        ebs: Object.fromEntries(
+          Object.entries({
+            volumeSize: vol?.size ?? 8,
+            volumeType: vol?.volumeType ?? "gp2",
+            deleteOnTermination: d.deleteOnTermination,
+            iops: vol?.volumeType === "gp2" ? undefined : vol?.iops,
+            throughput: vol?.throughput,
+            encrypted: vol?.encrypted ?? false,
+          }).filter(([, v]) => v !== undefined),
+        ),
       };
     });
-    const mappings = snapshotMappings(ctx, overlayMappings(fromInstance, requestedMappings(ctx.p, "BlockDeviceMapping")), imageId, `Created by CreateImage(${inst.instanceId}) for $AMI`);
+    const mappings = snapshotMappings(
+      ctx,
+      overlayMappings(fromInstance, requestedMappings(ctx.p, "BlockDeviceMapping")),
+      imageId,
+      `Created by CreateImage(${inst.instanceId}) for $AMI`,
+    );
     const source = ctx.state.images.find((i) => i.imageId === inst.imageId);
     /** @type {Image} */
     const image = {
-      imageId, name, ownerId: ctx.state.accountId, state: "available", architecture: inst.architecture, rootDeviceType: inst.rootDeviceType,
-      rootDeviceName: inst.rootDeviceName, virtualizationType: inst.virtualizationType, creationDate: nowIso(),
-      description: ctx.p.get("Description") ?? "", blockDeviceMapping: mappings, tags: tagSpecs(ctx, "image"), region: ctx.region,
-      public: false, enaSupport: inst.enaSupport, sourceInstanceId: inst.instanceId, launchPermissions: [], modifications: [],
-      ...(inst.sriovNetSupport ? { sriovNetSupport: inst.sriovNetSupport } : {}), ...(source?.bootMode ? { bootMode: source.bootMode } : {}),
+      imageId,
+      name,
+      ownerId: ctx.state.accountId,
+      state: "available",
+      architecture: inst.architecture,
+      rootDeviceType: inst.rootDeviceType,
+      rootDeviceName: inst.rootDeviceName,
+      virtualizationType: inst.virtualizationType,
+      creationDate: nowIso(),
+      description: ctx.p.get("Description") ?? "",
+      blockDeviceMapping: mappings,
+      tags: tagSpecs(ctx, "image"),
+      region: ctx.region,
+      public: false,
+      enaSupport: inst.enaSupport,
+      sourceInstanceId: inst.instanceId,
+      launchPermissions: [],
+      modifications: [],
+      ...(inst.sriovNetSupport ? { sriovNetSupport: inst.sriovNetSupport } : {}),
+      ...(source?.bootMode ? { bootMode: source.bootMode } : {}),
     };
     ctx.state.images.push(image);
     return { imageId };
@@ -1587,10 +1957,21 @@ const EC2 = {
     );
     /** @type {Image} */
     const image = {
-      ...source, imageId, name, ownerId: ctx.state.accountId, state: "available", creationDate: nowIso(),
-      description: ctx.p.get("Description") ?? source.description, blockDeviceMapping: mappings,
-      tags: bool(ctx.p.get("CopyImageTags")) ? source.tags.map((t) => ({ ...t })) : [], region: ctx.region, public: false,
-      sourceImageId: sourceId, sourceRegion, launchPermissions: [], modifications: [],
+      ...source,
+      imageId,
+      name,
+      ownerId: ctx.state.accountId,
+      state: "available",
+      creationDate: nowIso(),
+      description: ctx.p.get("Description") ?? source.description,
+      blockDeviceMapping: mappings,
+      tags: bool(ctx.p.get("CopyImageTags")) ? source.tags.map((t) => ({ ...t })) : [],
+      region: ctx.region,
+      public: false,
+      sourceImageId: sourceId,
+      sourceRegion,
+      launchPermissions: [],
+      modifications: [],
     };
     delete image.imageOwnerAlias;
     upsertTags(image.tags, tagSpecs(ctx, "image"));
@@ -1649,10 +2030,17 @@ const EC2 = {
     if (missing.length) fail("InvalidVolume.NotFound", `The volume '${missing.join(", ")}' does not exist.`);
     if (ids.length) volumes = volumes.filter((v) => ids.includes(v.volumeId));
     volumes = applyFilters(volumes, filtersOf(ctx.p), {
-      "volume-id": (v) => v.volumeId, status: (v) => v.state, "volume-type": (v) => v.volumeType, size: (v) => v.size,
-      "snapshot-id": (v) => v.snapshotId, "availability-zone": (v) => v.availabilityZone, encrypted: (v) => v.encrypted,
-      "attachment.instance-id": (v) => v.attachments.map((a) => a.instanceId), "attachment.device": (v) => v.attachments.map((a) => a.device),
-      "attachment.status": (v) => v.attachments.map((a) => a.state), "attachment.delete-on-termination": (v) => v.attachments.map((a) => a.deleteOnTermination),
+      "volume-id": (v) => v.volumeId,
+      status: (v) => v.state,
+      "volume-type": (v) => v.volumeType,
+      size: (v) => v.size,
+      "snapshot-id": (v) => v.snapshotId,
+      "availability-zone": (v) => v.availabilityZone,
+      encrypted: (v) => v.encrypted,
+      "attachment.instance-id": (v) => v.attachments.map((a) => a.instanceId),
+      "attachment.device": (v) => v.attachments.map((a) => a.device),
+      "attachment.status": (v) => v.attachments.map((a) => a.state),
+      "attachment.delete-on-termination": (v) => v.attachments.map((a) => a.deleteOnTermination),
     });
     const { page, nextToken } = paginate(volumes, ctx.p);
     return { volumeSet: page.map(volumeXml), nextToken };
@@ -1662,7 +2050,8 @@ const EC2 = {
     const id = ctx.p.require("VolumeId");
     const i = ctx.state.volumes.findIndex((v) => v.volumeId === id && v.region === ctx.region);
     if (i < 0) fail("InvalidVolume.NotFound", `The volume '${id}' does not exist.`);
-    if (/** @type {Volume} */ (ctx.state.volumes[i]).state === "in-use") fail("VolumeInUse", `Volume ${id} is currently attached to ${ctx.state.volumes[i]?.attachments[0]?.instanceId}`);
+    if (/** @type {Volume} */ (ctx.state.volumes[i]).state === "in-use")
+      fail("VolumeInUse", `Volume ${id} is currently attached to ${ctx.state.volumes[i]?.attachments[0]?.instanceId}`);
     ctx.state.volumes.splice(i, 1);
     return { return: true };
   },
@@ -1676,8 +2065,14 @@ const EC2 = {
     const owners = ctx.p.list("Owner");
     if (owners.length) snaps = snaps.filter((x) => owners.some((o) => (o === "self" ? x.ownerId === ctx.state.accountId : x.ownerId === o)));
     snaps = applyFilters(snaps, filtersOf(ctx.p), {
-      "snapshot-id": (x) => x.snapshotId, "volume-id": (x) => x.volumeId, status: (x) => x.state, "owner-id": (x) => x.ownerId,
-      description: (x) => x.description, "volume-size": (x) => x.volumeSize, encrypted: (x) => x.encrypted, progress: (x) => x.progress,
+      "snapshot-id": (x) => x.snapshotId,
+      "volume-id": (x) => x.volumeId,
+      status: (x) => x.state,
+      "owner-id": (x) => x.ownerId,
+      description: (x) => x.description,
+      "volume-size": (x) => x.volumeSize,
+      encrypted: (x) => x.encrypted,
+      progress: (x) => x.progress,
     });
     const { page, nextToken } = paginate(snaps, ctx.p);
     return { snapshotSet: page.map(snapshotXml), nextToken };
@@ -1729,7 +2124,10 @@ const EC2 = {
       for (const { id, tags } of items) for (const t of tags) rows.push({ resourceId: id, resourceType: type, key: t.key, value: t.value });
     }
     rows = applyFilters(rows, filtersOf(ctx.p), {
-      "resource-id": (r) => r.resourceId, "resource-type": (r) => r.resourceType, key: (r) => r.key, value: (r) => r.value,
+      "resource-id": (r) => r.resourceId,
+      "resource-type": (r) => r.resourceType,
+      key: (r) => r.key,
+      value: (r) => r.value,
     });
     const { page, nextToken } = paginate(rows, ctx.p);
     return { tagSet: page.map((r) => ({ resourceId: r.resourceId, resourceType: r.resourceType, key: r.key, value: r.value })), nextToken };
@@ -1740,7 +2138,8 @@ const EC2 = {
 function reservationXml(s, group) {
   const first = /** @type {Instance} */ (group[0]);
   return {
-    reservationId: first.reservationId, ownerId: s.accountId,
+    reservationId: first.reservationId,
+    ownerId: s.accountId,
     groupSet: first.securityGroupIds.map((id) => ({ groupId: id, groupName: s.securityGroups.find((g) => g.groupId === id)?.groupName })),
     instancesSet: group.map((i) => instanceXml(s, i)),
   };
@@ -1806,17 +2205,28 @@ function findTaggable(ctx, id) {
 const IAM = {
   GetInstanceProfile(ctx) {
     const name = ctx.p.require("InstanceProfileName");
-    const profile = ctx.state.instanceProfiles === null
-      ? profileFor(ctx.state.accountId, name)
-      : ctx.state.instanceProfiles.find((x) => x.instanceProfileName === name) ?? fail("NoSuchEntity", `Instance Profile ${name} cannot be found.`, 404);
+    const profile =
+      ctx.state.instanceProfiles === null
+        ? profileFor(ctx.state.accountId, name)
+        : (ctx.state.instanceProfiles.find((x) => x.instanceProfileName === name) ?? fail("NoSuchEntity", `Instance Profile ${name} cannot be found.`, 404));
     const created = "2026-01-01T00:00:00Z";
     return {
       InstanceProfile: {
-        InstanceProfileId: profile.instanceProfileId, Roles: profile.roles.map((r) => ({
-          Path: r.path, Arn: r.arn, RoleName: r.roleName, RoleId: r.roleId, CreateDate: created,
-          AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] })),
+        InstanceProfileId: profile.instanceProfileId,
+        Roles: profile.roles.map((r) => ({
+          Path: r.path,
+          Arn: r.arn,
+          RoleName: r.roleName,
+          RoleId: r.roleId,
+          CreateDate: created,
+          AssumeRolePolicyDocument: encodeURIComponent(
+            JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
+          ),
         })),
-        InstanceProfileName: profile.instanceProfileName, Path: profile.path, Arn: profile.arn, CreateDate: created,
+        InstanceProfileName: profile.instanceProfileName,
+        Path: profile.path,
+        Arn: profile.arn,
+        CreateDate: created,
       },
     };
   },
@@ -1903,25 +2313,27 @@ export async function startEc2Server(options = {}) {
   };
 
   /** @param {number} ms resolves true when the time passed, false when close() cut it short */
-  const sleep = (ms) => new Promise((resolve) => {
-    const wake = () => {
-      clearTimeout(timer);
-      waiting.delete(wake);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      waiting.delete(wake);
-      resolve(true);
-    }, ms);
-    waiting.add(wake);
-  });
-  const hang = () => new Promise((resolve) => {
-    const wake = () => {
-      waiting.delete(wake);
-      resolve(false);
-    };
-    waiting.add(wake);
-  });
+  const sleep = (ms) =>
+    new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        waiting.delete(wake);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        waiting.delete(wake);
+        resolve(true);
+      }, ms);
+      waiting.add(wake);
+    });
+  const hang = () =>
+    new Promise((resolve) => {
+      const wake = () => {
+        waiting.delete(wake);
+        resolve(false);
+      };
+      waiting.add(wake);
+    });
 
   /** @param {string} action */
   const pickFault = (action) => {
@@ -1948,14 +2360,22 @@ export async function startEc2Server(options = {}) {
     const version = p.get("Version");
     const service = serviceOf(action, version);
     const auth = parseAuthorization(req.headers.authorization);
-    const region = service === "ec2" ? auth?.region ?? defaultRegion : defaultRegion;
+    const region = service === "ec2" ? (auth?.region ?? defaultRegion) : defaultRegion;
     const requestId = crypto.randomUUID();
     /** @type {Record<string, string>} */
     const params = {};
     for (const [k, v] of map) params[k] = REDACT.test(k) ? "[redacted]" : v;
     /** @type {RequestLogEntry} */
     const entry = {
-      time: new Date(started).toISOString(), action, ...(version ? { version } : {}), service, region, params, status: null, errorCode: null, durationMs: 0,
+      time: new Date(started).toISOString(),
+      action,
+      ...(version ? { version } : {}),
+      service,
+      region,
+      params,
+      status: null,
+      errorCode: null,
+      durationMs: 0,
       ...(req.headers["x-amz-security-token"] ? { securityToken: true } : {}),
     };
     requests.push(entry);
@@ -2076,7 +2496,10 @@ async function main() {
   });
   process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
   const stop = () => {
-    server.close().then(() => process.exit(0), () => process.exit(1));
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);

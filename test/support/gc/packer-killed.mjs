@@ -164,7 +164,7 @@ build {
   out.final = structuredClone(ec2.state);
   out.requests = ec2.requests;
 } catch (e) {
-  out.error = e instanceof Error ? e.stack ?? e.message : String(e);
+  out.error = e instanceof Error ? (e.stack ?? e.message) : String(e);
 } finally {
   if (running !== undefined) {
     try {
