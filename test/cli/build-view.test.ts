@@ -97,8 +97,8 @@ describe("on a terminal (a real pseudo-terminal)", () => {
     // Pause before these lines; at each, the view shows everything before it.
     const points = [
       { before: "Connected to SSH!", last: "Waiting for SSH to become available...", status: /^▶ waiting for SSH \(\d+s\) · \d+s in all$/ },
-      { before: "debconf: delaying", last: "Building dependency tree...", status: /^▶ provisioning 1\/9 10-base\.sh \(\d+s\) · \d+s in all$/ },
-      { before: "Stopping the source instance", last: "installing crunch-run 3.0.0", status: /^▶ provisioning 2\/9 20-arvados\.sh \(\d+s\) · \d+s in all$/ },
+      { before: "debconf: delaying", last: "Building dependency tree...", status: /^▶ provisioning 1\/10 10-base\.sh \(\d+s\) · \d+s in all$/ },
+      { before: "Stopping the source instance", last: "installing crunch-run 3.0.0", status: /^▶ provisioning 3\/10 20-arvados\.sh \(\d+s\) · \d+s in all$/ },
       { before: "Terminating the source AWS instance", last: "Creating snapshot tags", status: /^▶ capturing \(\d+s\) · \d+s in all$/ },
     ].map((p) => ({ ...p, n: lineNo(lines, p.before) }));
     const dir = standIn({ REPLAY: join(FIXTURES, "aws-success.log"), PAUSE_AT: points.map((p) => p.n).join(" ") });
@@ -112,7 +112,7 @@ describe("on a terminal (a real pseudo-terminal)", () => {
       writeFileSync(join(dir, `resume.${p.n}`), "");
     }
     expect(await run.exited).toBe(0);
-    expect(scriptsOf(out)).toHaveLength(9);
+    expect(scriptsOf(out)).toHaveLength(10);
     const raw = run.output();
     const shown = screen(raw);
     // The status line was redrawn in place: it never stays among the scrolled lines, and is gone at the end.
@@ -122,13 +122,13 @@ describe("on a terminal (a real pseudo-terminal)", () => {
     expect(shown).toContain("    Reading package lists...");
     expect(raw).not.toContain("arvados-compute.amazon-ebs.compute: ");
     // Phases are marked in the scrollback too.
-    expect(shown).toContain("-- provisioning 2/9 20-arvados.sh");
+    expect(shown).toContain("-- provisioning 3/10 20-arvados.sh");
     // Colour on a terminal: a script's stderr stands out (yellow), steps are bold.
     expect(raw).toContain("\x1b[33m==> debconf: delaying package configuration, since apt-utils is not installed\x1b[39m");
     expect(raw).toContain("\x1b[1m==> Stopping the source instance...\x1b[22m");
     // The breakdown at the end.
     expect(shown.join("\n")).toMatch(/where the time went \(Packer's timestamps\), 7m14s in all/);
-    expect(shown).toContainEqual(expect.stringMatching(/^ {6}2\/9 20-arvados\.sh +1m00s {2}<- slowest script$/));
+    expect(shown).toContainEqual(expect.stringMatching(/^ {6}3\/10 20-arvados\.sh +1m00s {2}<- slowest script$/));
   });
 
   it("Ctrl-C typed in the terminal: the notice on lines of its own, the status line turns to cleaning up, exit 130 after Packer's cleanup", async () => {
@@ -136,7 +136,7 @@ describe("on a terminal (a real pseudo-terminal)", () => {
     const run = runInPty(awsArgs(outDir()), withPath(dir));
     await expect.poll(() => existsSync(join(dir, "ready"))).toBe(true);
     await expect.poll(() => run.output().includes("waiting for interrupt") && / in all$/.test(statusNow(run.output()))).toBe(true);
-    expect(statusNow(run.output())).toMatch(/^▶ provisioning 1\/9 10-base\.sh /);
+    expect(statusNow(run.output())).toMatch(/^▶ provisioning 1\/10 10-base\.sh /);
     run.type("\x03");
     await expect.poll(() => existsSync(join(dir, "cleaning"))).toBe(true);
     await expect.poll(() => run.output().includes("Terminating the source AWS instance") && / in all$/.test(statusNow(run.output()))).toBe(true);
@@ -179,8 +179,8 @@ describe("through a pipe (CI)", () => {
     };
     const err = r.stderr.split("\n");
     expect(err).toContain(`${at("Using ssh communicator")} -- waiting for SSH`);
-    expect(err).toContain(`${at("scripts/10-base.sh")} -- provisioning 1/9 10-base.sh`);
-    expect(err).toContain(`${at("scripts/20-arvados.sh")} -- provisioning 2/9 20-arvados.sh`);
+    expect(err).toContain(`${at("scripts/10-base.sh")} -- provisioning 1/10 10-base.sh`);
+    expect(err).toContain(`${at("scripts/20-arvados.sh")} -- provisioning 3/10 20-arvados.sh`);
     expect(err).toContain(`${at("Stopping the source instance")} -- capturing`);
     expect(err).toContain(`${at("Terminating the source AWS instance")} -- cleaning up`);
     expect(err).toContain(`${at("0 upgraded")}     0 upgraded, 12 newly installed, 0 to remove and 0 not upgraded.`);
@@ -193,7 +193,7 @@ describe("through a pipe (CI)", () => {
     const doc = JSON.parse(r.stdout) as { timings: unknown[]; log: string };
     expect(doc.timings).toEqual(awsExpected());
     for (const t of awsExpected()) {
-      const label = t.script !== undefined ? `${t.script === "10-base.sh" ? "1" : "2"}/9 ${t.script}` : t.phase.replaceAll("-", " ").replace("ssh", "SSH");
+      const label = t.script !== undefined ? `${t.script === "10-base.sh" ? "1" : "3"}/10 ${t.script}` : t.phase.replaceAll("-", " ").replace("ssh", "SSH");
       expect(r.stderr).toMatch(new RegExp(`^ {4,6}${label.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} +${short(t.seconds)}`, "m"));
     }
     expect(r.stderr).toContain("slowest script: 20-arvados.sh (1m00s)");
@@ -247,7 +247,7 @@ describe("--log-format json", () => {
       .map((l) => JSON.parse(l) as { level: string; type: string; msg: string; phase?: string; script?: string; n?: number; m?: number; timings?: unknown });
     expect(events.length).toBeGreaterThan(40);
     for (const e of events) expect(e).toMatchObject({ level: expect.any(String), time: expect.any(String), type: expect.any(String), msg: expect.any(String) });
-    expect(events).toContainEqual(expect.objectContaining({ type: "phase", phase: "provisioning", script: "20-arvados.sh", n: 2, m: 9 }));
+    expect(events).toContainEqual(expect.objectContaining({ type: "phase", phase: "provisioning", script: "20-arvados.sh", n: 3, m: 10 }));
     expect(events).toContainEqual(expect.objectContaining({ type: "packer", kind: "output", msg: "Reading package lists..." }));
     expect(events).toContainEqual(expect.objectContaining({ type: "packer", level: "warn", msg: "debconf: delaying package configuration, since apt-utils is not installed" }));
     expect(events).toContainEqual(expect.objectContaining({ type: "message", msg: "build directory " + out }));

@@ -283,7 +283,7 @@ describe("arv-image build (stand-in packer)", () => {
     expect(r.stderr).toMatch(/image name: +arvados-zzzzz-compute-\d{14}/);
     expect(r.stderr).toContain("newest official Debian 12 amd64 AMI");
     // The steps in order; the prelude they source (scripts/lib/) is not a step.
-    expect(r.stderr).toMatch(/^scripts: +10-base\.sh 20-arvados\.sh \S.* 99-hygiene\.sh$/m);
+    expect(r.stderr).toMatch(/^scripts: +10-base\.sh 15-kernel\.sh 20-arvados\.sh \S.* 99-hygiene\.sh$/m);
     expect(r.stderr).not.toMatch(/^scripts: .*lib\//m);
     expect(recorded(dir, "argv").map((a) => a.split("\0")[0])).toEqual(expect.arrayContaining(["version", "validate"]));
     expect(recorded(dir, "argv").some((a) => a.startsWith("build\0"))).toBe(false);

@@ -303,7 +303,7 @@ describe("e2e mirror: stand-ins for everything the provisioning scripts download
     const lists20 = installs(scripts["20-arvados"] ?? "");
     const lists30 = installs(scripts["30-nvidia"] ?? "");
     const lists40 = installs(scripts["40-docker"] ?? "");
-    expect(lists20).toEqual([["python3-arvados-fuse"]]);
+    expect(lists20).toEqual([["crunch-run", "python3-arvados-fuse"]]);
     expect(lists30.flat()).toContain("cuda");
     expect(lists40).toEqual([["--no-install-recommends", "docker-ce"], ["arvados-docker-cleaner"]]);
     const installed: [string, string][] = [];
