@@ -45,12 +45,16 @@ async function putResolver(script: string, resolver: string, conf: string): Prom
   writeFileSync(join(work, "etc", "dhclient.conf"), conf);
   const r = await run("bash", [
     "-c",
-    'set -euo pipefail; eval "$(sed -n "/^put_dhclient_resolver()/,/^}/p" "$1/script.sh")"; replace_content() { mv "$1" "$2"; }; WORK_DIR=$1; RESOLVER=$2; put_dhclient_resolver "$1/etc/dhclient.conf"',
+    // The script's own function and its own choice of option (the family test it renders).
+    'set -euo pipefail; eval "$(sed -n "/^put_dhclient_resolver()/,/^}/p" "$1/script.sh")"; replace_content() { mv "$1" "$2"; }; WORK_DIR=$1; RESOLVER=$2; eval "$(grep -m1 "^if \\[\\[ \\$RESOLVER == \\*:\\* \\]\\]" "$1/script.sh")"; if [[ $resolver_family == 6 ]]; then opt=dhcp6.name-servers; else opt=domain-name-servers; fi; put_dhclient_resolver "$1/etc/dhclient.conf" "$opt"',
     "_",
     work,
     resolver,
   ]);
   expect(r.code, r.stderr).toBe(0);
+  // The script calls it with exactly these options for the two families.
+  expect(script).toContain('put_dhclient_resolver "$DHCLIENT_CONF" dhcp6.name-servers');
+  expect(script).toContain('put_dhclient_resolver "$DHCLIENT_CONF" domain-name-servers');
   return readFileSync(join(work, "etc", "dhclient.conf"), "utf8");
 }
 
