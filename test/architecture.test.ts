@@ -167,6 +167,17 @@ describe("architecture: the layers of src/", () => {
     expect(big, big.join("\n")).toEqual([]);
   });
 
+  it("makes directories only through user-dirs.ts (Node's recursive mkdir never returns under /proc)", () => {
+    const offenders = sourceFiles(SRC).flatMap((file) =>
+      readFileSync(file, "utf8")
+        .split("\n")
+        .flatMap((text, i) => (!/^\s*(\*|\/\/)/.test(text) && /\bmkdir(Sync)?\([^)]*recursive|enableCompileCache\?*\.?\(\s*\)/.test(text) ? [`src/${relative(SRC, file)}:${i + 1}: ${text.trim()}`] : [])),
+    );
+    // The rule reads what it checks: the one place that may call mkdir does, without `recursive`.
+    expect(readFileSync(join(SRC, "user-dirs.ts"), "utf8")).toMatch(/mkdirSync\(d, \{ mode \}\)/);
+    expect(offenders, offenders.join("\n")).toEqual([]);
+  });
+
   it("lists only exceptions that still exist", () => {
     const stale = KNOWN.filter((k) => !all.some((a) => k.fromFile.test(a.fromFile) && k.toFile === a.toFile)).map((k) => `${k.fromFile} → ${k.toFile}`);
     expect(stale, `remove from KNOWN: ${stale.join(", ")}`).toEqual([]);

@@ -7,9 +7,9 @@
  * cannot be read or written is ignored: then every run asks Packer, as it always did.
  */
 import { execFile } from "node:child_process";
-import { accessSync, constants, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { delimiter, isAbsolute, join, resolve } from "node:path";
+import { accessSync, constants, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { delimiter, join, resolve } from "node:path";
+import { cacheHome, makeDirs } from "../user-dirs.js";
 import { packerEnvironment } from "./environment.js";
 import { LIMITS, readUserFile } from "../config/read-file.js";
 
@@ -98,21 +98,10 @@ function identify(path: string): BinaryId | undefined {
   }
 }
 
-/** $XDG_CACHE_HOME/arv-image/packer-version.json, else ~/.cache/arv-image/…; undefined without a home. */
+/** packer-version.json in arv-image's cache home (user-dirs.ts); undefined without a home. */
 function cacheFile(env: NodeJS.ProcessEnv): string | undefined {
-  const xdg = env.XDG_CACHE_HOME;
-  // The XDG spec: a relative XDG_CACHE_HOME is invalid and ignored.
-  const base = xdg !== undefined && isAbsolute(xdg) ? xdg : env.HOME !== undefined && env.HOME !== "" ? join(env.HOME, ".cache") : safeHome();
-  return base === undefined ? undefined : join(base, "arv-image", "packer-version.json");
-}
-
-function safeHome(): string | undefined {
-  try {
-    const h = homedir();
-    return h === "" ? undefined : join(h, ".cache");
-  } catch {
-    return undefined;
-  }
+  const home = cacheHome(env);
+  return home === undefined ? undefined : join(home, "packer-version.json");
 }
 
 /** Entries kept: enough for the few Packers one machine has (tests make many short-lived ones). */
@@ -147,7 +136,7 @@ function writeCache(file: string, entry: CacheEntry): void {
   try {
     const entries = [entry, ...readCache(file).filter((e) => e.path !== entry.path)].slice(0, MAX_ENTRIES);
     const dir = join(file, "..");
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirs(dir, 0o700);
     const tmp = `${file}.${process.pid}.tmp`;
     try {
       writeFileSync(tmp, JSON.stringify({ entries }, null, 1) + "\n", { mode: 0o600 });

@@ -3,7 +3,8 @@
  * into place only when every file is written. On any failure the temporary directory
  * is removed and the target is as it was.
  */
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, writeFileSync } from "node:fs";
+import { makeDirs } from "../user-dirs.js";
 import { chmod, mkdtemp, open, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { checkOutDir } from "../config/files.js";
@@ -70,7 +71,7 @@ export async function writeBuildDir(out: string, files: readonly RenderedFile[])
     // promise round trip through the thread pool costs more than the write itself.
     for (const f of files) {
       const p = join(tmp, f.path);
-      mkdirSync(dirname(p), { recursive: true, mode: 0o755 });
+      makeDirs(dirname(p), 0o755);
       writeFileSync(p, f.content, { mode: f.mode });
       chmodSync(p, f.mode); // the umask must not loosen or tighten what was asked
     }

@@ -5,7 +5,7 @@
  * environment (exit 1) errors. A few real CLI runs check the cases that used to print a
  * stack trace.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -173,18 +173,31 @@ describe("what used to end in a stack trace (real CLI)", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  // Known on Node 24 (2026-12-03): with TMPDIR naming a missing directory `validate` passed,
-  // and with TMPDIR=/proc the process spun at full CPU instead of reporting it; Node 20 (the
-  // floor, what arv-image ships for) reports both. Left open for the next session.
-  it.skipIf(Number(process.versions.node.split(".")[0]) >= 24)('an unusable TMPDIR is said to be one, not "packer was not found"', async () => {
+  // Node >= 22 made a missing TMPDIR (its compile cache went there) and hung at full CPU with
+  // TMPDIR under /proc: arv-image now keeps that cache in its own cache home (user-dirs.ts).
+  it('an unusable TMPDIR is said to be one, not "packer was not found", and a missing one is not made', async () => {
     for (const tmp of [join(dir, "no-such-tmp"), "/proc"]) {
       const r = await runCli(["validate", ...aws.filter((a, i, all) => a !== "--packer-version" && all[i - 1] !== "--packer-version")], {
         env: { ...process.env, TMPDIR: tmp, XDG_CACHE_HOME: join(dir, "cache-" + Math.random().toString(36).slice(2)) },
       });
-      expect(r.code).toBe(1);
+      expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain("TMPDIR");
       expect(r.stderr).not.toContain("packer was not found");
       expect(r.stderr).not.toContain("internal error");
+    }
+    expect(existsSync(join(dir, "no-such-tmp"))).toBe(false);
+  });
+
+  it("a cache home where no directory can be made (under /proc, a file) costs the cache, nothing else", async () => {
+    writeFileSync(join(dir, "a-file"), "");
+    for (const cache of ["/proc/arv-image-test", join(dir, "a-file")]) {
+      const out = join(dir, `cache-out-${Math.random().toString(36).slice(2)}`);
+      // No --packer-version: the version of the Packer on the PATH goes to the cache (or not).
+      const r = await runCli(["render", ...aws.filter((a, i, all) => a !== "--packer-version" && all[i - 1] !== "--packer-version"), "--out", out], {
+        env: { ...process.env, XDG_CACHE_HOME: cache },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(existsSync(join(out, "variables.pkr.hcl"))).toBe(true);
     }
   });
 
