@@ -29,6 +29,13 @@ export function formatBreakdown(timings: readonly Timing[], scripts: readonly st
   const slowest = named.reduce<Timing | undefined>((a, t) => (a === undefined || t.seconds > a.seconds ? t : a), undefined);
   const several = timings.some((t) => t.build !== undefined);
   const lines = [`where the time went (Packer's timestamps), ${shortDuration(total)} in all:`];
+  // One column for the durations, wide enough for the longest label (phases, and scripts two deeper).
+  const labelOf = (t: Timing) => {
+    if (t.script === undefined) return PHASE_LABEL[t.phase];
+    const i = scripts.indexOf(t.script);
+    return `  ${i === -1 ? "" : `${i + 1}/${scripts.length} `}${t.script}`;
+  };
+  const width = Math.max(24, ...timings.map((t) => labelOf(t).length + 1));
   let build: string | undefined;
   for (const t of timings) {
     if (several && t.build !== build) {
@@ -36,13 +43,8 @@ export function formatBreakdown(timings: readonly Timing[], scripts: readonly st
       lines.push(`  ${build ?? ""}:`);
     }
     const indent = several ? "    " : "  ";
-    if (t.script === undefined) {
-      lines.push(`${indent}${PHASE_LABEL[t.phase].padEnd(24)}${shortDuration(t.seconds).padStart(7)}`);
-    } else {
-      const i = scripts.indexOf(t.script);
-      const label = `${i === -1 ? "" : `${i + 1}/${scripts.length} `}${t.script}`;
-      lines.push(`${indent}  ${label.padEnd(22)}${shortDuration(t.seconds).padStart(7)}${t === slowest && named.length > 1 ? "  <- slowest script" : ""}`);
-    }
+    const mark = t.script !== undefined && t === slowest && named.length > 1 ? "  <- slowest script" : "";
+    lines.push(`${indent}${labelOf(t).padEnd(width)}${shortDuration(t.seconds).padStart(7)}${mark}`);
   }
   if (slowest && named.length > 1) lines.push(`slowest script: ${slowest.script ?? ""} (${shortDuration(slowest.seconds)})`);
   return lines;

@@ -185,4 +185,20 @@ describe("the breakdown", () => {
     expect(text).toMatch(/capturing +4m30s/);
     expect(text).toContain("slowest script: 20-arvados.sh (1m00s)");
   });
+
+  it("ends every duration in one column, however long a script's name (nine scripts and more: n/m takes room)", () => {
+    const scripts = ["10-base.sh", "60-encrypted-tmp.sh", "90-check-contract.sh", "95-a-site-script-with-a-long-name.sh"];
+    const timings = [
+      { phase: "launching" as const, seconds: 29 },
+      { phase: "provisioning" as const, seconds: 700 },
+      ...scripts.map((script, i) => ({ phase: "provisioning" as const, script, seconds: 10 ** i })),
+      { phase: "capturing" as const, seconds: 3700 },
+    ];
+    for (const list of [scripts, [...scripts, ...Array.from({ length: 8 }, (_, i) => `x${i}.sh`)]]) {
+      const rows = formatBreakdown(timings, list).filter((l) => /\d+[smh]( |$)/.test(l) && !l.startsWith("where") && !l.startsWith("slowest"));
+      expect(rows).toHaveLength(timings.length);
+      const ends = rows.map((l) => l.replace(/ {2}<- slowest script$/, "").length);
+      expect(new Set(ends), rows.join("\n")).toHaveLength(1);
+    }
+  });
 });
