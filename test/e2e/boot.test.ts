@@ -30,11 +30,13 @@ import { cachedMirror } from "../../scripts/e2e/apt-repo.mjs";
 import { ensureRootfs, rootfsPath, type Suite } from "../../scripts/e2e/rootfs.mjs";
 import { bootMachine, type BootedMachine, BootWorkspace, captureImage, prepareRoot, type SshLogin } from "../support/booted.js";
 import { BIN, run } from "../support/cli.js";
+import { NEWEST_RELEASE } from "../../dist/releases/versions.js";
 import { mirrorArgs, startMirror } from "../support/mirror/server.mjs";
 
-const RELEASES: { suite: Suite; name: string }[] = [
-  { suite: "bookworm", name: "Debian 12" },
-  { suite: "trixie", name: "Debian 13" },
+/** Each release provisioned as its operator would name it: Debian 13 also with the Arvados release pinned explicitly. */
+const RELEASES: { suite: Suite; name: string; flags: string[] }[] = [
+  { suite: "bookworm", name: "Debian 12", flags: ["--base-os", "debian-12"] },
+  { suite: "trixie", name: "Debian 13", flags: ["--base-os", "debian-13", "--arvados-version", NEWEST_RELEASE.latest] },
 ];
 const only = process.env.ARV_IMAGE_E2E_BOOT_SUITES?.split(/[\s,]+/).filter(Boolean);
 const releases = only ? RELEASES.filter((r) => only.includes(r.suite)) : RELEASES;
@@ -85,7 +87,7 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-describe.skipIf(SKIP).each(releases)("e2e boot tier: $name ($suite) provisioned, captured, booted as a node", ({ suite, name }) => {
+describe.skipIf(SKIP).each(releases)("e2e boot tier: $name ($suite) provisioned, captured, booted as a node", ({ suite, name, flags }) => {
   let ws: BootWorkspace;
   let build: BootedMachine | undefined;
   let node: BootedMachine | undefined;
@@ -136,7 +138,7 @@ describe.skipIf(SKIP).each(releases)("e2e boot tier: $name ($suite) provisioned,
     const r = await run(process.execPath, [BIN, "provision",
       "--ssh-host", m.host, "--ssh-port", String(m.port), "--ssh-user", builder.user, "--ssh-private-key-file", builder.key,
       "--arvados-cluster-id", "zzzzz", "--public-key-file", dispatcher.pubFile, "--login-user", LOGIN_USER,
-      "--runtime-engine", ENGINE, "--resolver", RESOLVER, ...mirrorArgs(mirror.url), "--capture-hygiene", "--out", out]);
+      "--runtime-engine", ENGINE, "--resolver", RESOLVER, ...flags, ...mirrorArgs(mirror.url), "--capture-hygiene", "--out", out]);
     expect(r.code, r.stderr.slice(-6000)).toBe(0);
     expect(r.stderr).toContain("the dispatcher-contract check passed");
   }, 1_800_000);
@@ -191,6 +193,13 @@ describe.skipIf(SKIP).each(releases)("e2e boot tier: $name ($suite) provisioned,
     it("crunch-run is on the PATH", async () => {
       const r = await probe("command -v crunch-run");
       expect(r.code, `no crunch-run on the ${label} node's PATH`).toBe(0);
+    });
+
+    it(`crunch-run is Arvados ${NEWEST_RELEASE.latest} (the release asked for, or the default), held there at priority 995`, async () => {
+      const installed = await probe("dpkg-query -W -f '${Version}' crunch-run");
+      expect(installed.out).toMatch(new RegExp(`^${NEWEST_RELEASE.latest.replaceAll(".", "\\.")}-`));
+      const policy = await probe("apt-cache policy crunch-run");
+      expect(policy.out).toMatch(new RegExp(`\\*\\*\\* ${NEWEST_RELEASE.latest.replaceAll(".", "\\.")}-\\S+ 995`));
     });
 
     it("/tmp is not tmpfs", async () => {
