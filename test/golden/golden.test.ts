@@ -64,11 +64,15 @@ function render(name: string, version: string): Promise<Render> {
 /**
  * shellcheck, once for each distinct script of all renders, in one invocation. A step script is
  * checked together with the prelude it sources (`-x`, found beside it through `-P SCRIPTDIR`),
- * so "distinct" means the same script text with the same prelude; the prelude and the static
- * scripts are checked on their own. Findings come back keyed by `<case>@<version>`, each line
+ * so "distinct" means the same script text with the same prelude, the prelude's values aside:
+ * they are single-quoted literals (`readonly NAME='…'`), and shellcheck reports nothing in a
+ * sourced file and never follows a variable's value, so a script's findings depend only on
+ * which names the prelude defines (96 checks became 33). Each distinct prelude, values and
+ * all, and the static scripts are checked on their own. Findings come back keyed by `<case>@<version>`, each line
  * naming the file relative to the build directory.
  */
 let shellchecked: Promise<Map<string, string[]>> | undefined;
+const withoutValues = (prelude: string) => prelude.replace(/^(readonly [A-Z0-9_]+=)'.*'$/gm, "$1");
 function shellcheckAll(): Promise<Map<string, string[]>> {
   shellchecked ??= (async () => {
     const owners = new Map<string, { path: string; rel: string; renders: string[] }>(); // by content key
@@ -80,7 +84,7 @@ function shellcheckAll(): Promise<Map<string, string[]>> {
           const text = readFileSync(join(dir, rel), "utf8");
           const sourcesPrelude = rel.startsWith("scripts/") && rel !== PRELUDE;
           const key = createHash("sha256")
-            .update(`${rel.split("/").pop() ?? ""}\0${text}\0${sourcesPrelude ? prelude : ""}`)
+            .update(`${rel.split("/").pop() ?? ""}\0${text}\0${sourcesPrelude ? withoutValues(prelude) : ""}`)
             .digest("hex");
           const o = owners.get(key);
           if (o) o.renders.push(`${name}@${version}`);
