@@ -171,7 +171,9 @@ describe("architecture: the layers of src/", () => {
     const offenders = sourceFiles(SRC).flatMap((file) =>
       readFileSync(file, "utf8")
         .split("\n")
-        .flatMap((text, i) => (!/^\s*(\*|\/\/)/.test(text) && /\bmkdir(Sync)?\([^)]*recursive|enableCompileCache\?*\.?\(\s*\)/.test(text) ? [`src/${relative(SRC, file)}:${i + 1}: ${text.trim()}`] : [])),
+        .flatMap((text, i) =>
+          !/^\s*(\*|\/\/)/.test(text) && /\bmkdir(Sync)?\([^)]*recursive|enableCompileCache\?*\.?\(\s*\)/.test(text) ? [`src/${relative(SRC, file)}:${i + 1}: ${text.trim()}`] : [],
+        ),
     );
     // The rule reads what it checks: the one place that may call mkdir does, without `recursive`.
     expect(readFileSync(join(SRC, "user-dirs.ts"), "utf8")).toMatch(/mkdirSync\(d, \{ mode \}\)/);
