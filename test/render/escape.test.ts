@@ -129,9 +129,10 @@ describe("free-text flags through the CLI", () => {
         const d = mkdtempSync(join(tmp, "sa-"));
         const path = join(d, name);
         writeFileSync(path, '{"type":"service_account"}\n');
-        const out = join(d, "b");
+        // Apart from the file: a generated name may be the output directory's ("b" was).
+        const out = join(mkdtempSync(join(tmp, "cli-")), "b");
         const r = await runCli([...base, "--cloud", "gcp", "--gcp-project-id", "my-project", "--gcp-account-file", path, "--out", out]);
-        expect(r.code).toBe(0);
+        expect(r.code, r.stderr).toBe(0);
         expect(await packerEval<string>(out, "var.account_file")).toBe(path);
       }),
       { numRuns: 12 },
