@@ -23,26 +23,34 @@ async function interruptedPacker(sig: NodeJS.Signals): Promise<{ stdout: string;
   const dir = mkdtempSync(join(tmp, "p-"));
   writeFileSync(
     join(dir, "t.pkr.hcl"),
-    `source "null" "x" {\n  communicator = "none"\n}\nbuild {\n  sources = ["source.null.x"]\n  provisioner "shell-local" {\n    inline = ["touch ${dir}/started", "sleep 600"]\n  }\n}\n`,
+    `source "null" "x" {\n  communicator = "none"\n}\nbuild {\n  sources = ["source.null.x"]\n  provisioner "shell-local" {\n    inline = ["trap '' INT TERM", "touch ${dir}/started", "sleep 600"]\n  }\n}\n`,
   );
+  // The signal goes to the whole group, as a terminal's Ctrl-C does. A local script that died of
+  // it first would end the build as failed before Packer handled the interrupt (a race; seen once
+  // in CI): the script ignores INT and TERM, so what is tested is Packer's own handling (it then
+  // leaves the script behind, which the SIGKILL of the group below ends). arv-image's builds run
+  // their scripts over SSH, outside the group.
   // Its own process group, as arv-image starts it; the signal goes to the group.
   const child = spawn("packer", ["build", "-machine-readable", "."], { cwd: dir, env: packerEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
   child.stderr.resume();
-  const closed = new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on("close", (c, s) => r([c, s])));
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on("exit", (c, s) => r([c, s])));
+  const closed = new Promise<void>((r) => child.on("close", () => r()));
   // The event: the provisioner's sleep runs (a signal while `touch` still ran would be
   // deferred by sh until touch exited, and then sh would go on to the sleep).
   const sleeping = () => existsSync(join(dir, "started")) && spawnSync("pgrep", ["-g", String(child.pid), "-x", "sleep"]).status === 0;
   while (!sleeping() && child.exitCode === null) await new Promise((r) => setTimeout(r, 25));
   process.kill(-(child.pid as number), sig);
-  const [code, signal] = await closed;
-  // Nothing of the group outlives the test (the provisioner's sleep, after a SIGHUP).
+  const [code, signal] = await exited;
+  // Nothing of the group outlives Packer: the script it leaves behind (which ignores INT and
+  // TERM) holds a copy of Packer's stdout, so its end is awaited only once that is gone.
   try {
     process.kill(-(child.pid as number), "SIGKILL");
   } catch {
     /* gone */
   }
+  await closed;
   return { stdout, code, signal };
 }
 
