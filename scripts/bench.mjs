@@ -155,17 +155,24 @@ if (only !== "startup") {
     "--out",
     join(tmp, `build-${i}`),
   ];
-  // Alternated, so that the machine's changing load weighs on both sides alike.
+  // The least a Node program with a line-by-line view does (scripts/bench-line-floor.mjs):
+  // a yardstick, not a target.
+  const floorArgv = ["bash", "-c", `cd "$0" && exec node "$1" "$2" 2>/dev/null`, tmp, join(ROOT, "scripts/bench-line-floor.mjs"), join(tmp, "floor.log")];
+  // Alternated, so that the machine's changing load weighs on all sides alike.
   const teeRuns = [];
+  const floorRuns = [];
   const buildRuns = [];
   for (let i = 0; i < 21; i++) {
     teeRuns.push(runOnce("tee", teeArgv, env));
+    floorRuns.push(runOnce("floor", floorArgv, env));
     buildRuns.push(runOnce("build", buildArgv(i), env));
   }
   const tee = summarize("stand-in packer build | tee log", teeRuns, (stdout) => Number(stdout.trim()) / 1000);
   const build = summarize("arv-image build --json (200k lines)", buildRuns, (stdout) => JSON.parse(stdout).packerSeconds * 1000);
   const teeRow = { label: "stand-in packer build | tee log (timed by bash)", median: tee.metric, rssMB: tee.rssMB };
   report(teeRow);
+  const floor = summarize("bare Node line-by-line view (bench-line-floor.mjs)", floorRuns, (stdout) => Number(stdout.trim()));
+  report({ label: floor.label, median: floor.metric, rssMB: floor.rssMB }, teeRow, "(yardstick)");
   report(build);
   const streamRatio = report({ label: "  of which packer build, streamed (packerSeconds)", median: build.metric, rssMB: build.rssMB }, teeRow, "<= 2x tee, <= 120 MB");
   if (streamRatio > 2) fails.push(`streaming is ${streamRatio.toFixed(2)}x tee (target 2x)`);
