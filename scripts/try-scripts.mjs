@@ -5,7 +5,8 @@
 //   - rendered scripts and their prelude (scripts/lib/prelude.sh, which each script sources):
 //     header lines, `set -euo pipefail` in the prelude, no `set -x`, `bash -n`,
 //     `shellcheck -x -s bash -S style` with zero findings, each script checked with its prelude
-//     beside it, each distinct rendering once (also on every templates/files/*.sh);
+//     beside it, each distinct rendering once, the prelude's values aside (shellcheck-key.mjs;
+//     each distinct prelude whole), and every templates/files/*.sh;
 //   - the prelude's values block between the marker lines round-trips every value exactly;
 //   - functional smoke tests of the file-editing helpers (run twice: idempotent);
 //   - `systemd-analyze verify` on the unit files, when available.
@@ -14,12 +15,12 @@
 // Needs the compiled engine: `npx tsc -p tsconfig.json` (dist/render/engine.js).
 
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
+import { shellcheckKey } from "./shellcheck-key.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const TEMPLATES = join(ROOT, "templates");
@@ -188,7 +189,6 @@ mkdirSync(outDir);
 const toLint = new Map(); // content hash (a script's with its prelude's) -> path (identical renderings are linted once)
 const rendered = {}; // context -> script -> text
 const preludes = {}; // context -> the rendered prelude
-const hashOf = (...texts) => createHash("sha256").update(texts.join("\0")).digest("hex");
 
 for (const [ctxName, ctx] of Object.entries(contexts)) {
   rendered[ctxName] = {};
@@ -215,7 +215,7 @@ for (const [ctxName, ctx] of Object.entries(contexts)) {
       mkdirSync(join(ctxDir, "lib"), { recursive: true });
       const path = join(ctxDir, "lib", "prelude.sh");
       writeFileSync(path, prelude);
-      const hash = hashOf(prelude);
+      const hash = shellcheckKey("prelude.sh", prelude, undefined);
       if (!toLint.has(hash)) toLint.set(hash, path);
     }
   }
@@ -239,7 +239,8 @@ for (const [ctxName, ctx] of Object.entries(contexts)) {
     if (ctxName === "nasty") continue; // quoting only; linted through the other contexts
     const path = join(ctxDir, script);
     writeFileSync(path, text, { mode: 0o755 });
-    const hash = hashOf(text, prelude);
+    // Once per distinct script, the prelude's values aside (shellcheck-key.mjs).
+    const hash = shellcheckKey(script, text, STANDALONE.has(script) ? undefined : prelude);
     if (!toLint.has(hash)) toLint.set(hash, path);
   }
 }

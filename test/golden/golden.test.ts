@@ -16,11 +16,11 @@
  * `git diff --stat -- test/golden` and the golden files git does not know yet. Review the diff like
  * code. (`npm run test:update` does not touch the goldens.)
  */
-import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { shellcheckKey } from "../../scripts/shellcheck-key.mjs";
 import { REPO, runCli } from "../support/cli.js";
 import { listFiles, packer, parseHcl, requireTool, shellcheck } from "../support/tools.js";
 import { CASES, GOLDEN, OLD_PACKER, PACKER_VERSIONS, caseDirs, goldenFiles, splitByVersion, writeCase, type Files } from "./tree.js";
@@ -63,16 +63,13 @@ function render(name: string, version: string): Promise<Render> {
 
 /**
  * shellcheck, once for each distinct script of all renders, in one invocation. A step script is
- * checked together with the prelude it sources (`-x`, found beside it through `-P SCRIPTDIR`),
- * so "distinct" means the same script text with the same prelude, the prelude's values aside:
- * they are single-quoted literals (`readonly NAME='…'`), and shellcheck reports nothing in a
- * sourced file and never follows a variable's value, so a script's findings depend only on
- * which names the prelude defines (96 checks became 33). Each distinct prelude, values and
- * all, and the static scripts are checked on their own. Findings come back keyed by `<case>@<version>`, each line
- * naming the file relative to the build directory.
+ * checked together with the prelude it sources (`-x`, found beside it through `-P SCRIPTDIR`);
+ * "distinct" is scripts/shellcheck-key.mjs's key (the prelude's values aside: 96 checks became
+ * 33). Each distinct prelude, values and all, and the static scripts are checked on their own.
+ * Findings come back keyed by `<case>@<version>`, each line naming the file relative to the
+ * build directory.
  */
 let shellchecked: Promise<Map<string, string[]>> | undefined;
-const withoutValues = (prelude: string) => prelude.replace(/^(readonly [A-Z0-9_]+=)'.*'$/gm, "$1");
 function shellcheckAll(): Promise<Map<string, string[]>> {
   shellchecked ??= (async () => {
     const owners = new Map<string, { path: string; rel: string; renders: string[] }>(); // by content key
@@ -83,9 +80,7 @@ function shellcheckAll(): Promise<Map<string, string[]>> {
         for (const rel of listFiles(dir).filter((f) => f.endsWith(".sh"))) {
           const text = readFileSync(join(dir, rel), "utf8");
           const sourcesPrelude = rel.startsWith("scripts/") && rel !== PRELUDE;
-          const key = createHash("sha256")
-            .update(`${rel.split("/").pop() ?? ""}\0${text}\0${sourcesPrelude ? withoutValues(prelude) : ""}`)
-            .digest("hex");
+          const key = shellcheckKey(rel.split("/").pop() ?? "", text, sourcesPrelude ? prelude : undefined);
           const o = owners.get(key);
           if (o) o.renders.push(`${name}@${version}`);
           else owners.set(key, { path: join(dir, rel), rel, renders: [`${name}@${version}`] });
