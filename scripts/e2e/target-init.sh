@@ -1,10 +1,12 @@
 #!/bin/bash
-# target-init.sh ROOT TARBALL PORT        (env: ARV_E2E_AUTHORIZED_KEY, ARV_E2E_TARGET_SIZE)
+# target-init.sh ROOT SOURCE PORT        (env: ARV_E2E_AUTHORIZED_KEY, ARV_E2E_TARGET_SIZE)
 #
-# PID 1 of an e2e SSH target: a throwaway Debian machine made from a make-rootfs.sh tarball,
-# reachable at 127.0.0.1:PORT as "admin" with the key in ARV_E2E_AUTHORIZED_KEY. Run it as
+# PID 1 of an e2e SSH target: a throwaway Debian machine made from SOURCE, a make-rootfs.sh
+# tarball or a directory holding a root (an image the boot tier captured: it is copied, never
+# changed), reachable at 127.0.0.1:PORT as "admin" with the key in ARV_E2E_AUTHORIZED_KEY.
+# Run it as
 #   unshare --mount --pid --uts --fork --kill-child --propagation private -- \
-#     bash target-init.sh ROOT TARBALL PORT
+#     bash target-init.sh ROOT SOURCE PORT
 # with ROOT an empty directory; test/support/target.ts does.
 #
 # - The network is the host's (apt must reach the Debian mirror); mounts, PIDs and the
@@ -14,6 +16,8 @@
 #   root in the target cannot reach the host's disks. /proc is this PID namespace's, /sys is
 #   read-only, /run is a fresh tmpfs (no /run/systemd/system: "systemd is not running"),
 #   /etc/resolv.conf is a copy of the host's (not a bind mount: writes stay in the target).
+# - A root without SSH host keys (an image: each machine makes its own) gets new ones, as a
+#   cloud instance's first boot makes them.
 # - This process stays outside the chroot: maintainer scripts that compare / with
 #   /proc/1/root (udev, systemctl, ...) see that they run in a chroot.
 # - It prints "arv-e2e-target: pid HOSTPID" (its PID in the host's PID namespace) first, then
@@ -28,13 +32,13 @@ die() {
   exit 1
 }
 
-[[ $# -eq 3 ]] || die "usage: $0 ROOT TARBALL PORT"
+[[ $# -eq 3 ]] || die "usage: $0 ROOT SOURCE PORT"
 R=$1
-TARBALL=$2
+SOURCE=$2
 PORT=$3
 ((BASHPID == 1)) || die "must run as PID 1 of a new PID namespace (unshare --pid --fork)"
 [[ $R == /* && -d $R ]] || die "ROOT '$R' is not an existing absolute directory"
-[[ -f $TARBALL ]] || die "no tarball $TARBALL"
+[[ -f $SOURCE || -d $SOURCE ]] || die "no tarball or directory $SOURCE"
 [[ $PORT =~ ^[0-9]+$ ]] || die "PORT '$PORT' is not a number"
 [[ -n ${ARV_E2E_AUTHORIZED_KEY:-} ]] || die "ARV_E2E_AUTHORIZED_KEY is empty"
 
@@ -47,7 +51,11 @@ read -r _ _ _ caller_pid _ <"/proc/$unshare_pid/stat"
 [[ $(readlink /proc/self/ns/mnt) != "$(readlink "/proc/$caller_pid/ns/mnt")" ]] ||
   die "not in a private mount namespace (unshare --mount --propagation private)"
 mount -t tmpfs -o "mode=0755,size=${ARV_E2E_TARGET_SIZE:-50%}" arv-e2e-target "$R"
-tar -C "$R" --numeric-owner -xpf "$TARBALL"
+if [[ -d $SOURCE ]]; then
+  cp -a -- "$SOURCE/." "$R/"
+else
+  tar -C "$R" --numeric-owner -xpf "$SOURCE"
+fi
 chmod 0755 "$R" # sshd reads ~admin/.ssh as admin: "/" must be searchable
 
 # The caller's key for admin, with the modes sshd's StrictModes insists on.
@@ -61,6 +69,7 @@ chmod 0600 -- "$home/.ssh/authorized_keys"
 
 rm -f -- "$R/etc/resolv.conf"
 cat /etc/resolv.conf >"$R/etc/resolv.conf"
+compgen -G "$R/etc/ssh/ssh_host_*_key" >/dev/null || chroot "$R" ssh-keygen -A >/dev/null
 
 mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
 mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys"

@@ -6,10 +6,12 @@
  * 1. The release's debootstrap rootfs (scripts/e2e/rootfs.mjs) is booted with systemd as PID 1
  *    (systemd-nspawn -b, test/support/booted.ts), sshd on a loopback port.
  * 2. `arv-image provision` runs every script against it over SSH, as admin (Debian's cloud user),
- *    with the stand-in mirror as in provision.test.ts and the dispatcher's public key (a
- *    throwaway key pair of this test).
+ *    with the stand-in mirror (test/support/mirror) and the dispatcher's public key (a throwaway
+ *    key pair of this test).
  * 3. Capture: the machine is powered off (cleanly; nothing may be left running or mounted), its
- *    root is copied as "the image", and the copy is booted fresh as a new node would be.
+ *    root is copied as "the image", and the copy is booted fresh as a new node would be. (For
+ *    Debian 12, tiers 1 and 2 go on with a copy of the image taken before that boot:
+ *    image-tiers.ts.)
  * 4. The node is probed as arvados-dispatch-cloud probes it: SSH as the login user (crunch)
  *    with the dispatcher's private key, the boot probe `systemctl is-system-running` (must print
  *    "running"; a failure prints `systemctl --failed` and the failed units' journal), `sudo -n
@@ -79,17 +81,35 @@ function sshKeyPair(dir: string, name: string): { key: string; pub: string; pubF
   return { key: file, pub: readFileSync(`${file}.pub`, "utf8").trim(), pubFile: `${file}.pub` };
 }
 
-/** The tier for one release: call it at the top of a test file. */
-export function bootTier(release: BootRelease): void {
+/** What the boot tier provisioned with, for tiers that go on with its image (image-tiers.ts). */
+export interface ProvisionedWith {
+  /** The flags of its `arv-image provision`, without the SSH and --out ones. */
+  flags: string[];
+  loginUser: string;
+  resolver: string;
+  /** The dispatcher's key pair (the public half is in the image). */
+  dispatcher: SshLogin & { pub: string; pubFile: string };
+  mirrorUrl: string;
+}
+
+/**
+ * The tier for one release: call it at the top of a test file. `onImage` gets the captured
+ * image before the node boots from it (a boot changes it: host keys, machine-id, the marker),
+ * to copy what it needs; returns true when the tier is skipped.
+ */
+export function bootTier(release: BootRelease, opts: { onImage?: (image: string, provisioned: ProvisionedWith) => Promise<void> } = {}): boolean {
   const { suite, name, flags } = release;
   if (skipped(release)) {
     it.skip(`e2e boot tier: ${name} (${suite})`, () => {});
-    return;
+    return true;
   }
   let tmp: string;
   let builder: SshLogin & { pub: string };
   let dispatcher: SshLogin & { pub: string; pubFile: string };
   let mirror: { url: string; close(): Promise<void> };
+  // prettier-ignore
+  const provisionFlags = () => ["--arvados-cluster-id", "zzzzz", "--public-key-file", dispatcher.pubFile, "--login-user", LOGIN_USER,
+    "--runtime-engine", ENGINE, "--resolver", RESOLVER, ...flags, ...mirrorArgs(mirror.url)];
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), "arv-image-e2e-boot-"));
@@ -154,8 +174,7 @@ export function bootTier(release: BootRelease): void {
       // prettier-ignore
       const r = await run(process.execPath, [BIN, "provision",
       "--ssh-host", m.host, "--ssh-port", String(m.port), "--ssh-user", builder.user, "--ssh-private-key-file", builder.key,
-      "--arvados-cluster-id", "zzzzz", "--public-key-file", dispatcher.pubFile, "--login-user", LOGIN_USER,
-      "--runtime-engine", ENGINE, "--resolver", RESOLVER, ...flags, ...mirrorArgs(mirror.url), "--capture-hygiene", "--out", out]);
+      ...provisionFlags(), "--capture-hygiene", "--out", out]);
       expect(r.code, r.stderr.slice(-6000)).toBe(0);
       expect(r.stderr).toContain("the dispatcher-contract check passed");
     }, 1_800_000);
@@ -171,6 +190,7 @@ export function bootTier(release: BootRelease): void {
       expect(readFileSync(join(image, "etc/machine-id"), "utf8")).toBe("");
       expect(readdirSync(join(image, "etc/ssh")).filter((f) => f.startsWith("ssh_host_"))).toEqual([]);
       expect(existsSync(join(image, "arvados-compute-node-boot.complete"))).toBe(false);
+      await opts.onImage?.(image, { flags: provisionFlags(), loginUser: LOGIN_USER, resolver: RESOLVER, dispatcher, mirrorUrl: mirror.url });
       // The cloud's part only: the node's sshd port (this test's stand-in for port 22 of its own
       // address). The dispatcher's key is already in the image, as it must be.
       const port = await prepareRoot(image, {});
@@ -260,4 +280,5 @@ export function bootTier(release: BootRelease): void {
       await expect(m.poweroff()).resolves.toBeUndefined();
     }, 300_000);
   });
+  return false;
 }

@@ -166,7 +166,7 @@ describe.skipIf(SKIP)("e2e SSH target (debootstrap rootfs, sshd in unshare+chroo
 
   it("fails clearly and leaves nothing behind when a target cannot start", async () => {
     const before = readdirSync(tmpdir()).filter((n) => n.startsWith("arv-image-target-"));
-    await expect(startTarget({ authorizedKey: publicKey, tarball: join(work, "missing.tar.zst") })).rejects.toThrow(/failed to start: it exited[\s\S]*no tarball/);
+    await expect(startTarget({ authorizedKey: publicKey, source: join(work, "missing.tar.zst") })).rejects.toThrow(/failed to start: it exited[\s\S]*no tarball or directory/);
     expect(readdirSync(tmpdir()).filter((n) => n.startsWith("arv-image-target-"))).toEqual(before);
   });
 

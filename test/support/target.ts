@@ -1,6 +1,6 @@
 /**
  * A throwaway Debian 12 machine reachable over SSH on 127.0.0.1, for real `packer build`s with
- * the null builder: the cached make-rootfs.sh tarball (scripts/e2e/rootfs.mjs) unpacked into a
+ * the null builder: the cached make-rootfs.sh tarball (scripts/e2e/rootfs.mjs), or a captured image, in a
  * tmpfs, sshd in a chroot, in private mount + PID + UTS namespaces sharing the host's network
  * (apt reaches the Debian mirror). scripts/e2e/target-init.sh is the namespace's PID 1; read it
  * for what the machine has (minimal /dev, read-only /sys, fresh /run, no running systemd).
@@ -50,8 +50,12 @@ export interface Target {
 export interface TargetOptions {
   /** A public key line for admin's ~/.ssh/authorized_keys. */
   authorizedKey: string;
-  /** A make-rootfs.sh tarball; default: the cached one (built on first use, about a minute). */
-  tarball?: string;
+  /**
+   * What the machine is made from: a make-rootfs.sh tarball, or a directory holding a root (an
+   * image the boot tier captured; copied, never changed). Default: the cached Debian 12 tarball
+   * (built on first use, about a minute).
+   */
+  source?: string;
   /** How long to wait for sshd to listen (default 30 s). */
   startTimeoutMs?: number;
 }
@@ -97,10 +101,10 @@ function removeDir(dir: string): void {
 
 type Attempt = { ok: true; target: Target } | { ok: false; portTaken: boolean; message: string };
 
-async function attempt(tarball: string, key: string, port: number, timeoutMs: number): Promise<Attempt> {
+async function attempt(source: string, key: string, port: number, timeoutMs: number): Promise<Attempt> {
   const dir = mkdtempSync(join(tmpdir(), "arv-image-target-"));
   const t0 = Date.now();
-  const child = spawn("unshare", ["--mount", "--pid", "--uts", "--fork", "--kill-child", "--propagation", "private", "--", "bash", TARGET_INIT, dir, tarball, String(port)], {
+  const child = spawn("unshare", ["--mount", "--pid", "--uts", "--fork", "--kill-child", "--propagation", "private", "--", "bash", TARGET_INIT, dir, source, String(port)], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ARV_E2E_AUTHORIZED_KEY: key },
   });
@@ -195,10 +199,10 @@ export async function startTarget(opts: TargetOptions): Promise<Target> {
   if (process.getuid?.() !== 0) throw new Error("the e2e SSH target needs root (mount, chroot, unshare)");
   const key = opts.authorizedKey.trim();
   if (!key || key.includes("\n")) throw new Error("authorizedKey must be one public key line");
-  const tarball = opts.tarball ?? (await ensureRootfs());
+  const source = opts.source ?? (await ensureRootfs());
   let last = "";
   for (let i = 0; i < 5; i++) {
-    const result = await attempt(tarball, key, await freePort(), opts.startTimeoutMs ?? 30_000);
+    const result = await attempt(source, key, await freePort(), opts.startTimeoutMs ?? 30_000);
     if (result.ok) return result.target;
     last = result.message;
     if (!result.portTaken) break; // another process took the port between freePort() and sshd: retry
