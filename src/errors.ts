@@ -4,10 +4,13 @@
  */
 export class ArvImageError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode = 1) {
+  /** The interrupt this error reports (its message says so already); main.ts adds it to any other error an interrupt caused. */
+  readonly signal: NodeJS.Signals | undefined;
+  constructor(message: string, exitCode = 1, signal?: NodeJS.Signals) {
     super(message);
     this.name = new.target.name;
     this.exitCode = exitCode;
+    this.signal = signal;
   }
 }
 

@@ -38,10 +38,9 @@ export const signalExit = (s: NodeJS.Signals): number => (s === "SIGTERM" ? 143 
 
 /** The run stopped because of a signal; `during` says where (for the message). */
 export class InterruptedError extends ArvImageError {
-  readonly signal: NodeJS.Signals;
+  declare readonly signal: NodeJS.Signals;
   constructor(signal: NodeJS.Signals, during?: string) {
-    super(`interrupted (${signal})${during ? ` during ${during}` : ""}; stopped, and removed what it had started (nothing was built)`, signalExit(signal));
-    this.signal = signal;
+    super(`interrupted (${signal})${during ? ` during ${during}` : ""}; stopped, and removed what it had started (nothing was built)`, signalExit(signal), signal);
   }
 }
 

@@ -8,7 +8,7 @@ import { CommanderError } from "commander";
 import { FLAGS } from "./config/flags.js";
 import { type EventLog, jsonEventLog, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, levelOfText, shown } from "./events.js";
 import type { Io } from "./io.js";
-import { installInterrupts, interrupted, InterruptedError, signalExit } from "./interrupt.js";
+import { installInterrupts, interrupted, signalExit } from "./interrupt.js";
 import { scrubRegistered } from "./secrets.js";
 import { forTerminal } from "./config/messages.js";
 
@@ -99,7 +99,8 @@ export async function main(argv: string[], base: Io = processIo): Promise<number
   } catch (e) {
     // Whatever an interrupt made a step fail with, the run ends as interrupted (128 + n).
     const sig = interrupted();
-    if (sig !== undefined && !(e instanceof InterruptedError)) {
+    // (Unless the error reports the interrupt itself: its message says so already.)
+    if (sig !== undefined && !(e instanceof ArvImageError && e.signal !== undefined)) {
       problem(`arv-image: interrupted (${sig}): ${e instanceof Error ? e.message : String(e)}\n`, { exitCode: signalExit(sig) });
       return signalExit(sig);
     }

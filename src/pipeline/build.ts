@@ -182,7 +182,7 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
         ? `packer build failed with exit code ${code}${last ? `: ${last}` : ""}`
         : "packer build exited 0 but reported no image (no artifact line): nothing to put in the cluster config";
     // Images an interrupted build had already made exist (and cost storage): report them.
-    const error = new PackerError(`${why}\nlog: ${logPath}${gcHint(c, buildId, expires)}`, exit);
+    const error = new PackerError(`${why}\nlog: ${logPath}${gcHint(c, buildId, expires)}`, exit, interrupted);
     return { kind: "failed", error, run: summary, images: interrupted ? images : [], why, ...(interrupted ? { interrupted, cleanupReported: run.cleanupReported } : {}) };
   }
   return { kind: "built", run: summary, images, ...(await afterBuild(c, images, progress)) };

@@ -37,6 +37,6 @@ export async function runLegacy(c: ResolvedConfig, packer: Packer, progress: Pro
   out.flush();
   err.flush();
   const first = sig.first();
-  if (first) throw new PackerError(`interrupted (${first}); Packer exited with ${code}`, signalExit(first));
+  if (first) throw new PackerError(`interrupted (${first}); Packer exited with ${code}`, signalExit(first), first);
   if (code !== 0) throw new PackerError(`packer build ${t.path} failed with exit code ${code}`, code);
 }

@@ -83,7 +83,7 @@ export async function provisionPipeline(raw: ParsedOptions, progress: Progress):
     const why = run.interrupted
       ? `interrupted (${run.interrupted}); Packer exited with ${run.code}`
       : `provisioning ${target} failed (packer exit ${run.code})${last ? `: ${last}` : ""}`;
-    return { ok: false, run: summary, why, error: new PackerError(`${why}\nlog: ${run.logPath}`, run.interrupted ? signalExit(run.interrupted) : run.code) };
+    return { ok: false, run: summary, why, error: new PackerError(`${why}\nlog: ${run.logPath}`, run.interrupted ? signalExit(run.interrupted) : run.code, run.interrupted) };
   }
   return { ok: true, run: summary };
 }

@@ -12,7 +12,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXAMPLE_KEY, REPO, runCli } from "../support/cli.js";
+import { EXAMPLE_KEY, interruptReports, REPO, runCli } from "../support/cli.js";
 import { CONTROL, runInPty, screen, statusNow } from "../support/pty.js";
 import { requireTool } from "../support/tools.js";
 
@@ -147,6 +147,7 @@ describe("on a terminal (a real pseudo-terminal)", () => {
     expect(shown).toContainEqual(expect.stringMatching(/^arv-image: SIGINT received and passed to Packer once; Packer is cleaning up/));
     expect(shown).toContain("-- cleaning up");
     expect(shown.filter((l) => l.startsWith("▶ "))).toEqual([]);
+    expect(interruptReports(run.output())).toEqual(["interrupted (SIGINT)"]);
   });
 
   it("NO_COLOR: no colour, the status line still redrawn in place", async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { BIN, EXAMPLE_KEY, REPO, run, runCli, type RunResult } from "../support/cli.js";
+import { BIN, EXAMPLE_KEY, interruptReports, REPO, run, runCli, type RunResult } from "../support/cli.js";
 import { requireTool } from "../support/tools.js";
 import { BuildView } from "../../dist/packer/build-view.js";
 import { PackerStream } from "../../dist/packer/stream.js";
@@ -490,12 +490,13 @@ describe("a terminal that falls behind (stand-in packer)", () => {
 });
 
 describe("interrupts (stand-in packer)", () => {
-  async function interrupted(signals: NodeJS.Signals[]): Promise<{ code: number | null; stderr: string; dir: string; cleanedBeforeExit: boolean }> {
+  /** `args`: the command and its flags (default: build, a rendered AWS build into a fresh --out). */
+  async function interrupted(signals: NodeJS.Signals[], args?: string[]): Promise<{ code: number | null; stderr: string; dir: string; cleanedBeforeExit: boolean }> {
     // Each step waits for the event it follows, not for a duration: the stand-in's cleanup
     // lasts until the test releases it, so a second signal always lands during the cleanup.
     const dir = standIn({ INTERRUPT: "1", CLEANUP_UNTIL: "release" });
     const out = join(mkdtempSync(join(tmp, "int-")), "b");
-    const child = spawn(process.execPath, [BIN, "build", ...awsArgs(), "--out", out], {
+    const child = spawn(process.execPath, [BIN, ...(args ?? ["build", ...awsArgs(), "--out", out])], {
       env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}` },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -529,6 +530,7 @@ describe("interrupts (stand-in packer)", () => {
     expect(r.code).toBe(130);
     expect(r.stderr).toContain("Packer is cleaning up");
     expect(r.stderr).toContain("Deleting temporary keypair");
+    expect(interruptReports(r.stderr), r.stderr).toEqual(["interrupted (SIGINT)"]);
     const left = await run("pgrep", ["-f", r.dir]);
     expect(left.stdout).toBe("");
   });
@@ -537,6 +539,7 @@ describe("interrupts (stand-in packer)", () => {
     const r = await interrupted(["SIGTERM"]);
     expect(r.cleanedBeforeExit).toBe(true);
     expect(r.code).toBe(143);
+    expect(interruptReports(r.stderr), r.stderr).toEqual(["interrupted (SIGTERM)"]);
   });
 
   it("a second Ctrl-C warns what may be left behind, and still waits", async () => {
@@ -544,5 +547,27 @@ describe("interrupts (stand-in packer)", () => {
     expect(r.stderr).toMatch(/WARNING: .*builder instance, its temporary security group and key pair may be left/);
     expect(r.cleanedBeforeExit).toBe(true);
     expect(r.code).toBe(130);
+    expect(interruptReports(r.stderr), r.stderr).toEqual(["interrupted (SIGINT)"]);
+  });
+
+  it("legacy pass-through: Ctrl-C is forwarded, arv-image waits for the cleanup, exits 130 and says so once", async () => {
+    const tpl = join(tmp, "interrupted template.json");
+    writeFileSync(tpl, "{}\n");
+    const r = await interrupted(["SIGINT"], ["build", "--json-file", tpl, "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--aws-source-ami", "ami-12345678"]);
+    expect(r.stderr).toContain("legacy pass-through");
+    expect(r.cleanedBeforeExit).toBe(true);
+    expect(r.code).toBe(130);
+    expect(interruptReports(r.stderr), r.stderr).toEqual(["interrupted (SIGINT)"]);
+  });
+
+  it("provision: SIGTERM is forwarded, arv-image waits for the cleanup, exits 143 and says so once", async () => {
+    const key = join(tmp, "id_interrupted");
+    writeFileSync(key, "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n-----END OPENSSH PRIVATE KEY-----\n", { mode: 0o600 });
+    const out = join(mkdtempSync(join(tmp, "prov-")), "b");
+    // prettier-ignore
+    const r = await interrupted(["SIGTERM"], ["provision", "--ssh-host", "10.0.0.12", "--ssh-private-key-file", key, "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--out", out]);
+    expect(r.cleanedBeforeExit).toBe(true);
+    expect(r.code).toBe(143);
+    expect(interruptReports(r.stderr), r.stderr).toEqual(["interrupted (SIGTERM)"]);
   });
 });

@@ -11,7 +11,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, EXAMPLE_KEY, REPO, run, runCli } from "../support/cli.js";
+import { BIN, EXAMPLE_KEY, interruptReports, REPO, run, runCli } from "../support/cli.js";
 import { startEc2Server, type Ec2Server } from "../support/ec2/server.mjs";
 
 const AK = "AKIAGCHINTTEST000001";
@@ -158,7 +158,7 @@ describe("arv-image gc interrupted", () => {
       while (!server.requests.some((q) => q.action === "TerminateInstances") && child.exitCode === null) await new Promise((r) => setTimeout(r, 25));
       child.kill("SIGINT");
       expect(await closed, stderr).toBe(130);
-      expect(stderr).toContain("interrupted (SIGINT)");
+      expect(interruptReports(stderr), stderr).toEqual(["interrupted (SIGINT)"]);
     } finally {
       await server.close();
     }

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, EXAMPLE_KEY, REPO, run } from "../support/cli.js";
+import { BIN, EXAMPLE_KEY, interruptReports, REPO, run } from "../support/cli.js";
 
 let tmp: string;
 /** An EC2 endpoint that accepts requests and never answers them. */
@@ -122,7 +122,7 @@ describe("an interrupt in any phase leaves nothing behind", () => {
     await r.until("the secrets file started", () => existsSync(join(dir, "started")));
     r.child.kill(sig);
     expect(await r.closed).toBe(EXIT[sig]);
-    expect(r.stderr()).toContain(`interrupted (${sig})`);
+    expect(interruptReports(r.stderr()), r.stderr()).toEqual([`interrupted (${sig})`]);
     expect(existsSync(r.out)).toBe(false);
     await expectNothingLeft(r, [dir]);
   });
@@ -134,7 +134,7 @@ describe("an interrupt in any phase leaves nothing behind", () => {
     await r.until("preflight asked EC2", () => requests > before);
     r.child.kill(sig);
     expect(await r.closed).toBe(EXIT[sig]);
-    expect(r.stderr()).toContain(`interrupted (${sig})`);
+    expect(interruptReports(r.stderr()), r.stderr()).toEqual([`interrupted (${sig})`]);
     expect(existsSync(r.out)).toBe(false);
     await expectNothingLeft(r, [dir]);
   });
@@ -145,6 +145,7 @@ describe("an interrupt in any phase leaves nothing behind", () => {
     await r.until("packer validate runs", () => existsSync(join(dir, "validating")));
     r.child.kill(sig);
     expect(await r.closed).toBe(EXIT[sig]);
+    expect(interruptReports(r.stderr()), r.stderr()).toEqual([`interrupted (${sig})`]);
     // Packer got the signal it stops on (SIGHUP arrives as SIGINT).
     expect(existsSync(join(dir, sig === "SIGTERM" ? "got-TERM" : "got-INT"))).toBe(true);
     expect(existsSync(r.out)).toBe(false);
@@ -181,6 +182,7 @@ describe("an interrupt during packer build", () => {
     const doc = JSON.parse(r.stdout()) as { ok: boolean; interrupted: string; cleanupReported: boolean; error: string; log: string };
     expect(doc).toMatchObject({ ok: false, interrupted: sig, cleanupReported: true });
     expect(doc.error).toContain("Packer finished its cleanup");
+    expect(interruptReports(r.stderr()), r.stderr()).toEqual([`interrupted (${sig})`]);
     expect(r.stderr()).toContain(
       sig === "SIGHUP" ? "SIGHUP received (the terminal or ssh session closed) and passed to Packer as SIGINT" : `${sig} received and passed to Packer once`,
     );
@@ -214,6 +216,7 @@ describe("an interrupt during packer build", () => {
     expect(await r.closed).toBe(130);
     const doc = JSON.parse(r.stdout()) as { cleanupReported: boolean; error: string };
     expect(doc.cleanupReported).toBe(false);
+    expect(interruptReports(r.stderr()), r.stderr()).toEqual(["interrupted (SIGINT)"]);
     expect(doc.error).toMatch(/WITHOUT reporting that its cleanup finished: .* may be left in region us-east-1/);
     expect(doc.error).not.toMatch(/after its cleanup|finished its cleanup/);
     expect(r.stderr()).toMatch(/arv-image gc --cloud aws .*--dry-run/);
@@ -239,6 +242,7 @@ describe("an interrupt after a successful packer build", () => {
     expect(doc.arvadosConfig).toContain("ami-0123456789abcdef0");
     expect(existsSync(emit)).toBe(false);
     expect(r.stderr()).toContain("left undone");
+    expect(interruptReports(r.stderr()), r.stderr()).toEqual([`interrupted (${sig})`]);
     expect(r.stderr()).toContain("ami-0123456789abcdef0");
     await expectNothingLeft(r, [dir]);
   });
@@ -253,5 +257,6 @@ describe("an interrupt after a successful packer build", () => {
     r.child.kill("SIGINT");
     expect(await r.closed).toBe(130);
     expect(r.stdout()).toBe("us-east-1 ami-0123456789abcdef0\n");
+    expect(interruptReports(r.stderr()), r.stderr()).toEqual(["interrupted (SIGINT)"]);
   });
 });

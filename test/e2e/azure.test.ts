@@ -29,7 +29,7 @@ import { cachedMirror } from "../../scripts/e2e/apt-repo.mjs";
 import { ensureRootfs, rootfsPath } from "../../scripts/e2e/rootfs.mjs";
 import { makeTestCa } from "../support/azure/ca.mjs";
 import { armResourceId, startAzureServer, type AzureDeploymentEvent, type AzureResource, type AzureServer } from "../support/azure/server.mjs";
-import { BIN, EXAMPLE_KEY, REPO } from "../support/cli.js";
+import { BIN, EXAMPLE_KEY, interruptReports, REPO } from "../support/cli.js";
 import { mirrorArgs, startMirror } from "../support/mirror/server.mjs";
 import { startTarget, type Target } from "../support/target.js";
 
@@ -353,6 +353,7 @@ describe.skipIf(SKIP)("e2e tier 3: arv-image build --cloud azure against loopbac
     const b = await bake("Provisioning with shell script");
     expect(b.code, b.stderr.slice(-3000)).toBe(130);
     expect(b.stderr).toContain("Packer is cleaning up");
+    expect(interruptReports(b.stderr), b.stderr.slice(-3000)).toEqual(["interrupted (SIGINT)"]);
     expect(tempGroupCalls(from, "DELETE").map((q) => q.status)).toEqual([202]);
     expect(groupNames()).toEqual(["arvados-images"]);
     expect(calls(from).some((c) => c.startsWith("PUT images."))).toBe(false);

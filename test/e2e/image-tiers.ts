@@ -27,7 +27,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, run } from "../support/cli.js";
+import { BIN, interruptReports, run } from "../support/cli.js";
 import { startEc2Server, type Ec2Server } from "../support/ec2/server.mjs";
 import { startTarget, type Target } from "../support/target.js";
 import type { ProvisionedWith } from "./boot-tier.js";
@@ -292,6 +292,7 @@ export function imageTiers(): void {
       const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
       expect(code, stderr.slice(-3000)).toBe(130);
       expect(stderr).toContain("Packer is cleaning up");
+      expect(interruptReports(stderr), stderr.slice(-3000)).toEqual(["interrupted (SIGINT)"]);
       expect(calls(from)).toEqual(expect.arrayContaining(["RunInstances", "TerminateInstances", "DeleteSecurityGroup", "DeleteKeyPair"]));
       expect(calls(from)).not.toContain("CreateImage");
     }, 900_000);

@@ -32,3 +32,12 @@ export function run(cmd: string, args: readonly string[], opts: { cwd?: string; 
     }
   });
 }
+
+/**
+ * How arv-image reports an interrupt on stderr: once, naming the signal. (An error the
+ * interrupt caused is reported with the interrupt; one that reports it already is not prefixed
+ * again: "interrupted (SIGINT): interrupted (SIGINT); …" was a defect.)
+ */
+export function interruptReports(stderr: string): string[] {
+  return stderr.match(/interrupted \((?:SIGINT|SIGTERM|SIGHUP)\)/g) ?? [];
+}
