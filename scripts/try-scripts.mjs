@@ -5,7 +5,7 @@
 //   - rendered scripts and their prelude (scripts/lib/prelude.sh, which each script sources):
 //     header lines, `set -euo pipefail` in the prelude, no `set -x`, `bash -n`,
 //     `shellcheck -x -s bash -S style` with zero findings, each script checked with its prelude
-//     beside it, each distinct rendering once, the prelude's values aside (shellcheck-key.mjs;
+//     beside it, each distinct rendering once, plain prelude values aside (shellcheck-key.mjs;
 //     each distinct prelude whole), and every templates/files/*.sh;
 //   - the prelude's values block between the marker lines round-trips every value exactly;
 //   - functional smoke tests of the file-editing helpers (run twice: idempotent);
@@ -239,7 +239,7 @@ for (const [ctxName, ctx] of Object.entries(contexts)) {
     if (ctxName === "nasty") continue; // quoting only; linted through the other contexts
     const path = join(ctxDir, script);
     writeFileSync(path, text, { mode: 0o755 });
-    // Once per distinct script, the prelude's values aside (shellcheck-key.mjs).
+    // Once per distinct script, plain prelude values aside (shellcheck-key.mjs).
     const hash = shellcheckKey(script, text, STANDALONE.has(script) ? undefined : prelude);
     if (!toLint.has(hash)) toLint.set(hash, path);
   }

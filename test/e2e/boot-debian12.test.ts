@@ -5,4 +5,4 @@
 import { bootTier, RELEASES } from "./boot-tier.js";
 import { imageTiers, startFromImage } from "./image-tiers.js";
 
-if (!bootTier(RELEASES.debian12, { onImage: startFromImage })) imageTiers();
+imageTiers(bootTier(RELEASES.debian12, { onImage: startFromImage }));

@@ -64,8 +64,8 @@ function render(name: string, version: string): Promise<Render> {
 /**
  * shellcheck, once for each distinct script of all renders, in one invocation. A step script is
  * checked together with the prelude it sources (`-x`, found beside it through `-P SCRIPTDIR`);
- * "distinct" is scripts/shellcheck-key.mjs's key (the prelude's values aside: 96 checks became
- * 33). Each distinct prelude, values and all, and the static scripts are checked on their own.
+ * "distinct" is scripts/shellcheck-key.mjs's key (plain values in the prelude aside: 96
+ * checks became 64). Each distinct prelude, values and all, and the static scripts are checked on their own.
  * Findings come back keyed by `<case>@<version>`, each line naming the file relative to the
  * build directory.
  */
