@@ -72,7 +72,7 @@ export const FLAGS = [
     origin: "build.sh",
     type: text,
     commands: IMAGE_COMMANDS,
-    help: "build.sh's template choice. The stock arvados-images-aws.json / arvados-images-azure.json only select the cloud; any other JSON template is kept for the legacy pass-through of `arv-image build`.",
+    help: "build.sh's template choice. The stock arvados-images-aws.json / arvados-images-azure.json only select the cloud; `arv-image build` runs any other JSON template as build.sh did (legacy pass-through: no --dry-run, --out, --json or --emit-config there).",
     expect: "a path to an existing Packer JSON template",
     example: "arvados-images-aws.json",
   }),

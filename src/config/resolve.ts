@@ -45,6 +45,9 @@ export interface ResolveInput<C extends CommandName = CommandName> {
 
 export type ResolveResult<C extends CommandName = CommandName> = { ok: true; config: import("./resolved.js").ResolvedConfig<C> } | { ok: false; problems: string[] };
 
+/** What the legacy pass-through has none of, by flag. */
+const LEGACY_LACKS = { dryRun: "dry run", out: "build directory", json: "JSON result", emitConfig: "cluster config to write" } as const;
+
 export async function resolveConfig<C extends CommandName>(input: ResolveInput<C>): Promise<ResolveResult<C>> {
   const r = await resolveData(input);
   return r.ok ? { ok: true, config: deepFreeze(r.config) } : r;
@@ -102,6 +105,13 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
     const p = checkFile(flagByKey("jsonFile"), o.jsonFile, LIMITS.config);
     if (p) problems.push(p);
     else legacyPath = o.jsonFile;
+    // The pass-through runs the site's template as build.sh did: these would be ignored, and
+    // an ignored --dry-run starts a real bake.
+    for (const key of ["dryRun", "out", "json", "emitConfig"] as const)
+      if (input.command === "build" && given.has(key))
+        problems.push(
+          `--${flagByKey(key).name}: not with --json-file ${JSON.stringify(o.jsonFile)}, which is run as it is, the way build.sh ran it (legacy pass-through), with no ${LEGACY_LACKS[key]}; for arv-image's own build, give --cloud aws|azure|gcp instead of --json-file (see arv-image render).`,
+        );
   }
 
   // 4. The cluster's own config.yml, when given: it can supply the cluster id, the

@@ -274,6 +274,17 @@ describe("resolution rejects bad input (in-process)", () => {
     expect(existsSync(f("no"))).toBe(false);
   });
 
+  it("the legacy pass-through refuses the flags it would ignore (an ignored --dry-run started a real bake)", async () => {
+    const legacy = ["--json-file", f("custom.json"), "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY];
+    for (const [flag, ...value] of [["--dry-run"], ["--out", f("legacy-out")], ["--json"], ["--emit-config", f("legacy.yml")]] as const) {
+      const problems = await problemsOf("build", [...legacy, flag, ...value]);
+      expect(problems, flag).toHaveLength(1);
+      expect(problems[0]).toMatch(new RegExp(`^${flag}: not with --json-file ".*custom\\.json", which is run as it is, .*give --cloud aws\\|azure\\|gcp instead of --json-file`));
+      expectOneParagraphEach(problems);
+    }
+    expect(await problemsOf("build", legacy)).toEqual([]);
+  });
+
   it("the syntax layer refuses what commander cannot parse", () => {
     expect(() => rawOptions("render", [...aws(), "--aws-regoin", "us-east-1"])).toThrow(/unknown option/);
     expect(() => rawOptions("gc", ["--arvados-cluster-id", "zzzzz"])).toThrow(/unknown option/);

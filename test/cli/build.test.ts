@@ -87,7 +87,9 @@ const awsArgs = () => ["--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--pub
 async function build(dir: string, args: string[]): Promise<RunResult & { out: string }> {
   const out = join(mkdtempSync(join(tmp, "out-")), "b");
   const skip = args.includes("--skip-preflight") ? [] : ["--skip-preflight"];
-  const r = await runCli(["build", ...args, ...skip, "--out", out], { env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}` } });
+  // A site's own JSON template (legacy pass-through) has no build directory: --out is refused there.
+  const outArgs = args.includes("--json-file") ? [] : ["--out", out];
+  const r = await runCli(["build", ...args, ...skip, ...outArgs], { env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}` } });
   return { ...r, out };
 }
 
@@ -377,6 +379,11 @@ describe("legacy pass-through (stand-in packer)", () => {
     ]);
     // a resolver like that is refused before anything runs
     expect(r.code).toBe(2);
+    // --dry-run has no meaning there: refused before anything runs (it once started a real bake).
+    const dry = await build(dir, ["--json-file", tpl, "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--dry-run"]);
+    expect(dry.code).toBe(2);
+    expect(dry.stderr).toMatch(/^--dry-run: not with --json-file/m);
+    expect(recorded(dir, "argv").some((a) => a.startsWith("build\0"))).toBe(false);
     const ok = await build(dir, [
       "--json-file",
       tpl,
