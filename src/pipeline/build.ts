@@ -165,7 +165,10 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
   const { code, logPath, interrupted } = run;
   const elapsed = (Date.now() - started.getTime()) / 1000;
   if (debug && !interrupted && code === 0) return { kind: "debug", elapsedSeconds: elapsed };
-  const images = run.artifacts.images();
+  // The build region's image first (Packer lists copies in no set order): it is the id to
+  // paste, printed first, and imageId in --json; the copies follow.
+  const all = run.artifacts.images();
+  const images = cloud === "aws" ? [...all.filter((i) => i.region === o.awsRegion), ...all.filter((i) => i.region !== o.awsRegion)] : all;
   const summary: BuildRun = { cloud, buildId, buildDirectory: dir, log: logPath, elapsedSeconds: elapsed, packerSeconds: run.seconds, packerExitCode: code, timings: run.timings };
 
   if (interrupted || code !== 0 || images.length === 0) {

@@ -151,6 +151,22 @@ describe("arv-image build (stand-in packer)", () => {
     expect(r.stderr).toContain("Reading package lists...");
   });
 
+  it("the build region's AMI is the one to paste, printed first and imageId in --json, whatever order Packer lists the copies in", async () => {
+    // Packer 1.6.6's amazon-ebs lists the regions in no set order: here the copy (eu-west-1) first.
+    const dir = standIn({ REPLAY: join(REPO, "test/fixtures/packer-output/aws-multi-region-duplicate.log") });
+    for (const json of [false, true]) {
+      const r = await build(dir, [...awsArgs(), "--aws-region", "us-east-1", "--aws-ami-regions", "eu-west-1", ...(json ? ["--json"] : [])]);
+      expect(r.code, r.stderr).toBe(0);
+      const snippet = json ? (JSON.parse(r.stdout) as { arvadosConfig: string }).arvadosConfig : r.stderr;
+      expect(snippet).toContain('ImageID: "ami-0a1b2c3d4e5f60718"');
+      if (json) {
+        const doc = JSON.parse(r.stdout) as { imageId: string; images: { region: string }[] };
+        expect(doc.imageId).toBe("ami-0a1b2c3d4e5f60718");
+        expect(doc.images.map((i) => i.region)).toEqual(["us-east-1", "eu-west-1"]);
+      } else expect(r.stdout).toBe("us-east-1 ami-0a1b2c3d4e5f60718\neu-west-1 ami-0b2c3d4e5f6071829\n");
+    }
+  });
+
   it("--emit-config writes the config.yml changes: image ids, and for the EBS autoscaler the profile, scratch and IAM policy", async () => {
     const dir = standIn({ REPLAY: recording("aws-ok-emit.log", AWS_OK) });
     const file = join(mkdtempSync(join(tmp, "emit-")), "zzzzz-image.yml");
