@@ -39,8 +39,9 @@ export const signalExit = (s: NodeJS.Signals): number => (s === "SIGTERM" ? 143 
 /** The run stopped because of a signal; `during` says where (for the message). */
 export class InterruptedError extends ArvImageError {
   declare readonly signal: NodeJS.Signals;
-  constructor(signal: NodeJS.Signals, during?: string) {
-    super(`interrupted (${signal})${during ? ` during ${during}` : ""}; stopped, and removed what it had started (nothing was built)`, signalExit(signal), signal);
+  /** `outcome`: what the stop left (default: a build's). */
+  constructor(signal: NodeJS.Signals, during?: string, outcome = "stopped, and removed what it had started (nothing was built)") {
+    super(`interrupted (${signal})${during ? ` during ${during}` : ""}; ${outcome}`, signalExit(signal), signal);
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { BUILD_ID_TAG, EXPIRES_TAG } from "./tags.js";
 import { CallTimeout } from "./timeout.js";
+import { InterruptedError } from "../interrupt.js";
 
 type Tag = import("@aws-sdk/client-ec2").Tag;
 
@@ -84,6 +85,8 @@ export function duration(ms: number): string {
 /** A failed call, short: `Code: message`, or the time limit. */
 export function callError(e: unknown): string {
   if (e instanceof CallTimeout) return e.message;
+  // Abandoned, not refused: said apart from the cloud's errors (and not as a second report of the interrupt).
+  if (e instanceof InterruptedError) return `not done: the run was stopped by ${e.signal}`;
   const name = (e as { name?: string } | undefined)?.name ?? "Error";
   const msg = (e as { message?: string } | undefined)?.message ?? String(e);
   const code = (e as { code?: string } | undefined)?.code;

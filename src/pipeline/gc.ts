@@ -8,6 +8,7 @@ import type { SweepAction } from "../clouds/sweep-rule.js";
 import { EnvironmentError, UsageError } from "../errors.js";
 import type { Progress } from "../io.js";
 import { resolveCommand, type ParsedOptions } from "./resolve.js";
+import { InterruptedError } from "../interrupt.js";
 
 export interface GcResult {
   cloud: "aws" | "azure";
@@ -37,6 +38,8 @@ export async function gcPipeline(raw: ParsedOptions, progress: Progress): Promis
         : await (await import("../clouds/azure-gc.js")).sweepAzure(ctx, { olderThanMs: olderThan, dryRun });
     return { cloud, dryRun, ...(cloud === "aws" ? { region: o.awsRegion, ...(o.awsAmiRegions ? { amiRegions: o.awsAmiRegions } : {}) } : {}), actions: result.actions };
   } catch (e) {
+    if (e instanceof InterruptedError || (e instanceof Error && e.cause instanceof InterruptedError))
+      throw new InterruptedError(e instanceof InterruptedError ? e.signal : (e.cause as InterruptedError).signal, "the listing of what to sweep", "nothing was changed");
     // Listing failed (credentials, network): nothing was changed. Without credentials, say
     // how to give them, as preflight does.
     const { AWS_CREDENTIALS_HOW, isCredentialsProblem } = await import("../clouds/aws.js");

@@ -11,6 +11,7 @@ import type { ResolvedConfig } from "../config/resolved.js";
 import { forTerminal } from "../config/messages.js";
 import { cloudContext } from "../clouds/context.js";
 import type { CheckContext, CheckOutput, Finding, Inferred } from "./types.js";
+import { throwIfInterrupted } from "../interrupt.js";
 
 export interface PackerProbe {
   /** The Packer found and its version, or why none can be used. */
@@ -48,6 +49,9 @@ export async function runPreflight(
     });
   }
   const cloud = await cloudChecks(config.cloud, ctx);
+  // A call an interrupt abandoned is no finding (each cloud's checks describe it as a failed
+  // call): the run ends as interrupted, for every cloud and every check alike.
+  throwIfInterrupted("preflight");
   findings.push(...cloud.findings);
   // Concurrent checks finish in any order; report them in the order of the check list.
   const order = (f: Finding) => CHECK_NAMES.indexOf(f.check);

@@ -69,11 +69,11 @@ interface Running {
 }
 
 /** `arv-image build …` with a private TMPDIR, --out in a fresh directory, the stand-in first on PATH. */
-function start(args: string[], opts: { packerDir?: string; env?: Record<string, string>; command?: "build" | "render" | "validate" } = {}): Running {
+function start(args: string[], opts: { packerDir?: string; env?: Record<string, string>; command?: "build" | "render" | "validate" | "preflight" | "gc" } = {}): Running {
   const own = mkdtempSync(join(tmp, "tmpdir-"));
   const out = join(mkdtempSync(join(tmp, "out-")), "b");
   const command = opts.command ?? "build";
-  const child = spawn(process.execPath, [BIN, command, ...args, ...(command === "validate" ? [] : ["--out", out])], {
+  const child = spawn(process.execPath, [BIN, command, ...args, ...(command === "build" || command === "render" ? ["--out", out] : [])], {
     env: { ...process.env, TMPDIR: own, AWS_ENDPOINT_URL_EC2: hangUrl, ...(opts.packerDir ? { PATH: `${opts.packerDir}:${process.env.PATH ?? ""}` } : {}), ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -137,6 +137,32 @@ describe("an interrupt in any phase leaves nothing behind", () => {
     expect(interruptReports(r.stderr()), r.stderr()).toEqual([`interrupted (${sig})`]);
     expect(existsSync(r.out)).toBe(false);
     await expectNothingLeft(r, [dir]);
+  });
+
+  it.each(SIGNALS)("arv-image preflight --json (%s): the abandoned call is no finding; one document says it was interrupted", async (sig) => {
+    const dir = standIn({});
+    const before = requests;
+    const r = start([...awsArgs(), "--preflight-timeout", "300", "--json"], { packerDir: dir, command: "preflight" });
+    await r.until("preflight asked EC2", () => requests > before);
+    r.child.kill(sig);
+    expect(await r.closed).toBe(EXIT[sig]);
+    expect(interruptReports(r.stderr()), r.stderr()).toEqual([`interrupted (${sig})`]);
+    const doc = JSON.parse(r.stdout()) as { ok: boolean; interrupted: string; error: string; findings?: unknown };
+    expect(doc).toMatchObject({ ok: false, interrupted: sig });
+    expect(r.stdout()).not.toMatch(/InterruptedError|answered/);
+    await expectNothingLeft(r, [dir]);
+  });
+
+  it.each(SIGNALS)("arv-image gc --json while listing (%s): nothing changed, said once; one document says it was interrupted", async (sig) => {
+    const before = requests;
+    const r = start(["--cloud", "aws", "--aws-secrets-file", join(tmp, "aws-secrets.sh"), "--json"], { command: "gc" });
+    await r.until("gc asked EC2", () => requests > before);
+    r.child.kill(sig);
+    expect(await r.closed).toBe(EXIT[sig]);
+    expect(interruptReports(r.stderr()), r.stderr()).toEqual([`interrupted (${sig})`]);
+    expect(r.stderr()).toContain("nothing was changed");
+    expect(JSON.parse(r.stdout())).toMatchObject({ ok: false, interrupted: sig, actions: [] });
+    expect(r.stdout() + r.stderr()).not.toMatch(/InterruptedError|nothing was built/);
   });
 
   it.each(SIGNALS)("during packer validate (%s): Packer is signalled, waited for, and the unbuilt directory removed", async (sig) => {
