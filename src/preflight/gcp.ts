@@ -18,7 +18,7 @@ export async function gcpChecks(ctx: CheckContext): Promise<CheckOutput> {
   try {
     const read = readUserFile(file, LIMITS.small);
     if (!read.ok) throw new Error(read.problem);
-    key = JSON.parse(read.data.toString("utf8")) as Record<string, unknown>;
+    key = parseKeyFile(read.data.toString("utf8"));
     if (typeof key !== "object" || key === null || Array.isArray(key)) throw new Error("not a JSON object");
   } catch (e) {
     bad(`is not a JSON key file (${(e as Error).message}); expected the JSON key of a service account (IAM → Service accounts → Keys → Add key → JSON).`);
@@ -38,4 +38,19 @@ export async function gcpChecks(ctx: CheckContext): Promise<CheckOutput> {
     findings.push({ severity: "info", check: "gcp.account-file", message: `service account ${key.client_email} of project ${key.project_id as string}` });
   }
   return { findings, inferred: {} };
+}
+
+/**
+ * The key file as JSON. Node's syntax error quotes the text around the mistake, which here is
+ * the private key: the message keeps only where it is.
+ */
+function parseKeyFile(text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    const at = /at position (\d+)/.exec(e instanceof Error ? e.message : "");
+    if (!at) throw new Error("not valid JSON");
+    const before = text.slice(0, Number(at[1])).split("\n");
+    throw new Error(`not valid JSON at line ${before.length}, column ${(before.at(-1) ?? "").length + 1}`);
+  }
 }

@@ -652,4 +652,35 @@ describe("preflight: GCP account file", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(message);
   });
+
+  it("a key file that is not valid JSON: where the mistake is, never the text around it (the private key)", async () => {
+    // The key's base64 unquoted: Node's own message would quote it.
+    const body = key().split("\n").slice(1, 3).join("");
+    for (const [text, where] of [
+      [`{\n  "type": "service_account",\n  "private_key": ${body}\n}\n`, /\(not valid JSON( at line \d+, column \d+)?\)/],
+      [`{\n  "type": "service_account",\n  "private_key": "${body}",\n}\n`, /\(not valid JSON( at line \d+, column \d+)?\)/],
+    ] as const) {
+      const p = join(tmp, `gcp-bad-${Math.random().toString(36).slice(2)}.json`);
+      writeFileSync(p, text);
+      for (const json of [false, true]) {
+        const r = await runCli([
+          "preflight",
+          "--cloud",
+          "gcp",
+          "--arvados-cluster-id",
+          "zzzzz",
+          "--public-key-file",
+          EXAMPLE_KEY,
+          "--gcp-project-id",
+          "arvados-images",
+          "--gcp-account-file",
+          p,
+          ...(json ? ["--json"] : []),
+        ]);
+        expect(r.code).toBe(1);
+        expect(r.stdout).toMatch(where);
+        for (const piece of [body.slice(0, 12), body.slice(20, 32)]) expect(r.stdout + r.stderr).not.toContain(piece);
+      }
+    }
+  });
 });
