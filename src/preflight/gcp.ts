@@ -49,8 +49,11 @@ function parseKeyFile(text: string): Record<string, unknown> {
     return JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
     const at = /at position (\d+)/.exec(e instanceof Error ? e.message : "");
+    // No cause attached, on purpose: its message quotes the key.
+    // eslint-disable-next-line preserve-caught-error
     if (!at) throw new Error("not valid JSON");
     const before = text.slice(0, Number(at[1])).split("\n");
+    // eslint-disable-next-line preserve-caught-error
     throw new Error(`not valid JSON at line ${before.length}, column ${(before.at(-1) ?? "").length + 1}`);
   }
 }
