@@ -89,7 +89,7 @@ export async function sweepAws(ctx: CloudContext, opts: SweepOptions): Promise<S
   const imageRegions = [...new Set([region, ...(o.awsAmiRegions ?? [])])];
   const tagged = [{ Name: "tag-key", Values: [BUILD_ID_TAG] }];
   const rule = (tags: Tag[] | undefined, created: Date | string | undefined, product: boolean, createdWord?: string) =>
-    sweepReason(tags, created, { now, olderThanMs: opts.olderThanMs, product, ...(createdWord ? { createdWord } : {}) });
+    sweepReason(tags, created, { now, olderThanMs: opts.olderThanMs, buildId: opts.buildId, product, ...(createdWord ? { createdWord } : {}) });
 
   /** Every page of a Describe call. */
   async function all<T>(what: string, make: (token: string | undefined) => object, items: (page: Record<string, unknown>) => T[] | undefined, r = region): Promise<T[]> {

@@ -25,7 +25,8 @@ interface TaggedResource {
 }
 
 /** Why a tagged leftover is due, or undefined when it is not (yet). */
-function dueReason(tags: Record<string, string> | undefined, now: Date, olderThanMs: number): string | undefined {
+function dueReason(tags: Record<string, string> | undefined, now: Date, olderThanMs: number, buildId: string | undefined): string | undefined {
+  if (buildId !== undefined && tags?.[BUILD_ID_TAG] !== buildId) return undefined;
   const expires = parseExpiry(tags?.[EXPIRES_TAG]);
   if (expires === undefined) return undefined; // no (valid) expiry: not arv-image's to judge
   // Made when the build started: its expiry minus the build's allowance.
@@ -83,7 +84,7 @@ interface Group {
   tags?: Record<string, string>;
 }
 
-export async function sweepAzure(ctx: CloudContext, opts: { olderThanMs: number; dryRun: boolean; now?: Date }): Promise<{ actions: SweepAction[] }> {
+export async function sweepAzure(ctx: CloudContext, opts: { olderThanMs: number; dryRun: boolean; now?: Date; buildId?: string | undefined }): Promise<{ actions: SweepAction[] }> {
   const now = opts.now ?? new Date();
   const connected = await connectAzure(ctx);
   if ("missing" in connected) throw new Error(missingPrincipal(connected.missing));
@@ -120,7 +121,7 @@ export async function sweepAzure(ctx: CloudContext, opts: { olderThanMs: number;
     for (const g of groups) {
       const buildId = g.tags?.[BUILD_ID_TAG];
       if (buildId === undefined || !PACKER_GROUP.test(g.name)) continue;
-      const reason = dueReason(g.tags, now, opts.olderThanMs);
+      const reason = dueReason(g.tags, now, opts.olderThanMs, opts.buildId);
       if (reason === undefined) continue;
       const action: SweepAction = {
         kind: "resource-group",
@@ -143,7 +144,7 @@ export async function sweepAzure(ctx: CloudContext, opts: { olderThanMs: number;
     for (const v of tagged) {
       const buildId = v.tags?.[BUILD_ID_TAG];
       if (buildId === undefined || v.type.toLowerCase() !== GALLERY_VERSION) continue;
-      const reason = dueReason(v.tags, now, opts.olderThanMs);
+      const reason = dueReason(v.tags, now, opts.olderThanMs, opts.buildId);
       if (reason === undefined) continue;
       const action: SweepAction = {
         kind: "gallery-image-version",

@@ -30,6 +30,8 @@ export interface SweepResult {
 export interface SweepOptions {
   /** Rule 2b: sweep tagged resources launched/created at least this long ago (Infinity: never by age). */
   olderThanMs: number;
+  /** --build-id: only this build's resources are considered at all. */
+  buildId?: string | undefined;
   /** Only list; change nothing. */
   dryRun: boolean;
   /** The time the rule compares with (default: the current time). */
@@ -58,10 +60,11 @@ export function parseExpiry(value: string | undefined): Date | undefined {
 export function sweepReason(
   tags: readonly Tag[] | undefined,
   created: Date | string | undefined,
-  opts: { now: Date; olderThanMs: number; product: boolean; createdWord?: string },
+  opts: { now: Date; olderThanMs: number; product: boolean; createdWord?: string; buildId?: string | undefined },
 ): string | undefined {
   const tag = (k: string) => tags?.find((t) => t.Key === k);
   if (!tag(BUILD_ID_TAG)) return undefined;
+  if (opts.buildId !== undefined && tag(BUILD_ID_TAG)?.Value !== opts.buildId) return undefined;
   const expiresTag = tag(EXPIRES_TAG);
   if (opts.product && !expiresTag) return undefined;
   const expires = parseExpiry(expiresTag?.Value);

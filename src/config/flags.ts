@@ -1034,6 +1034,19 @@ export const FLAGS = [
     expect: "a duration such as 90m, 2h or 1d",
     example: "6h",
   }),
+  flag({
+    name: "build-id",
+    key: "buildId",
+    kind: "value",
+    arg: "<id>",
+    group: "output",
+    origin: "arv-image",
+    type: match(/^arvimg-[0-9A-Za-z-]{1,80}$/),
+    commands: ["gc"],
+    help: "gc: only what this build left (its arv-image-build-id tag, which a failed or interrupted build prints); with it, --older-than 0m cannot reach other builds still running.",
+    expect: "a build id as arv-image prints it (the value of the arv-image-build-id tag: arvimg- and up to 80 letters, digits and dashes)",
+    example: "arvimg-20261203153919-eaf5718a",
+  }),
   // --- provision: an existing machine ------------------------------------------------
   flag({
     name: "ssh-host",

@@ -1,6 +1,6 @@
 /** The parts of build around `packer build`: names, the dry-run plan, the results, the after-work. */
 import type { Timing } from "../packer/phases.js";
-import type { Cloud } from "../config/flags.js";
+import { type Cloud, flagByKey } from "../config/flags.js";
 import type { ResolvedConfig } from "../config/resolve.js";
 import type { Progress } from "../io.js";
 import type { ErrorCollector, ImageRef } from "../packer/results.js";
@@ -80,7 +80,7 @@ export function shellWord(value: string): string {
  * credential source (secrets file as an absolute path, profile) and region the build used,
  * every value shell-quoted, so that it can be pasted as it is.
  */
-export function gcCommand(c: Built): string[] | undefined {
+export function gcCommand(c: Built, buildId: string): string[] | undefined {
   const o = c.options;
   const file = (flag: string) => c.secretsFiles.filter((s) => s.flag === flag).flatMap((s) => [flag, resolve(s.path)]);
   if (c.cloud === "aws") {
@@ -94,6 +94,9 @@ export function gcCommand(c: Built): string[] | undefined {
       ...(o.awsAmiRegions && o.awsAmiRegions.length > 0 ? ["--aws-ami-regions", o.awsAmiRegions.join(",")] : []),
       ...file("--aws-secrets-file"),
       ...(o.awsProfile !== undefined ? ["--aws-profile", o.awsProfile] : []),
+      // This build's only: --older-than 0m alone would reach other builds still running.
+      "--build-id",
+      buildId,
       "--dry-run",
       "--older-than",
       "0m",
@@ -107,6 +110,8 @@ export function gcCommand(c: Built): string[] | undefined {
       "azure",
       ...file("--azure-secrets-file"),
       ...(o.azureCloudEnvironment !== "Public" ? ["--azure-cloud-environment", o.azureCloudEnvironment] : []),
+      "--build-id",
+      buildId,
       "--dry-run",
       "--older-than",
       "0m",
@@ -115,15 +120,18 @@ export function gcCommand(c: Built): string[] | undefined {
   return undefined;
 }
 
+const OLDER_THAN_DEFAULT = String(flagByKey("olderThan").default);
+
 /** Packer's cleanup normally removes everything; if it could not, this finds what is left. */
 export function gcHint(c: Built, buildId: string, expires: string): string {
-  const cmd = gcCommand(c)?.map(shellWord).join(" ");
+  const cmd = gcCommand(c, buildId)?.map(shellWord).join(" ");
   if (cmd === undefined) return "";
   const where =
     c.cloud === "aws"
       ? "it is"
       : `it is in a temporary resource group pkr-Resource-Group-*${c.options.azureGallery !== undefined ? ` (or is a version in gallery ${c.options.azureGallery})` : ""}`;
-  return `\nIf anything was left behind ${where} tagged arv-image-build-id=${buildId}; to check (without --dry-run to delete; after ${expires} gc finds it without --older-than):\n  ${cmd}`;
+  // A plain gc sweeps it too: once the build is older than --older-than (2h by default), at the latest when its tag expires.
+  return `\nIf anything was left behind ${where} tagged arv-image-build-id=${buildId}; to check (without --dry-run to delete; a plain arv-image gc finds it too once it is older than --older-than, ${OLDER_THAN_DEFAULT} by default, and by ${expires} in any case):\n  ${cmd}`;
 }
 
 /** What the after-work made of a successful build. */

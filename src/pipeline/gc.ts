@@ -29,13 +29,13 @@ export async function gcPipeline(raw: ParsedOptions, progress: Progress): Promis
     );
   }
   const o = c.options;
-  const { dryRun, olderThan } = c.command;
+  const { dryRun, olderThan, buildId } = c.command;
   const ctx = cloudContext(c);
   try {
     const result =
       cloud === "aws"
-        ? await (await import("../clouds/aws-gc.js")).sweepAws(ctx, { olderThanMs: olderThan, dryRun })
-        : await (await import("../clouds/azure-gc.js")).sweepAzure(ctx, { olderThanMs: olderThan, dryRun });
+        ? await (await import("../clouds/aws-gc.js")).sweepAws(ctx, { olderThanMs: olderThan, dryRun, buildId })
+        : await (await import("../clouds/azure-gc.js")).sweepAzure(ctx, { olderThanMs: olderThan, dryRun, buildId });
     return { cloud, dryRun, ...(cloud === "aws" ? { region: o.awsRegion, ...(o.awsAmiRegions ? { amiRegions: o.awsAmiRegions } : {}) } : {}), actions: result.actions };
   } catch (e) {
     if (e instanceof InterruptedError || (e instanceof Error && e.cause instanceof InterruptedError))

@@ -74,6 +74,8 @@ describe("the gc hint after a failed build", () => {
     const line = /^ {2}(arv-image gc .*)$/m.exec(r.stderr)?.[1];
     expect(line, r.stderr).toBeDefined();
     const cmd = line as string;
+    const buildId = /tagged arv-image-build-id=(arvimg-\d{14}-[0-9a-f]{8});/.exec(r.stderr)?.[1];
+    expect(buildId, r.stderr).toBeDefined();
 
     // 1. Paste-safe: bash parses it into exactly the intended words and runs nothing else.
     const bin = mkdtempSync(join(tmp, "bin-"));
@@ -95,6 +97,8 @@ describe("the gc hint after a failed build", () => {
       secrets,
       "--aws-profile",
       profile,
+      "--build-id",
+      buildId,
       "--dry-run",
       "--older-than",
       "0m",

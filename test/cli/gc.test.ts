@@ -114,6 +114,20 @@ describe("arv-image gc (AWS)", () => {
     expect(r.stdout + r.stderr).not.toContain(SK);
   });
 
+  it("--build-id: only that build's resources, even with --older-than 0m (a failed build's hint must not reach a build still running)", async () => {
+    const running = await gc(["--build-id", "arvimg-running", "--older-than", "0m", "--dry-run"]);
+    expect(running.code, running.stderr).toBe(0);
+    expect(running.stdout).toMatch(/^would +.*i-0f000000000000002/m);
+    expect(running.stdout).not.toMatch(/i-0f000000000000001|i-0f000000000000003|sg-0a0000000000000f1|ops-key/);
+    const failed = await gc(["--build-id", "arvimg-failed", "--older-than", "0m", "--dry-run"]);
+    expect(failed.code, failed.stderr).toBe(0);
+    expect(failed.stdout).toMatch(/^would +.*i-0f000000000000001/m);
+    expect(failed.stdout).not.toMatch(/i-0f000000000000002|i-0f000000000000003|sg-0a0000000000000f2/);
+    const bad = await runCli(["gc", "--cloud", "aws", "--build-id", "build 7"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--build-id "build 7"');
+  });
+
   it("takes only account flags; a bad duration is a usage error", async () => {
     const r = await runCli(["gc", "--cloud", "aws", "--older-than", "2 hours"]);
     expect(r.code).toBe(2);

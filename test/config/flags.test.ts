@@ -53,6 +53,7 @@ describe("the flag table", () => {
         "json",
         "dry-run",
         "older-than",
+        "build-id",
         "log-format",
         "log-level",
       ].sort(),
