@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Cloud } from "../config/flags.js";
 import { withInferred } from "../config/resolved.js";
@@ -95,6 +95,8 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
   const result = renderBuildDir(c, cloud);
   const out = c.command.out ?? freshDir(o.arvadosClusterId ?? "build", started);
   throwIfInterrupted("rendering");
+  // An empty directory the operator named stays theirs: an interrupt empties it, never removes it.
+  const before = await stat(out).catch(() => undefined);
   const dir = await writeBuildDir(out, result.files);
   progress.stderr(`arv-image: build directory ${dir}\n`);
   if (c.command.verbose) {
@@ -114,7 +116,10 @@ async function build(raw: ParsedOptions, progress: Progress, report: (r: Preflig
     throwIfInterrupted("packer validate");
   } catch (e) {
     // Stopped before Packer built anything: the build directory is not kept half-used.
-    if (e instanceof InterruptedError) await rm(dir, { recursive: true, force: true });
+    if (e instanceof InterruptedError) {
+      await rm(dir, { recursive: true, force: true });
+      if (before?.isDirectory()) await mkdir(dir, { mode: before.mode & 0o7777 });
+    }
     throw e;
   }
 

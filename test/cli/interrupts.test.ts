@@ -9,7 +9,7 @@
  * for what real Packer cannot do offline: block in `validate`, and be interrupted mid-build.
  */
 import { execFileSync, spawn, type ChildProcessByStdio } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -69,9 +69,13 @@ interface Running {
 }
 
 /** `arv-image build …` with a private TMPDIR, --out in a fresh directory, the stand-in first on PATH. */
-function start(args: string[], opts: { packerDir?: string; env?: Record<string, string>; command?: "build" | "render" | "validate" | "preflight" | "gc" } = {}): Running {
+function start(
+  args: string[],
+  opts: { packerDir?: string; env?: Record<string, string>; command?: "build" | "render" | "validate" | "preflight" | "gc"; outExists?: boolean } = {},
+): Running {
   const own = mkdtempSync(join(tmp, "tmpdir-"));
   const out = join(mkdtempSync(join(tmp, "out-")), "b");
+  if (opts.outExists) mkdirSync(out, { mode: 0o750 });
   const command = opts.command ?? "build";
   const child = spawn(process.execPath, [BIN, command, ...args, ...(command === "build" || command === "render" ? ["--out", out] : [])], {
     env: { ...process.env, TMPDIR: own, AWS_ENDPOINT_URL_EC2: hangUrl, ...(opts.packerDir ? { PATH: `${opts.packerDir}:${process.env.PATH ?? ""}` } : {}), ...opts.env },
@@ -175,6 +179,17 @@ describe("an interrupt in any phase leaves nothing behind", () => {
     // Packer got the signal it stops on (SIGHUP arrives as SIGINT).
     expect(existsSync(join(dir, sig === "SIGTERM" ? "got-TERM" : "got-INT"))).toBe(true);
     expect(existsSync(r.out)).toBe(false);
+    await expectNothingLeft(r, [dir]);
+  });
+
+  it("during packer validate, an empty --out the operator made is left there, empty, as it was", async () => {
+    const dir = standIn({ BLOCK_VALIDATE: "1" });
+    const r = start([...awsArgs(), "--skip-preflight"], { packerDir: dir, outExists: true });
+    await r.until("packer validate runs", () => existsSync(join(dir, "validating")));
+    r.child.kill("SIGINT");
+    expect(await r.closed).toBe(130);
+    expect(readdirSync(r.out)).toEqual([]);
+    expect(statSync(r.out).mode & 0o7777).toBe(0o750);
     await expectNothingLeft(r, [dir]);
   });
 
