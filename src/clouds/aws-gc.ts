@@ -106,7 +106,7 @@ export async function sweepAws(ctx: CloudContext, opts: SweepOptions): Promise<S
     try {
       return await fn();
     } catch (e) {
-      throw new Error(`cannot list ${what} in ${r}${endpoint ? ` at ${endpoint}` : ""}: ${callError(e)}. Nothing was changed.`, { cause: e });
+      throw new Error(`cannot list ${what} in ${r}${endpoint ? ` at ${endpoint}` : ""}: ${callError(e).replace(/\.$/, "")}. Nothing was changed.`, { cause: e });
     }
   };
 

@@ -47,6 +47,15 @@ export function ec2Client(sdk: Ec2, ctx: CloudContext, region: string, extra: { 
 export const AWS_CREDENTIALS_HOW =
   "Give --aws-profile NAME (a profile in ~/.aws/credentials or ~/.aws/config), or --aws-secrets-file FILE exporting AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or set those two in the environment.";
 
+/** What to do about a call that failed for want of usable credentials: give some, or check the ones given; undefined for any other failure. */
+export function credentialsAdvice(e: unknown): string | undefined {
+  const name = (e as { name?: string } | undefined)?.name ?? "";
+  const msg = (e as { message?: string } | undefined)?.message ?? "";
+  if (name === "CredentialsProviderError" || /Could not load credentials|profile .* could not be found/i.test(msg)) return AWS_CREDENTIALS_HOW;
+  if (isCredentialsProblem(e)) return "The credentials were refused: check the access key and secret (or renew the session token), and that the key is active in IAM.";
+  return undefined;
+}
+
 /** Whether a failed call failed for want of usable credentials (none found, or refused). */
 export function isCredentialsProblem(e: unknown): boolean {
   const name = (e as { name?: string } | undefined)?.name ?? "";

@@ -40,10 +40,11 @@ export async function gcPipeline(raw: ParsedOptions, progress: Progress): Promis
   } catch (e) {
     if (e instanceof InterruptedError || (e instanceof Error && e.cause instanceof InterruptedError))
       throw new InterruptedError(e instanceof InterruptedError ? e.signal : (e.cause as InterruptedError).signal, "the listing of what to sweep", "nothing was changed");
-    // Listing failed (credentials, network): nothing was changed. Without credentials, say
-    // how to give them, as preflight does.
-    const { AWS_CREDENTIALS_HOW, isCredentialsProblem } = await import("../clouds/aws.js");
-    const how = cloud === "aws" && isCredentialsProblem((e as Error).cause) ? ` ${AWS_CREDENTIALS_HOW}` : "";
+    // Listing failed (credentials, network): nothing was changed. For credentials, say what
+    // to do: give some (none were found), or check the ones given (they were refused).
+    const { credentialsAdvice } = await import("../clouds/aws.js");
+    const advice = cloud === "aws" ? credentialsAdvice((e as Error).cause) : undefined;
+    const how = advice !== undefined ? ` ${advice}` : "";
     throw new EnvironmentError(`${(e as Error).message}${how}`);
   }
 }

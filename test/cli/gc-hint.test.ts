@@ -123,6 +123,17 @@ describe("arv-image gc without credentials", () => {
     expect(r.stderr).toMatch(/Could not load credentials/);
     expect(r.stderr).toMatch(/Give --aws-profile NAME .*or --aws-secrets-file FILE exporting AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
   });
+
+  it("with credentials EC2 refuses, says to check them (not to give some), in one sentence each", async () => {
+    const wrong = join(tmp, "wrong-secrets.sh");
+    writeFileSync(wrong, `export AWS_ACCESS_KEY_ID=${AK}\nexport AWS_SECRET_ACCESS_KEY=not-the-secret-0000\n`);
+    const r = await runCli(["gc", "--cloud", "aws", "--dry-run", "--aws-secrets-file", wrong], { env: cleanEnv({ AWS_ENDPOINT_URL_EC2: ec2.url }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/The credentials were refused: check the access key and secret/);
+    expect(r.stderr).not.toMatch(/Give --aws-profile/);
+    expect(r.stderr).not.toMatch(/\.\./);
+    expect(r.stderr).not.toContain("not-the-secret-0000");
+  });
 });
 
 describe("arv-image gc interrupted", () => {
