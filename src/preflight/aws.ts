@@ -4,7 +4,7 @@
  * client and its credentials are the cloud layer's (src/clouds/aws.ts).
  */
 import type { CheckName } from "../config/preflight-checks.js";
-import { AWS_CREDENTIALS_HOW, describeAwsError, ec2Client, loadEc2 } from "../clouds/aws.js";
+import { AWS_CREDENTIALS_HOW, credentialsAdvice, describeAwsError, ec2Client, loadEc2 } from "../clouds/aws.js";
 import { withTimeout } from "../clouds/timeout.js";
 import type { CheckContext, CheckOutput, Finding, Inferred } from "./types.js";
 import { CANONICAL_OWNER, DEBIAN_OWNER, baseOsOfAmiName } from "../releases/base-os.js";
@@ -300,7 +300,7 @@ function credentialProblem(e: unknown, ctx: CheckContext, where: string): string
     return `no usable AWS credentials ${source === "from the environment" ? "were found" : source}: ${msg}. ${AWS_CREDENTIALS_HOW}`;
   }
   if (["AuthFailure", "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "ExpiredToken", "RequestExpired", "InvalidToken"].includes(name)) {
-    return `the AWS credentials ${source} were refused by ${where} (${name}: ${msg}). Check the access key and secret (or renew the session token), and that the key is active in IAM.`;
+    return `the AWS credentials ${source} were refused by ${where} (${name}: ${msg}). ${credentialsAdvice(e) ?? ""}`.trimEnd();
   }
   return describeAwsError(e, where, ctx.timeoutMs);
 }

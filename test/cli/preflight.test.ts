@@ -246,7 +246,7 @@ describe("preflight: AWS against the loopback EC2 Query API", () => {
     const errs = doc(r).findings.filter((f) => f.severity === "error");
     expect(errs).toHaveLength(1);
     expect(errs[0]?.check).toBe("aws.credentials");
-    expect(errs[0]?.message).toMatch(/credentials from --aws-secrets-file were refused .*SignatureDoesNotMatch.*Check the access key and secret/);
+    expect(errs[0]?.message).toMatch(/credentials from --aws-secrets-file were refused .*SignatureDoesNotMatch.*[Cc]heck the access key and secret/);
     expect(actions(r)).toEqual(["DescribeAvailabilityZones"]);
   });
 
