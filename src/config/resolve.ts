@@ -198,7 +198,7 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
   }
   const baseOs = BASE_OSES[o.baseOs];
   rocmRule(o, baseOs, problems);
-  const packer = choosePacker(o.packerVersion, input.detectedPackerVersion, problems);
+  const packer = choosePacker(o.packerVersion, input.detectedPackerVersion, problems, warnings);
 
   // 8. Secrets files: run only when everything else is right (they may be slow or prompt).
   const secretsFiles: SecretsFile[] = [];
@@ -278,12 +278,20 @@ async function resolveData<C extends CommandName>(input: ResolveInput<C>): Promi
   };
 }
 
-function choosePacker(flag: string | undefined, detected: string | undefined, problems: string[]): ConfigData["packer"] {
+function choosePacker(flag: string | undefined, detected: string | undefined, problems: string[], warnings: string[]): ConfigData["packer"] {
   if (flag !== undefined) {
     if (compareVersions(flag, MIN_PACKER) < 0) {
       problems.push(badValue(flagByKey("packerVersion"), flag, `arv-image's HCL2 needs Packer ${MIN_PACKER} or newer`));
     }
     return { version: flag, source: "flag" };
+  }
+  // A Packer too old to run arv-image's HCL2 is no target to render for (validate and build
+  // refuse to run it): render for the default, and say so.
+  if (detected !== undefined && compareVersions(detected, MIN_PACKER) < 0) {
+    warnings.push(
+      `the packer found is ${detected}, older than arv-image's HCL2 needs (${MIN_PACKER}): rendered for Packer ${DEFAULT_PACKER} instead; install a newer Packer, or give the version that will run it with --packer-version.`,
+    );
+    return { version: DEFAULT_PACKER, source: "default" };
   }
   if (detected !== undefined) return { version: detected, source: "detected" };
   return { version: DEFAULT_PACKER, source: "default" };

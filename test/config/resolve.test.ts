@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { withInferred } from "../../dist/config/resolved.js";
 import { EXAMPLE_KEY } from "../support/cli.js";
-import { resolved } from "../support/resolve.js";
+import { rawOptions, resolved } from "../support/resolve.js";
+import { DEFAULT_PACKER, resolveConfig } from "../../dist/config/resolve.js";
 
 const aws = ["--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--packer-version", "1.6.6"];
 
@@ -22,6 +23,22 @@ describe("resolveConfig", () => {
     expect(c.command).toMatchObject({ name: "gc", dryRun: true, json: false, olderThan: 90 * 60_000 });
     const r = await resolved("render", [...aws, "--out", "./build-x"]);
     expect(r.command).toMatchObject({ name: "render", out: "./build-x" });
+  });
+});
+
+describe("the Packer rendered for", () => {
+  const noVersion = ["--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--out", "/tmp/arv-image-never-created"];
+  it("is the Packer found, when it can run arv-image's HCL2", async () => {
+    const r = await resolveConfig({ command: "render", raw: rawOptions("render", noVersion), detectedPackerVersion: "1.9.4" });
+    expect(r.ok && r.config.packer).toEqual({ version: "1.9.4", source: "detected" });
+  });
+
+  it("is not a Packer too old to run it (validate and build refuse that one): the default, with a warning naming both", async () => {
+    const r = await resolveConfig({ command: "render", raw: rawOptions("render", noVersion), detectedPackerVersion: "1.5.0" });
+    expect(r.ok && r.config.packer).toEqual({ version: DEFAULT_PACKER, source: "default" });
+    expect(r.ok && r.config.warnings.join("\n")).toMatch(
+      new RegExp(`packer found is 1\\.5\\.0, older than .*1\\.6\\.6.*rendered for Packer ${DEFAULT_PACKER.replaceAll(".", "\\.")} instead.*--packer-version`),
+    );
   });
 });
 
