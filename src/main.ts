@@ -5,7 +5,7 @@
 import { ArvImageError, UsageError } from "./errors.js";
 import { buildProgram, normalizeArgv } from "./cli/program.js";
 import { CommanderError } from "commander";
-import { FLAGS } from "./config/flags.js";
+import { ALL_COMMANDS, FLAGS } from "./config/flags.js";
 import { type EventLog, jsonEventLog, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, levelOfText, shown } from "./events.js";
 import type { Io } from "./io.js";
 import { installInterrupts, interrupted, signalExit } from "./interrupt.js";
@@ -107,7 +107,15 @@ export async function main(argv: string[], base: Io = processIo): Promise<number
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
       if (e.code === "commander.help") return 2; // no command: help went to stderr
-      problem(`arv-image: ${forTerminal(commanderMessage(e))}\n`, { exitCode: 2 });
+      problem(
+        `arv-image: ${forTerminal(
+          commanderMessage(
+            e,
+            argv.find((a) => !a.startsWith("-")),
+          ),
+        )}\n`,
+        { exitCode: 2 },
+      );
       return 2;
     }
     if (e instanceof UsageError) {
@@ -127,9 +135,10 @@ export async function main(argv: string[], base: Io = processIo): Promise<number
 }
 
 /** Commander's syntax errors, rewritten as arv-image's one-paragraph usage errors. */
-function commanderMessage(e: CommanderError): string {
+function commanderMessage(e: CommanderError, command: string | undefined): string {
   const text = e.message.replace(/^error: /, "");
-  const hint = 'Run "arv-image <command> --help" for the flags.';
+  const known = command !== undefined && (ALL_COMMANDS as readonly string[]).includes(command);
+  const hint = known ? `Run "arv-image ${command} --help" for its flags.` : 'Run "arv-image --help" for the commands.';
   const flag = /'--([a-z0-9_-]+)/.exec(text)?.[1];
   const def = FLAGS.find((f) => f.name === flag);
   switch (e.code) {
@@ -141,6 +150,11 @@ function commanderMessage(e: CommanderError): string {
       const eq = token.indexOf("=");
       const sw = eq > 0 ? FLAGS.find((f) => `--${f.name}` === token.slice(0, eq) && f.kind !== "value" && f.kind !== "list") : undefined;
       if (sw) return `${token.slice(0, eq)} is a switch and takes no value; drop "${token.slice(eq)}"${sw.kind === "negatable" ? ` (use --no-${sw.name} to turn it off)` : ""}.`;
+      const elsewhere = known ? FLAGS.find((f) => `--${f.name}` === token && !(f.commands as readonly string[]).includes(command)) : undefined;
+      if (elsewhere) {
+        const of = elsewhere.commands;
+        return `${token} is not a flag of arv-image ${command}, only of ${of.length === 1 ? of[0] : `${of.slice(0, -1).join(", ")} and ${of.at(-1)}`}. ${hint}`;
+      }
       return `${token}: unknown option${/Did you mean (--\S+)\?/.test(text) ? `; did you mean ${/Did you mean (--\S+)\?/.exec(text)?.[1]}?` : "."} ${hint}`;
     }
     case "commander.excessArguments":

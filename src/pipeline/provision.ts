@@ -34,7 +34,7 @@ export async function provisionPipeline(raw: ParsedOptions, progress: Progress):
   if (c.legacyTemplate) throw new UsageError(`--json-file ${JSON.stringify(c.legacyTemplate.path)}: provision runs arv-image's own scripts; drop --json-file.`);
   if (c.cloud !== undefined)
     progress.stderr(
-      `arv-image: note: provision runs the cloud-neutral provisioning (no ${c.cloud} builder, nothing captured); ${c.cloud}-only parts such as the EBS autoscaler are left out.\n`,
+      `arv-image: note: provision runs the cloud-neutral provisioning (no ${c.cloud} builder, nothing captured); what only a cloud's builder needs (AWS: the EBS autoscaler; Azure: deprovisioning before capture) is left out.\n`,
     );
 
   const packer = await packerOf(raw);

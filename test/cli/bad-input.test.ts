@@ -226,6 +226,12 @@ const CASES: [string, () => string[], string | RegExp][] = [
 const CLI_CASES: [string, () => string[], string | RegExp][] = [
   ["custom JSON template cannot be rendered", () => ["--json-file", f("custom.json"), "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY], "--json-file"],
   ["misspelt flag", () => [...aws(), "--aws-regoin", "us-east-1"], "--aws-regoin"],
+  [
+    "a flag of another command",
+    () => [...aws(), "--older-than", "2h"],
+    /--older-than is not a flag of arv-image render, only of gc\. Run "arv-image render --help" for its flags\./,
+  ],
+  ["an unknown flag names the command's help", () => [...aws(), "--bogus"], /--bogus: unknown option\. Run "arv-image render --help" for its flags\./],
   ["positional argument", () => [...aws(), "extra"], /unexpected argument/],
   ["flag without its value", () => [...aws(), "--aws-region"], "--aws-region"],
   ["switch given a value", () => [...aws(), "--nvidia-gpu-support=true"], "--nvidia-gpu-support"],
