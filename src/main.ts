@@ -6,6 +6,7 @@ import { ArvImageError, UsageError } from "./errors.js";
 import { buildProgram, normalizeArgv } from "./cli/program.js";
 import { CommanderError } from "commander";
 import { ALL_COMMANDS, FLAGS } from "./config/flags.js";
+import { failureDocument } from "./json-schemas.js";
 import { type EventLog, jsonEventLog, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, levelOfText, shown } from "./events.js";
 import type { Io } from "./io.js";
 import { installInterrupts, interrupted, signalExit } from "./interrupt.js";
@@ -82,9 +83,31 @@ export async function main(argv: string[], base: Io = processIo): Promise<number
   // From here an interrupt never ends arv-image mid-step: each step stops and cleans up.
   installInterrupts();
   const choice = outputChoice(argv);
-  const io = choice.format === "json" ? jsonIo(base, await jsonEventLog(choice.level)) : leveledIo(base, choice.level);
-  const problem = (text: string, fields: Record<string, unknown> = {}) =>
-    io.events ? base.stderr(io.events.format("error", { type: "error", ...fields }, text.replace(/^arv-image: /, "").trimEnd())) : io.stderr(text);
+  // --json: a failure leaves one document on stdout even when the command never ran (a syntax
+  // error, a bad value) or stopped before printing its own; never a second one.
+  let documented = false;
+  const out: Io = {
+    ...base,
+    stdout: (text) => {
+      documented = true;
+      base.stdout(text);
+    },
+  };
+  const end = argv.indexOf("--");
+  const jsonAsked = (end === -1 ? argv : argv.slice(0, end)).includes("--json");
+  const io = choice.format === "json" ? jsonIo(out, await jsonEventLog(choice.level)) : leveledIo(out, choice.level);
+  const problem = (text: string, fields: Record<string, unknown> = {}) => {
+    if (jsonAsked && !documented) {
+      const doc = failureDocument(
+        argv.find((a) => !a.startsWith("-")),
+        text.replace(/^arv-image: /, "").trimEnd(),
+        typeof fields.exitCode === "number" ? fields.exitCode : 1,
+      );
+      if (doc !== undefined) out.stdout(doc);
+    }
+    if (io.events) base.stderr(io.events.format("error", { type: "error", ...fields }, text.replace(/^arv-image: /, "").trimEnd()));
+    else io.stderr(text);
+  };
   try {
     const args = normalizeArgv(argv);
     const program = buildProgram(io, args);

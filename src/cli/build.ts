@@ -9,8 +9,7 @@ import { buildPipeline, type BuildResult, type BuildRun } from "../pipeline/buil
 import { validatePipeline } from "../pipeline/validate.js";
 import { preflightJson } from "../preflight/report.js";
 import { formatElapsed } from "../time.js";
-
-export const RESULT_SCHEMA = "arv-image.build-result/v1";
+import { RESULT_SCHEMA } from "../json-schemas.js";
 
 export async function runValidate(raw: Record<string, unknown>, io: Io): Promise<void> {
   const r = await validatePipeline(raw, io);

@@ -4,9 +4,9 @@ import type { OptionKey } from "../config/schema.js";
 import type { Io } from "../io.js";
 import { resolveCommand, secretsOf } from "../pipeline/resolve.js";
 import { isSecret, REDACTED } from "../secrets.js";
+import { CONFIG_SCHEMA } from "../json-schemas.js";
 
 export { REDACTED };
-export const CONFIG_SCHEMA = "arv-image.config/v1";
 
 export async function runConfig(raw: Record<string, unknown>, io: Io): Promise<void> {
   const c = await resolveCommand("config", raw, io);

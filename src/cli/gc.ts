@@ -6,8 +6,7 @@ import { PreflightError } from "../errors.js";
 import { InterruptedError } from "../interrupt.js";
 import type { Io } from "../io.js";
 import { gcPipeline } from "../pipeline/gc.js";
-
-export const GC_SCHEMA = "arv-image.gc/v1";
+import { GC_SCHEMA } from "../json-schemas.js";
 
 export async function runGc(raw: Record<string, unknown>, io: Io): Promise<void> {
   // The output format is part of parsing: decided before anything runs (a failure too

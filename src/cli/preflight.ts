@@ -5,8 +5,7 @@ import type { Io } from "../io.js";
 import { preflightPipeline } from "../pipeline/preflight.js";
 import { preflightFailure, preflightJson } from "../preflight/report.js";
 import { formatFindings } from "../preflight/run.js";
-
-export const PREFLIGHT_SCHEMA = "arv-image.preflight/v1";
+import { PREFLIGHT_SCHEMA } from "../json-schemas.js";
 
 export async function runPreflightCommand(raw: Record<string, unknown>, io: Io): Promise<void> {
   // The output format is part of parsing: decided before anything runs (a failure too

@@ -7,8 +7,7 @@ import { emit } from "../events.js";
 import type { Io } from "../io.js";
 import { provisionPipeline } from "../pipeline/provision.js";
 import { formatElapsed } from "../time.js";
-
-export const PROVISION_SCHEMA = "arv-image.provision-result/v1";
+import { PROVISION_SCHEMA } from "../json-schemas.js";
 
 export async function runProvision(raw: Record<string, unknown>, io: Io): Promise<void> {
   // The output format is part of parsing: decided before anything runs (a failure too

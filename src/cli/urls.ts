@@ -1,8 +1,7 @@
 /** `arv-image urls`: every address a build with these flags contacts, for firewall allow-lists. */
 import type { Io } from "../io.js";
 import { listUrls } from "../pipeline/urls.js";
-
-export const URLS_SCHEMA = "arv-image.urls/v1";
+import { URLS_SCHEMA } from "../json-schemas.js";
 
 export async function runUrls(raw: Record<string, unknown>, io: Io): Promise<void> {
   // The output format is part of parsing: decided before anything runs (a failure too

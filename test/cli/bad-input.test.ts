@@ -297,6 +297,33 @@ describe("resolution rejects bad input (in-process)", () => {
   });
 });
 
+describe("--json: a refused command line still leaves exactly one document on stdout", () => {
+  const SCHEMA: Record<string, string> = {
+    build: "arv-image.build-result/v1",
+    preflight: "arv-image.preflight/v1",
+    gc: "arv-image.gc/v1",
+    urls: "arv-image.urls/v1",
+    provision: "arv-image.provision-result/v1",
+    config: "arv-image.config/v1",
+  };
+  it.each(Object.keys(SCHEMA).flatMap((command) => [[command, "--bogus", "--bogus"] as const, [command, "--log-level=loud", "--log-level"] as const]))(
+    "arv-image %s %s",
+    async (command, bad, needle) => {
+      const r = await runCli([command, "--json", bad]);
+      expect(r.code).toBe(2);
+      const doc = JSON.parse(r.stdout) as { schema: string; ok: boolean; exitCode: number; error: string };
+      expect(doc).toMatchObject({ schema: SCHEMA[command], ok: false, exitCode: 2 });
+      expect(doc.error).toContain(needle);
+    },
+  );
+
+  it("build's own failure document is not followed by a second one", async () => {
+    const r = await runCli(["build", "--json", "--cloud", "aws"]);
+    expect(r.code).toBe(2);
+    expect((JSON.parse(r.stdout) as { error: string }).error).toContain("--arvados-cluster-id is required");
+  });
+});
+
 describe("arv-image render rejects bad input (real CLI runs)", () => {
   it.each(CLI_CASES)("%s", async (_name, args, needle) => {
     const out = join(dir, `out-${Math.random().toString(36).slice(2)}`);
