@@ -20,9 +20,10 @@ const SCHEMAS: Partial<Record<CommandName, string>> = {
   config: CONFIG_SCHEMA,
 };
 
-/** The failure document of `command`, or undefined for a command without --json. */
-export function failureDocument(command: string | undefined, error: string, exitCode: number): string | undefined {
+/** The failure document of `command` (`interrupted`: the signal that stopped it), or undefined for a command without --json. */
+export function failureDocument(command: string | undefined, f: { error: string; exitCode: number; interrupted?: string }): string | undefined {
   const schema = command === undefined ? undefined : SCHEMAS[command as CommandName];
   if (schema === undefined) return undefined;
-  return JSON.stringify({ schema, ok: false, ...(command === "build" ? { images: [] } : {}), ...(command === "gc" ? { actions: [] } : {}), error, exitCode }, null, 2) + "\n";
+  const doc = { schema, ok: false, ...(command === "build" ? { images: [] } : {}), ...(command === "gc" ? { actions: [] } : {}), ...f };
+  return JSON.stringify(doc, null, 2) + "\n";
 }

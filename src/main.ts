@@ -100,8 +100,11 @@ export async function main(argv: string[], base: Io = processIo): Promise<number
     if (jsonAsked && !documented) {
       const doc = failureDocument(
         argv.find((a) => !a.startsWith("-")),
-        text.replace(/^arv-image: /, "").trimEnd(),
-        typeof fields.exitCode === "number" ? fields.exitCode : 1,
+        {
+          error: text.replace(/^arv-image: /, "").trimEnd(),
+          exitCode: typeof fields.exitCode === "number" ? fields.exitCode : 1,
+          ...(typeof fields.interrupted === "string" ? { interrupted: fields.interrupted } : {}),
+        },
       );
       if (doc !== undefined) out.stdout(doc);
     }
@@ -124,7 +127,7 @@ export async function main(argv: string[], base: Io = processIo): Promise<number
     const sig = interrupted();
     // (Unless the error reports the interrupt itself: its message says so already.)
     if (sig !== undefined && !(e instanceof ArvImageError && e.signal !== undefined)) {
-      problem(`arv-image: interrupted (${sig}): ${e instanceof Error ? e.message : String(e)}\n`, { exitCode: signalExit(sig) });
+      problem(`arv-image: interrupted (${sig}): ${e instanceof Error ? e.message : String(e)}\n`, { exitCode: signalExit(sig), interrupted: sig });
       return signalExit(sig);
     }
     if (e instanceof CommanderError) {
@@ -149,7 +152,7 @@ export async function main(argv: string[], base: Io = processIo): Promise<number
       return 2;
     }
     if (e instanceof ArvImageError) {
-      problem(`arv-image: ${forTerminal(e.message)}\n`, { exitCode: e.exitCode });
+      problem(`arv-image: ${forTerminal(e.message)}\n`, { exitCode: e.exitCode, ...(e.signal !== undefined ? { interrupted: e.signal } : {}) });
       return e.exitCode;
     }
     problem(`arv-image: internal error: ${forTerminal(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`, { exitCode: 1 });

@@ -3,7 +3,6 @@
  * and says what it did, or with --dry-run what it would do.
  */
 import { PreflightError } from "../errors.js";
-import { InterruptedError } from "../interrupt.js";
 import type { Io } from "../io.js";
 import { gcPipeline } from "../pipeline/gc.js";
 import { GC_SCHEMA } from "../json-schemas.js";
@@ -12,14 +11,7 @@ export async function runGc(raw: Record<string, unknown>, io: Io): Promise<void>
   // The output format is part of parsing: decided before anything runs (a failure too
   // is printed in it); everything else comes from the resolved configuration.
   const json = raw.json === true;
-  let r: Awaited<ReturnType<typeof gcPipeline>>;
-  try {
-    r = await gcPipeline(raw, io);
-  } catch (e) {
-    // Stopped by a signal while listing: still one document, saying so (main.ts reports it on stderr).
-    if (json && e instanceof InterruptedError) io.stdout(JSON.stringify({ schema: GC_SCHEMA, ok: false, interrupted: e.signal, actions: [], error: e.message }, null, 2) + "\n");
-    throw e;
-  }
+  const r = await gcPipeline(raw, io);
   const where = r.cloud === "aws" ? r.region : "the subscription";
   const failed = r.actions.filter((a) => a.error !== undefined);
   if (json) {

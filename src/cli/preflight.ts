@@ -1,6 +1,5 @@
 /** `arv-image preflight`: the checks `build` runs first, on their own, with a report. */
 import { PreflightError } from "../errors.js";
-import { InterruptedError } from "../interrupt.js";
 import type { Io } from "../io.js";
 import { preflightPipeline } from "../pipeline/preflight.js";
 import { preflightFailure, preflightJson } from "../preflight/report.js";
@@ -11,15 +10,7 @@ export async function runPreflightCommand(raw: Record<string, unknown>, io: Io):
   // The output format is part of parsing: decided before anything runs (a failure too
   // is printed in it); everything else comes from the resolved configuration.
   const json = raw.json === true;
-  let run: Awaited<ReturnType<typeof preflightPipeline>>;
-  try {
-    run = await preflightPipeline(raw, io);
-  } catch (e) {
-    // Stopped by a signal: still one document, saying so (main.ts reports it on stderr).
-    if (json && e instanceof InterruptedError) io.stdout(JSON.stringify({ schema: PREFLIGHT_SCHEMA, ok: false, interrupted: e.signal, error: e.message }, null, 2) + "\n");
-    throw e;
-  }
-  const { cloud, where, skipped, seconds, result: pre } = run;
+  const { cloud, where, skipped, seconds, result: pre } = await preflightPipeline(raw, io);
   if (json) {
     io.stdout(JSON.stringify({ schema: PREFLIGHT_SCHEMA, ok: pre.errors === 0, cloud, elapsedSeconds: Math.round(seconds * 10) / 10, ...preflightJson(pre) }, null, 2) + "\n");
   } else {
