@@ -9,7 +9,7 @@ import { buildUrls } from "../../dist/render/urls.js";
 import { NEWEST_RELEASE, RELEASES, arvadosPinVersion, releaseOf } from "../../dist/releases/versions.js";
 import { BASE_OSES, baseOsOfAmiName } from "../../dist/releases/base-os.js";
 import { EXAMPLE_KEY, runCli } from "../support/cli.js";
-import { resolved } from "../support/resolve.js";
+import { resolved, unusedOut } from "../support/resolve.js";
 
 const base = ["--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--packer-version", "1.11.2"];
 const aws = ["--cloud", "aws", ...base];
@@ -174,16 +174,16 @@ describe("--base-os", () => {
   });
 
   it("AWS: the official AMI filter of the release, its login user and root device", async () => {
-    const ubuntu = await resolved("render", [...aws, "--base-os", "ubuntu-24.04", "--out", "/tmp/arv-image-never-created"]);
+    const ubuntu = await resolved("render", [...aws, "--base-os", "ubuntu-24.04", "--out", unusedOut()]);
     expect(ubuntu.options.sshUser).toBe("ubuntu");
     expect(ubuntu.sources.sshUser).toBe("inferred");
     const hcl = file(ubuntu, "aws.pkr.hcl");
     expect(hcl).toContain('owners      = ["099720109477"]');
     expect(hcl).toContain('name                = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"');
     expect(file(ubuntu, "arv-image.auto.pkrvars.hcl")).toMatch(/^aws_root_device += "\/dev\/sda1"$/m);
-    const jammy = await resolved("render", [...aws, "--base-os", "ubuntu-22.04", "--out", "/tmp/arv-image-never-created"]);
+    const jammy = await resolved("render", [...aws, "--base-os", "ubuntu-22.04", "--out", unusedOut()]);
     expect(file(jammy, "aws.pkr.hcl")).toContain('"ubuntu/images/hvm-ssd*/ubuntu-jammy-22.04-amd64-server-*"');
-    const trixie = await resolved("render", [...aws, "--base-os", "debian-13", "--out", "/tmp/arv-image-never-created"]);
+    const trixie = await resolved("render", [...aws, "--base-os", "debian-13", "--out", unusedOut()]);
     expect(trixie.options.sshUser).toBe("admin");
     expect(file(trixie, "aws.pkr.hcl")).toContain('owners      = ["136693071363"]');
     expect(file(trixie, "aws.pkr.hcl")).toContain('name                = "debian-13-amd64-*"');
@@ -200,7 +200,7 @@ describe("--base-os", () => {
       "--aws-root-device",
       "/dev/xvda",
       "--out",
-      "/tmp/x",
+      unusedOut(),
     ]);
     expect(file(given, "aws.pkr.hcl")).not.toContain("source_ami_filter");
     expect(file(given, "arv-image.auto.pkrvars.hcl")).toMatch(/^ssh_username += "admin"$/m);
@@ -272,7 +272,7 @@ describe("--base-os", () => {
 
 describe("--amd-rocm-support", () => {
   it("adds 35-rocm.sh after the reboot into the upgraded kernel, the ROCm values and AMD's repository preference", async () => {
-    const c = await resolved("render", [...aws, "--base-os", "ubuntu-24.04", "--amd-rocm-support", "--out", "/tmp/arv-image-never-created"]);
+    const c = await resolved("render", [...aws, "--base-os", "ubuntu-24.04", "--amd-rocm-support", "--out", unusedOut()]);
     const r = renderBuildDir(c, "aws");
     expect(r.files.map((f) => f.path)).toContain("scripts/35-rocm.sh");
     const hcl = file(c, "aws.pkr.hcl");
@@ -296,7 +296,7 @@ describe("--amd-rocm-support", () => {
       "--mirror",
       "rocm-key=https://mirror.example.com/amd/rocm.asc",
       "--out",
-      "/tmp/x",
+      unusedOut(),
     ]);
     const prelude = file(c, "scripts/lib/prelude.sh");
     expect(prelude).toContain("readonly ROCM_REPO_URL='https://mirror.example.com/amd'");

@@ -2,14 +2,14 @@
 import { describe, expect, it } from "vitest";
 import { withInferred } from "../../dist/config/resolved.js";
 import { EXAMPLE_KEY } from "../support/cli.js";
-import { rawOptions, resolved } from "../support/resolve.js";
+import { rawOptions, resolved, unusedOut } from "../support/resolve.js";
 import { DEFAULT_PACKER, resolveConfig } from "../../dist/config/resolve.js";
 
 const aws = ["--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--packer-version", "1.6.6"];
 
 describe("resolveConfig", () => {
   it("returns a deeply frozen configuration", async () => {
-    const c = await resolved("render", [...aws, "--out", "/tmp/arv-image-never-created", "--hosts-entry", "10.0.0.1 a.example"]);
+    const c = await resolved("render", [...aws, "--out", unusedOut(), "--hosts-entry", "10.0.0.1 a.example"]);
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.options)).toBe(true);
     expect(Object.isFrozen(c.hostsEntries[0])).toBe(true);
@@ -27,7 +27,7 @@ describe("resolveConfig", () => {
 });
 
 describe("the Packer rendered for", () => {
-  const noVersion = ["--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--out", "/tmp/arv-image-never-created"];
+  const noVersion = ["--cloud", "aws", "--arvados-cluster-id", "zzzzz", "--public-key-file", EXAMPLE_KEY, "--out", unusedOut()];
   it("is the Packer found, when it can run arv-image's HCL2", async () => {
     const r = await resolveConfig({ command: "render", raw: rawOptions("render", noVersion), detectedPackerVersion: "1.9.4" });
     expect(r.ok && r.config.packer).toEqual({ version: "1.9.4", source: "detected" });
